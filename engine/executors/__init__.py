@@ -1,0 +1,11 @@
+"""Executors: run one program under limits and return the result envelope.
+
+Backends are looked up lazily by name (`get_executor`), so optional ones (`e2b`) cost nothing
+until used.
+"""
+
+from __future__ import annotations
+
+from .base import ExecutionRequest, Executor, HostChannel, MakeGlobals, Send
+
+__all__ = ["ExecutionRequest", "Executor", "HostChannel", "MakeGlobals", "Send"]
