@@ -1,0 +1,237 @@
+"""The host side of the bridge: decodes call frames, applies policy and limits, calls the backend.
+
+`HostDispatcher.handle` is an executor's `HostChannel`: one encoded `call` frame in, one encoded
+`result` or `error` frame out. It knows nothing of MCP sessions beyond the two-method `ToolBackend`
+it is given. It enforces, in this order:
+
+1. the allow-list (`allowed_servers`): a call to another server is answered with a `PermissionError`
+   and never reaches the backend (outcome `denied`);
+2. `limits.max_tool_calls`: calls past it are answered with `ToolLimitError` (outcome `limit`);
+3. `limits.max_concurrent_tool_calls`: further calls wait on a semaphore.
+
+Every failure crosses back as data `{type, message, server, tool}`: `isError` results and exceptions
+raised by the backend become `ToolError` (never the exception object, never a host traceback).
+Calls in the reserved namespace `__engine__` (only `search_tools`) go to `backend.search_tools`; they
+are engine functions, not tool calls, so they are neither counted, limited nor traced.
+
+`serve()` drives the same logic for remote guests over a byte-frame stream: calls run concurrently,
+replies go back by id in completion order, `cancel` frames cancel one call, `log` frames are forwarded,
+and the `done` frame ends the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Protocol
+
+import anyio
+import mcp.types as types
+from anyio.abc import ObjectReceiveStream
+
+from ..envelope import ToolCallRecord, ToolOutcome
+from ..errors import BridgeError, ServerError, ToolError
+from ..limits import Limits
+from .protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, result_frame
+from .values import error_text, tool_result_to_value
+
+__all__ = ["HostDispatcher", "ToolBackend"]
+
+SEARCH_TOOL = "search_tools"
+_SEARCH_DETAIL_LEVELS = ("names", "descriptions", "full")
+
+
+class ToolBackend(Protocol):
+    """What the dispatcher calls: implemented by the client on top of its MCP sessions and catalog."""
+
+    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        """Call `tool` (its original name) on `server` (its original name)."""
+        ...
+
+    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
+        """Search the tool catalog; return plain data."""
+        ...
+
+
+class HostDispatcher:
+    """Answers call frames from one execution; holds its trace and call count.
+
+    ```python
+    dispatcher = HostDispatcher(backend, limits=limits, allowed_servers={"github"})
+    request = ExecutionRequest(code, limits=limits, host_channel=dispatcher.handle, make_globals=...)
+    envelope = await executor.run(request)
+    envelope["tool_calls"] = dispatcher.trace
+    ```
+    """
+
+    def __init__(
+        self, backend: ToolBackend, *, limits: Limits, allowed_servers: Collection[str] | None = None
+    ) -> None:
+        self._backend = backend
+        self._limits = limits
+        self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
+        self._semaphore = anyio.Semaphore(limits.max_concurrent_tool_calls)
+        self._calls = 0
+        self._trace: list[ToolCallRecord] = []
+
+    @property
+    def trace(self) -> list[ToolCallRecord]:
+        """Every tool call seen, in the order they finished (a copy)."""
+        return list(self._trace)
+
+    @property
+    def calls(self) -> int:
+        """Tool calls admitted past the allow-list and the call limit."""
+        return self._calls
+
+    async def handle(self, frame: bytes) -> bytes:
+        """Answer one encoded `call` frame with an encoded `result` or `error` frame."""
+        try:
+            call = decode(frame)
+        except FrameError as exc:
+            return encode(error_frame(0, "BridgeError", str(exc)))
+        if call["k"] != "call":
+            return encode(error_frame(call.get("id", 0), "BridgeError", f"expected a call frame, got {call['k']!r}"))
+        return await self._answer(call)
+
+    async def _answer(self, call: dict[str, Any]) -> bytes:
+        call_id: int = call["id"]
+        server: str = call["namespace"]
+        tool: str = call["tool"]
+        if server == ENGINE_NAMESPACE:
+            return await self._engine_call(call_id, tool, call["arguments"])
+        started = time.perf_counter()
+        if self._allowed is not None and server not in self._allowed:
+            self._record(server, tool, started, "denied")
+            return self._error(call_id, "PermissionError", f"server {server!r} is not allowed", server, tool)
+        if self._calls >= self._limits.max_tool_calls:
+            self._record(server, tool, started, "limit")
+            message = f"tool call limit reached ({self._limits.max_tool_calls} calls)"
+            return self._error(call_id, "ToolLimitError", message, server, tool)
+        self._calls += 1
+        outcome: ToolOutcome = "cancelled"
+        try:
+            async with self._semaphore:
+                result = await self._backend.call_tool(server, tool, call["arguments"])
+            if result.is_error:
+                outcome = "error"
+                return self._error(call_id, "ToolError", error_text(result), server, tool)
+            value = tool_result_to_value(result)
+            try:
+                reply = encode(result_frame(call_id, value))
+            except FrameError as exc:
+                outcome = "error"
+                return self._error(call_id, "ToolError", f"the result could not be sent: {exc}", server, tool)
+            outcome = "ok"
+            return reply
+        except ToolError as exc:
+            outcome = "error"
+            return self._error(call_id, "ToolError", exc.message, server, tool)
+        except ServerError as exc:
+            outcome = "error"
+            return self._error(call_id, "ToolError", str(exc), server, tool)
+        except Exception as exc:
+            # Transport failures, timeouts, MCP errors: only the text crosses, never the object.
+            outcome = "error"
+            return self._error(call_id, "ToolError", _describe(exc), server, tool)
+        finally:
+            # Reached with outcome "cancelled" only when the await above was cancelled.
+            self._record(server, tool, started, outcome)
+
+    async def _engine_call(self, call_id: int, tool: str, arguments: dict[str, Any]) -> bytes:
+        if tool != SEARCH_TOOL:
+            return self._error(call_id, "AttributeError", f"unknown engine function {tool!r}", None, None)
+        query = arguments.get("query", "")
+        detail_level = arguments.get("detail_level", "full")
+        limit = arguments.get("limit")
+        if not isinstance(query, str) or detail_level not in _SEARCH_DETAIL_LEVELS:
+            message = f"search_tools(query: str, detail_level: one of {_SEARCH_DETAIL_LEVELS}, limit: int | None)"
+            return self._error(call_id, "TypeError", message, None, None)
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            return self._error(call_id, "TypeError", "search_tools limit must be a non-negative int or None", None, None)
+        try:
+            found = await self._backend.search_tools(query, detail_level, limit)
+            return encode(result_frame(call_id, found))
+        except Exception as exc:
+            return self._error(call_id, "ToolError", _describe(exc), ENGINE_NAMESPACE, SEARCH_TOOL)
+
+    def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
+        return encode(error_frame(call_id, kind, message, server=server, tool=tool))
+
+    def _record(self, server: str, tool: str, started: float, outcome: ToolOutcome) -> None:
+        self._trace.append(
+            ToolCallRecord(tool=f"{server}.{tool}", duration=time.perf_counter() - started, outcome=outcome)
+        )
+
+    async def serve(
+        self,
+        receive: ObjectReceiveStream[bytes],
+        send: Callable[[bytes], Awaitable[None]],
+        on_log: Callable[[str, str], None],
+    ) -> Any:
+        """Serve one remote run: answer calls concurrently until the guest sends `done`.
+
+        Args:
+            receive: encoded frames from the guest (already de-framed, e.g. via `FrameReader`).
+            send: sends one encoded frame to the guest; calls are serialised by a lock.
+            on_log: receives `(text, stream)` for each `log` frame.
+
+        Returns:
+            The `payload` of the guest's `done` frame.
+
+        Raises:
+            BridgeError: the guest sent a malformed or unexpected frame, or closed the stream before `done`.
+        """
+        send_lock = anyio.Lock()
+        in_flight: dict[int, anyio.CancelScope] = {}
+
+        async def run_call(call: dict[str, Any], scope: anyio.CancelScope) -> None:
+            try:
+                with scope:
+                    reply = await self._answer(call)
+                    async with send_lock:
+                        await send(reply)
+            finally:
+                if in_flight.get(call["id"]) is scope:
+                    del in_flight[call["id"]]
+
+        failure: str | None = "the guest closed the stream without a done frame"
+        payload: Any = None
+        async with anyio.create_task_group() as group:
+            async for data in receive:
+                try:
+                    frame = decode(data)
+                except FrameError as exc:
+                    failure = f"malformed frame from the guest: {exc}"
+                    break
+                kind = frame["k"]
+                if kind == "call":
+                    if frame["id"] in in_flight:
+                        failure = f"call id {frame['id']} is already in flight"
+                        break
+                    scope = anyio.CancelScope()
+                    in_flight[frame["id"]] = scope
+                    group.start_soon(run_call, frame, scope)
+                elif kind == "cancel":
+                    scope_to_cancel = in_flight.pop(frame["id"], None)
+                    if scope_to_cancel is not None:
+                        scope_to_cancel.cancel()
+                elif kind == "log":
+                    on_log(frame["text"], frame["stream"])
+                elif kind == "done":
+                    failure, payload = None, frame["payload"]
+                    break
+                else:
+                    failure = f"unexpected {kind!r} frame from the guest"
+                    break
+            # The run is over either way: calls still in flight are abandoned, so cancel them.
+            group.cancel_scope.cancel()
+        if failure is not None:
+            raise BridgeError(failure)
+        return payload
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
