@@ -64,9 +64,7 @@ class HostDispatcher:
     ```
     """
 
-    def __init__(
-        self, backend: ToolBackend, *, limits: Limits, allowed_servers: Collection[str] | None = None
-    ) -> None:
+    def __init__(self, backend: ToolBackend, *, limits: Limits, allowed_servers: Collection[str] | None = None) -> None:
         self._backend = backend
         self._limits = limits
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
@@ -148,7 +146,8 @@ class HostDispatcher:
             message = f"search_tools(query: str, detail_level: one of {_SEARCH_DETAIL_LEVELS}, limit: int | None)"
             return self._error(call_id, "TypeError", message, None, None)
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-            return self._error(call_id, "TypeError", "search_tools limit must be a non-negative int or None", None, None)
+            message = "search_tools limit must be a non-negative int or None"
+            return self._error(call_id, "TypeError", message, None, None)
         try:
             found = await self._backend.search_tools(query, detail_level, limit)
             return encode(result_frame(call_id, found))

@@ -70,7 +70,11 @@ FRAME_KINDS: dict[str, tuple[dict[str, tuple[type, ...]], dict[str, tuple[type, 
 }
 
 _ERROR_FIELDS: dict[str, tuple[type, ...]] = {"type": (str,), "message": (str,)}
-_ERROR_OPTIONAL: dict[str, tuple[type, ...]] = {"server": _OPTIONAL_STR, "tool": _OPTIONAL_STR, "line": (int, type(None))}
+_ERROR_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "server": _OPTIONAL_STR,
+    "tool": _OPTIONAL_STR,
+    "line": (int, type(None)),
+}
 
 # Bytes that start a msgpack ext (fixext 1..16, ext 8/16/32). They may also occur inside str/bin
 # payloads, so a hit only triggers the full plain-data walk; a miss proves there is no ext at all.
