@@ -133,8 +133,8 @@ def build_part(server: str, documents: Sequence[Document]) -> ServerIndex:
             if not terms:
                 continue
             norm = 1.0 - spec.b + spec.b * len(terms) / average
-            for term, tf in Counter(terms).items():
-                weighted[term] = weighted.get(term, 0.0) + spec.weight * tf / norm
+            for term, count in Counter(terms).items():
+                weighted[term] = weighted.get(term, 0.0) + spec.weight * count / norm
         for term, tf in weighted.items():
             postings.setdefault(term, []).append((index, tf * (K1 + 1.0) / (tf + K1)))
         for key in {name_key(doc.name), f"{server_key} {name_key(doc.name)}", name_key(doc.title)}:
