@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .client import MCPClient
+from .config import HttpServerConfig, ServerConfig, StdioServerConfig
+from .connectors import Connector, HttpConnector, StdioConnector
 from .envelope import Envelope, ErrorInfo, ToolCallRecord, Usage
 from .errors import (
     BridgeError,
@@ -16,20 +19,38 @@ from .errors import (
     ToolError,
 )
 from .limits import Limits
+from .middleware import CallNext, LoggingMiddleware, MetricsMiddleware, Middleware, MiddlewareRequest, RequestMetrics
+from .session import ClientCallbacks, MCPSession, SessionState
 
 __all__ = [
     "BridgeError",
+    "CallNext",
+    "ClientCallbacks",
     "CodeModeError",
     "ConfigError",
+    "Connector",
     "EngineError",
     "Envelope",
     "ErrorInfo",
+    "HttpConnector",
+    "HttpServerConfig",
     "Limits",
+    "LoggingMiddleware",
+    "MCPClient",
+    "MCPSession",
+    "MetricsMiddleware",
+    "Middleware",
+    "MiddlewareRequest",
+    "RequestMetrics",
+    "ServerConfig",
     "ServerCrashedError",
     "ServerError",
     "ServerStartError",
     "ServerTimeoutError",
+    "SessionState",
     "SessionStateError",
+    "StdioConnector",
+    "StdioServerConfig",
     "ToolCallRecord",
     "ToolError",
     "Usage",

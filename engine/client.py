@@ -1,0 +1,306 @@
+"""`MCPClient`: many MCP servers, sessions by name, middleware, and the code-mode entry points.
+
+The API is mcp_use's `MCPClient`. The client holds the configuration and the sessions; it reaches
+servers only through `MCPSession`. Code mode (`execute_code`, `search_tools`) is delegated to
+`engine.codemode`, which runs programs through an executor and never sees a transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp.client.session import (
+    ClientRequestContext,
+    ElicitationFnT,
+    ListRootsFnT,
+    LoggingFnT,
+    MessageHandlerFnT,
+    SamplingFnT,
+)
+from mcp.types import ListRootsResult, Root
+
+from .config import ServerConfig, load_config, parse_config, parse_server
+from .connectors import connector_for
+from .errors import CodeModeError, ConfigError, ServerError, SessionStateError
+from .middleware import Middleware
+from .session import ClientCallbacks, MCPSession, SessionState
+
+if TYPE_CHECKING:
+    from .codemode import CodeMode
+
+__all__ = ["MCPClient"]
+
+logger = logging.getLogger("engine.client")
+
+CODE_MODE_SERVER = "code_mode"
+"""The name of the pseudo-server that presents code mode as tools; never a user server."""
+
+
+class MCPClient:
+    """Client for managing MCP servers and sessions.
+
+    ```python
+    client = MCPClient(config="servers.json")          # or a dict, or MCPClient.from_dict(...)
+    sessions = await client.create_all_sessions()      # started concurrently
+    result = await client.get_session("files").call_tool("read_file", {"path": "a.txt"})
+    await client.close_all_sessions()
+    ```
+    Also an async context manager that closes every session on exit.
+    """
+
+    def __init__(
+        self,
+        config: str | dict[str, Any] | None = None,
+        allowed_servers: list[str] | None = None,
+        sandbox: bool = False,
+        sandbox_options: dict[str, Any] | None = None,
+        sampling_callback: SamplingFnT | None = None,
+        elicitation_callback: ElicitationFnT | None = None,
+        message_handler: MessageHandlerFnT | None = None,
+        logging_callback: LoggingFnT | None = None,
+        middleware: list[Middleware] | None = None,
+        roots: list[Root] | None = None,
+        list_roots_callback: ListRootsFnT | None = None,
+        code_mode: bool = False,
+        verify: bool | None = True,
+        *,
+        executor: str = "restricted",
+        executor_options: dict[str, Any] | None = None,
+    ) -> None:
+        raw = load_config(config) if isinstance(config, str | Path) else (config or {})
+        self._servers: dict[str, ServerConfig] = parse_config(raw)
+        self._raw: dict[str, Any] = {"mcpServers": dict(raw.get("mcpServers", {}))}
+        self.allowed_servers = list(allowed_servers) if allowed_servers is not None else None
+        if sandbox:
+            raise CodeModeError(
+                "sandbox=True (running MCP servers inside E2B) is not available yet; "
+                "start the servers locally (sandbox=False)"
+            )
+        self.sandbox = sandbox
+        self.sandbox_options = sandbox_options
+        self.roots = list(roots) if roots is not None else None
+        self.callbacks = ClientCallbacks(
+            sampling_callback=sampling_callback,
+            elicitation_callback=elicitation_callback,
+            list_roots_callback=list_roots_callback or self._roots_callback(),
+            logging_callback=logging_callback,
+            message_handler=message_handler,
+        )
+        self.middleware: list[Middleware] = list(middleware or [])
+        self.verify = True if verify is None else verify
+        self.code_mode = code_mode
+        self.executor = executor
+        self.executor_options = dict(executor_options or {})
+        self.sessions: dict[str, MCPSession] = {}
+        self.active_sessions: list[str] = []
+        self._code_mode: CodeMode | None = None
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any], **kwargs: Any) -> MCPClient:
+        """A client from a config dict (`{"mcpServers": {...}}`)."""
+        return cls(config=config, **kwargs)
+
+    @classmethod
+    def from_config_file(cls, filepath: str, **kwargs: Any) -> MCPClient:
+        """A client from a JSON config file."""
+        return cls(config=load_config(filepath), **kwargs)
+
+    async def __aenter__(self) -> MCPClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close_all_sessions()
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The configuration as given (with `${VAR}` not expanded), `{"mcpServers": {...}}`."""
+        return {"mcpServers": dict(self._raw["mcpServers"])}
+
+    def add_server(self, name: str, server_config: dict[str, Any]) -> None:
+        """Add (or replace) a server configuration. It is validated now."""
+        if name == CODE_MODE_SERVER:
+            raise ConfigError(f"server name {name!r} is reserved for code mode")
+        self._servers[name] = parse_server(name, server_config)
+        self._raw["mcpServers"][name] = dict(server_config)
+
+    def remove_server(self, name: str) -> None:
+        """Remove a server configuration. An open session stays open until it is closed."""
+        if name not in self._servers:
+            raise ConfigError(f"no server named {name!r}; configured: {sorted(self._servers)}")
+        del self._servers[name]
+        del self._raw["mcpServers"][name]
+        if name in self.active_sessions:
+            self.active_sessions.remove(name)
+
+    def get_server_names(self) -> list[str]:
+        """The configured server names (never the internal code-mode server)."""
+        return [name for name in self._servers if name != CODE_MODE_SERVER]
+
+    def save_config(self, filepath: str) -> None:
+        """Write the configuration, as given, to a JSON file."""
+        Path(filepath).write_text(json.dumps(self.config, indent=2) + "\n", encoding="utf-8")
+
+    def add_middleware(self, middleware: Middleware) -> None:
+        """Add a middleware; it wraps requests of every session, including open ones."""
+        self.middleware.append(middleware)
+        for session in self.sessions.values():
+            session.middleware.append(middleware)
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    async def create_session(self, server_name: str, auto_initialize: bool = True) -> MCPSession:
+        """Create (and by default connect and initialize) the session for one server.
+
+        An existing connected session is returned as is; a failed or closed one is replaced.
+
+        Raises:
+            ConfigError: no such server, or it is disabled or not in `allowed_servers`.
+            ServerError: the server could not be started (the message names it and says why).
+        """
+        existing = self.sessions.get(server_name)
+        if existing is not None and existing.state in (SessionState.CONNECTED, SessionState.CONNECTING):
+            return existing
+        config = self._server_config(server_name)
+        session = MCPSession(
+            connector_for(server_name, config, verify=self.verify),
+            auto_connect=True,
+            callbacks=self.callbacks,
+            middleware=self.middleware,
+        )
+        self.sessions[server_name] = session
+        if server_name not in self.active_sessions:
+            self.active_sessions.append(server_name)
+        if self._code_mode is not None:
+            self._code_mode.watch(session)
+        if auto_initialize:
+            try:
+                await session.initialize()
+            except BaseException:
+                await self._forget(server_name)
+                raise
+        return session
+
+    async def create_all_sessions(self, auto_initialize: bool = True) -> dict[str, MCPSession]:
+        """Create sessions for every configured (and allowed, enabled) server, concurrently.
+
+        Servers that start keep working when others fail; the failures are then raised together
+        as one `ServerError` naming each failed server.
+        """
+        names = [n for n in self.get_server_names() if self._is_usable(n)]
+        results = await asyncio.gather(
+            *(self.create_session(name, auto_initialize) for name in names), return_exceptions=True
+        )
+        failures = [(name, r) for name, r in zip(names, results, strict=True) if isinstance(r, BaseException)]
+        for _, failure in failures:
+            if not isinstance(failure, Exception):
+                raise failure
+        if failures:
+            summary = "; ".join(str(f) for _, f in failures)
+            raise ServerError(",".join(n for n, _ in failures), f"{len(failures)} server(s) failed: {summary}")
+        return dict(self.sessions)
+
+    def get_session(self, server_name: str) -> MCPSession:
+        """The existing session for a server.
+
+        Raises:
+            SessionStateError: there is no session for it (create one first).
+        """
+        session = self.sessions.get(server_name)
+        if session is None:
+            raise SessionStateError(f"no session for server {server_name!r}; call create_session() first")
+        return session
+
+    def get_all_active_sessions(self) -> dict[str, MCPSession]:
+        """Every active session by server name."""
+        return {name: self.sessions[name] for name in self.active_sessions if name in self.sessions}
+
+    async def close_session(self, server_name: str) -> None:
+        """Close one server's session (and stop its process)."""
+        session = self.sessions.get(server_name)
+        if session is None:
+            raise SessionStateError(f"no session for server {server_name!r}")
+        await self._forget(server_name)
+
+    async def close_all_sessions(self) -> None:
+        """Close every session; all are closed even if some fail (failures are logged)."""
+        names = list(self.sessions)
+        results = await asyncio.gather(*(self._forget(n) for n in names), return_exceptions=True)
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.warning("closing session %r failed: %r", name, result)
+        if self._code_mode is not None:
+            await self._code_mode.aclose()
+            self._code_mode = None
+
+    # -- code mode ----------------------------------------------------------------------------
+
+    async def execute_code(self, code: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Run a Python program with every server's tools as `await <server>.<tool>(...)`.
+
+        Returns the result envelope: `result`, `logs`, `error`, `execution_time`, and
+        `error_info`, `tool_calls`, `usage`, `truncated`.
+        """
+        mode = self._require_code_mode("execute_code")
+        envelope = await mode.execute(code, timeout=timeout)
+        return dict(envelope)
+
+    async def search_tools(
+        self, query: str = "", detail_level: str = "full", limit: int | None = None
+    ) -> dict[str, Any]:
+        """Search the tools of every server, ranked: `{"meta": {...}, "results": [...]}`."""
+        mode = self._require_code_mode("search_tools")
+        return await mode.search(query, detail_level=detail_level, limit=limit)
+
+    def _require_code_mode(self, what: str) -> CodeMode:
+        if not self.code_mode:
+            raise CodeModeError(f"{what} needs code mode: create the client with MCPClient(..., code_mode=True)")
+        if self._code_mode is None:
+            from .codemode import CodeMode
+
+            self._code_mode = CodeMode(self, executor=self.executor, executor_options=self.executor_options)
+            for session in self.sessions.values():
+                self._code_mode.watch(session)
+        return self._code_mode
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _server_config(self, name: str) -> ServerConfig:
+        if name not in self._servers:
+            raise ConfigError(f"no server named {name!r}; configured: {sorted(self._servers)}")
+        if self.allowed_servers is not None and name not in self.allowed_servers:
+            raise ConfigError(f"server {name!r} is not in allowed_servers {self.allowed_servers}")
+        config = self._servers[name]
+        if config.disabled:
+            raise ConfigError(f"server {name!r} is disabled in the configuration")
+        return config
+
+    def _is_usable(self, name: str) -> bool:
+        allowed = self.allowed_servers is None or name in self.allowed_servers
+        return allowed and not self._servers[name].disabled
+
+    async def _forget(self, name: str) -> None:
+        session = self.sessions.pop(name, None)
+        if name in self.active_sessions:
+            self.active_sessions.remove(name)
+        if self._code_mode is not None:
+            self._code_mode.forget(name)
+        if session is not None:
+            await session.disconnect()
+
+    def _roots_callback(self) -> ListRootsFnT | None:
+        if self.roots is None:
+            return None
+        roots = self.roots
+
+        async def list_roots(context: ClientRequestContext) -> ListRootsResult:
+            return ListRootsResult(roots=list(roots))
+
+        return list_roots

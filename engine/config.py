@@ -1,0 +1,183 @@
+"""Configuration: the `{"mcpServers": {name: {...}}}` format of mcp_use and desktop MCP clients.
+
+Parses a file or dict once, at the edge, into typed pydantic models. Every string is expanded
+for `${VAR}` (or `${VAR:-default}`) from the environment. A bad file or entry raises one
+`ConfigError` that names the server and the field; nothing is started from a half-valid config.
+
+```json
+{"mcpServers": {
+  "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/data"]},
+  "github": {"url": "https://example.com/mcp", "headers": {"Authorization": "Bearer ${GITHUB_TOKEN}"}},
+  "legacy": {"url": "http://127.0.0.1:8000/sse", "transport": "sse"}
+}}
+```
+
+This layer knows nothing of sessions or code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+__all__ = [
+    "HttpServerConfig",
+    "ServerConfig",
+    "StdioServerConfig",
+    "expand_env",
+    "load_config",
+    "parse_config",
+    "parse_server",
+]
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Transport = Literal["auto", "streamable_http", "sse"]
+_TRANSPORT_ALIASES = {
+    "auto": "auto",
+    "http": "streamable_http",
+    "streamable_http": "streamable_http",
+    "streamable-http": "streamable_http",
+    "streamablehttp": "streamable_http",
+    "sse": "sse",
+}
+
+
+class _ServerBase(BaseModel):
+    # Unknown keys are ignored: desktop clients add their own (`autoApprove`, `alwaysAllow`...).
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    connect_timeout: float = Field(default=30.0, gt=0, validation_alias=AliasChoices("connect_timeout", "timeout"))
+    """Seconds to start the server and complete the MCP handshake."""
+    request_timeout: float | None = Field(default=60.0, gt=0)
+    """Default seconds one request may take before it fails; None waits forever."""
+    disabled: bool = False
+    """A disabled server is kept in the config but never started."""
+
+
+class StdioServerConfig(_ServerBase):
+    """A server started as a subprocess and spoken to over its stdin/stdout."""
+
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] | None = None
+    """Extra environment variables, added to a minimal safe environment (not the host's whole one)."""
+    cwd: str | None = None
+
+
+class HttpServerConfig(_ServerBase):
+    """A remote server reached over streamable HTTP or SSE."""
+
+    url: str = Field(min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
+    transport: Transport = Field(default="auto", validation_alias=AliasChoices("transport", "type"))
+    """`streamable_http`, `sse`, or `auto` (streamable HTTP first, then SSE)."""
+    sse_read_timeout: float = Field(default=300.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("transport", mode="before")
+    @classmethod
+    def _normalise_transport(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _TRANSPORT_ALIASES.get(value.strip().lower(), value)
+        return value
+
+
+ServerConfig = Annotated[StdioServerConfig | HttpServerConfig, "one server entry"]
+
+
+def expand_env(value: Any, *, where: str, environ: Mapping[str, str] | None = None) -> Any:
+    """Expand `${VAR}` and `${VAR:-default}` in every string inside `value`.
+
+    Raises:
+        ConfigError: a variable is not set and has no default; the message names `where`.
+    """
+    env = os.environ if environ is None else environ
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where}: environment variable {name!r} is not set")
+
+        return _ENV_PATTERN.sub(substitute, value)
+    if isinstance(value, list):
+        return [expand_env(item, where=where, environ=env) for item in value]
+    if isinstance(value, dict):
+        return {key: expand_env(item, where=f"{where}.{key}", environ=env) for key, item in value.items()}
+    return value
+
+
+def parse_server(name: str, entry: object, *, environ: Mapping[str, str] | None = None) -> ServerConfig:
+    """Validate one server entry. `command` makes it stdio, `url` makes it HTTP/SSE."""
+    where = f"server {name!r}"
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("server names must be non-empty strings")
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected an object, got {type(entry).__name__}")
+    if "command" in entry and "url" in entry:
+        raise ConfigError(f"{where}: give either 'command' (stdio) or 'url' (HTTP/SSE), not both")
+    model: type[StdioServerConfig] | type[HttpServerConfig]
+    if "command" in entry:
+        model = StdioServerConfig
+    elif "url" in entry:
+        model = HttpServerConfig
+    else:
+        raise ConfigError(f"{where}: needs 'command' (stdio) or 'url' (HTTP/SSE)")
+    expanded = expand_env(entry, where=where, environ=environ)
+    try:
+        return model.model_validate(expanded)
+    except ValidationError as exc:
+        raise ConfigError(_describe(where, exc)) from None
+
+
+def parse_config(data: object, *, environ: Mapping[str, str] | None = None) -> dict[str, ServerConfig]:
+    """Validate a whole `{"mcpServers": {...}}` document; all entries or none."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"config: expected an object with 'mcpServers', got {type(data).__name__}")
+    servers = data.get("mcpServers", {})
+    if not isinstance(servers, dict):
+        raise ConfigError("config: 'mcpServers' must be an object mapping names to server entries")
+    return {name: parse_server(name, entry, environ=environ) for name, entry in servers.items()}
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON config file into a dict (not yet validated: see `parse_config`)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config file {str(file)!r}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {str(file)!r}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(file)!r}: expected a JSON object")
+    return data
+
+
+def _describe(where: str, exc: ValidationError) -> str:
+    """One readable line per field problem, each naming the server and the field."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(entry)"
+        problems.append(f"{where}: field {field!r}: {error['msg']}")
+    return "; ".join(problems)
