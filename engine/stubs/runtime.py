@@ -1,0 +1,253 @@
+"""Builds the tool namespaces a program calls: `await github.create_issue(owner=..., title=...)`.
+
+Each namespace is an object whose attributes are async stub functions, one per tool. A stub checks
+its keyword arguments against the tool's input schema (before anything is sent), encodes a `call`
+frame, awaits the reply through `send`, and returns the result value or raises the error it carries.
+The objects hold nothing but plain data and `send`: no session, no host object, nothing reachable
+through a public attribute except other stubs.
+
+Standard library + the bridge protocol + the schema checker only: this module is shipped as source
+to remote guests, where it is imported as a top-level module next to `protocol.py` and `schema.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import itertools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+try:
+    from ..bridge import protocol as _protocol
+    from . import schema as _schema
+except ImportError:  # shipped to a guest: the modules sit side by side at top level
+    import protocol as _protocol  # type: ignore[import-not-found,no-redef]
+    import schema as _schema  # type: ignore[import-not-found,no-redef]
+
+__all__ = ["Namespace", "ToolLimitError", "build_namespaces", "make_search_tools"]
+
+Send = Callable[[bytes], Awaitable[bytes]]
+Stub = Callable[..., Awaitable[Any]]
+
+DOC_LIMIT = 2000
+"""Characters of a tool's description kept in its stub's docstring."""
+
+# Call ids are unique per process so that stubs of several namespaces (and `search_tools`) can share
+# one multiplexed channel. `next()` on a count is atomic under the GIL.
+_ids = itertools.count(1)
+
+_SIMPLE_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
+
+
+class ToolLimitError(RuntimeError):
+    """The execution used up its tool-call budget (`max_tool_calls`)."""
+
+
+# Error types that cross the bridge as data and are re-raised as these classes in the program.
+_BUILTIN_ERRORS: dict[str, type[Exception]] = {
+    "PermissionError": PermissionError,
+    "TimeoutError": TimeoutError,
+    "ValueError": ValueError,
+    "TypeError": TypeError,
+    "AttributeError": AttributeError,
+    "KeyError": KeyError,
+    "LookupError": LookupError,
+    "RuntimeError": RuntimeError,
+    "ToolLimitError": ToolLimitError,
+}
+
+
+class Namespace:
+    """The tools of one MCP server, as async functions: `await ns.tool(...)` or `await ns["orig-name"](...)`."""
+
+    __slots__ = ("_name", "_server", "_tools", "_originals")
+    _name: str
+    _server: str
+    _tools: dict[str, Stub]
+    _originals: dict[str, Stub]
+
+    def __init__(self, name: str, server: str, tools: Mapping[str, Stub], originals: Mapping[str, Stub]) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_server", server)
+        object.__setattr__(self, "_tools", dict(tools))
+        object.__setattr__(self, "_originals", dict(originals))
+
+    def __getattr__(self, name: str) -> Stub:
+        tools: dict[str, Stub] = object.__getattribute__(self, "_tools")
+        try:
+            return tools[name]
+        except KeyError:
+            raise AttributeError(self._missing(name)) from None
+
+    def __getitem__(self, name: str) -> Stub:
+        stub = self._originals.get(name) or self._tools.get(name)
+        if stub is None:
+            raise KeyError(self._missing(name))
+        return stub
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"namespace {self._name!r} is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"namespace {self._name!r} is read-only")
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._tools)
+
+    def __repr__(self) -> str:
+        names = sorted(self._tools)
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        return f"<namespace {self._name} (server {self._server!r}): {len(names)} tools: {shown}>"
+
+    def _missing(self, name: str) -> str:
+        names = sorted(self._tools)
+        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+        ordered = close + [n for n in names if n not in close]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        return f"{self._name} has no tool {name!r}.{hint} Available: {', '.join(ordered) or 'none'}"
+
+
+def _raise_error(error: Mapping[str, Any], server: str, tool: str, tool_error: type[Exception]) -> Exception:
+    kind = error.get("type")
+    message = str(error.get("message", ""))
+    if kind == "ToolError":
+        return tool_error(error.get("server") or server, error.get("tool") or tool, message)
+    cls = _BUILTIN_ERRORS.get(str(kind))
+    if cls is not None:
+        return cls(message)
+    return RuntimeError(f"{kind}: {message}")
+
+
+async def _roundtrip(send: Send, server: str, tool: str, arguments: dict[str, Any], tool_error: type[Exception]) -> Any:
+    call_id = next(_ids)
+    try:
+        frame = _protocol.encode(_protocol.call_frame(call_id, server, tool, arguments))
+    except _protocol.FrameError as exc:
+        raise TypeError(
+            f"{server}.{tool}() arguments must be plain data (str, int, float, bool, None, list, dict): {exc}"
+        ) from None
+    reply = _protocol.decode(await send(frame))
+    if reply.get("id") != call_id:
+        raise RuntimeError(f"bridge reply for call {reply.get('id')!r} arrived for call {call_id}")
+    if reply["k"] == "result":
+        return reply["value"]
+    if reply["k"] == "error":
+        raise _raise_error(reply["error"], server, tool, tool_error)
+    raise RuntimeError(f"unexpected {reply['k']!r} frame in reply to a tool call")
+
+
+def _signature(schema: Mapping[str, Any]) -> inspect.Signature:
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+    declared_required = schema.get("required")
+    required: list[Any] = declared_required if isinstance(declared_required, list) else []
+    parameters = []
+    for python_name, original in _schema.parameter_identifiers(schema).items():
+        prop = properties.get(original)
+        prop = prop if isinstance(prop, Mapping) else {}
+        declared = prop.get("type")
+        annotation: Any = (
+            _SIMPLE_TYPES.get(declared, inspect.Parameter.empty)
+            if isinstance(declared, str)
+            else inspect.Parameter.empty
+        )
+        if original in required:
+            default: Any = inspect.Parameter.empty
+        else:
+            default = prop.get("default")
+        parameters.append(
+            inspect.Parameter(python_name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
+    extra = schema.get("additionalProperties")
+    if not properties or extra is True or isinstance(extra, Mapping):
+        parameters.append(inspect.Parameter("arguments", inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(parameters)
+
+
+def _docstring(description: str, server: str, tool: str) -> str:
+    text = description.strip() or f"Tool {tool!r} of server {server!r}."
+    if len(text) > DOC_LIMIT:
+        text = text[: DOC_LIMIT - 3] + "..."
+    return text
+
+
+def _make_stub(spec: Mapping[str, Any], namespace: str, send: Send, tool_error: type[Exception]) -> Stub:
+    server = str(spec["server"])
+    tool = str(spec["name"])
+    identifier = str(spec["identifier"])
+    schema = spec.get("input_schema") or {}
+    where = f"{namespace}.{identifier}"
+    checker = _schema.ArgumentChecker(schema, where)
+
+    async def stub(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            raise TypeError(f"{where}() takes keyword arguments only, e.g. {where}(name=value)")
+        return await _roundtrip(send, server, tool, checker.check(kwargs), tool_error)
+
+    stub.__name__ = identifier
+    stub.__qualname__ = where
+    stub.__doc__ = _docstring(str(spec.get("description") or ""), server, tool)
+    stub.__signature__ = _signature(schema)  # type: ignore[attr-defined]
+    return stub
+
+
+def _spec_dict(spec: Any) -> Mapping[str, Any]:
+    # A ToolSpec (host side) or its `to_dict()` (shipped to a guest).
+    if isinstance(spec, Mapping):
+        return spec
+    as_dict: Mapping[str, Any] = spec.to_dict()
+    return as_dict
+
+
+def build_namespaces(
+    specs: Mapping[str, Sequence[Any]], send: Send, *, tool_error: type[Exception]
+) -> dict[str, Namespace]:
+    """One `Namespace` per key of `specs` (namespace identifier -> ToolSpecs or their dicts).
+
+    Args:
+        specs: tool specs by namespace identifier (`namespace_identifier(server)`).
+        send: the executor's `Send`: one encoded frame out, the encoded reply back.
+        tool_error: the class raised for a failed tool, called as `tool_error(server, tool, message)`.
+    """
+    namespaces: dict[str, Namespace] = {}
+    for namespace, tool_specs in specs.items():
+        tools: dict[str, Stub] = {}
+        originals: dict[str, Stub] = {}
+        server = namespace
+        for raw in tool_specs:
+            spec = _spec_dict(raw)
+            server = str(spec["server"])
+            stub = _make_stub(spec, namespace, send, tool_error)
+            if spec["identifier"] in tools:
+                raise ValueError(f"namespace {namespace!r} has two tools named {spec['identifier']!r}")
+            tools[str(spec["identifier"])] = stub
+            originals[str(spec["name"])] = stub
+        namespaces[namespace] = Namespace(namespace, server, tools, originals)
+    return namespaces
+
+
+def make_search_tools(send: Send, *, tool_error: type[Exception] = RuntimeError) -> Stub:
+    """The program's `search_tools(query="", detail_level="full", limit=None)`: searches every server's tools."""
+
+    async def search_tools(query: str = "", detail_level: str = "full", limit: int | None = None) -> Any:
+        """Search the connected servers' tools. `detail_level`: "names", "descriptions" or "full"."""
+        if not isinstance(query, str):
+            raise TypeError(f"search_tools() query must be str, got {type(query).__name__}")
+        if detail_level not in ("names", "descriptions", "full"):
+            raise ValueError(
+                f"search_tools() detail_level must be 'names', 'descriptions' or 'full', got {detail_level!r}"
+            )
+        if limit is not None and (type(limit) is not int or limit < 0):
+            raise TypeError(f"search_tools() limit must be a non-negative int or None, got {limit!r}")
+        arguments = {"query": query, "detail_level": detail_level, "limit": limit}
+        return await _roundtrip(send, _protocol.ENGINE_NAMESPACE, "search_tools", arguments, tool_error)
+
+    return search_tools

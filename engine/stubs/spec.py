@@ -1,0 +1,146 @@
+"""Tool specs: the plain-data description of one tool that stubs and rendered source are built from.
+
+A `ToolSpec` keeps the server's original names (they go on the wire) next to the sanitised Python
+identifiers a program uses (`my-github` -> `my_github`, `list-issues` -> `list_issues`, `class` ->
+`class_`). Two names that sanitise to the same identifier are an error naming both originals, never
+a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mcp.types as types
+
+__all__ = [
+    "NameCollisionError",
+    "ToolSpec",
+    "namespace_identifier",
+    "namespace_identifiers",
+    "sanitize_identifier",
+    "specs_for_server",
+]
+
+_RESERVED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+class NameCollisionError(ValueError):
+    """Two server or tool names map to the same Python identifier."""
+
+
+def sanitize_identifier(name: str, *, fallback: str) -> str:
+    """A valid, non-reserved Python identifier for `name`.
+
+    NFKC-normalised (as Python normalises identifiers in source), every character that cannot be
+    part of an identifier replaced by `_`, leading underscores dropped (the sandbox refuses `_` names),
+    `fallback` prefixed when nothing is left or it starts with a digit, and a trailing `_` added to
+    keywords and builtins (`list` -> `list_`).
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(c if ("a" + c).isidentifier() else "_" for c in text).lstrip("_")
+    if not text:
+        return fallback
+    if not text[0].isidentifier():
+        text = f"{fallback}_{text}"
+    # NFKC can change once more after replacement; keep going until it is a fixed point.
+    text = unicodedata.normalize("NFKC", text)
+    if not text.isidentifier():
+        text = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in text).lstrip("_") or fallback
+        if text[0].isdigit():
+            text = f"{fallback}_{text}"
+    if text in _RESERVED:
+        text += "_"
+    return text
+
+
+def namespace_identifier(server: str) -> str:
+    """The Python name a program uses for `server`'s namespace (`my-github` -> `my_github`)."""
+    return sanitize_identifier(server, fallback="server")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """One tool, as plain data: original names, the Python identifier, description and schemas."""
+
+    server: str
+    """The server's name as configured (sent on the wire)."""
+    name: str
+    """The tool's original name (sent on the wire)."""
+    identifier: str
+    """The sanitised Python identifier of the stub (`ns.<identifier>`)."""
+    description: str = ""
+    input_schema: Mapping[str, Any] | None = None
+    output_schema: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for shipping to a guest (msgpack-safe)."""
+        return {
+            "server": self.server,
+            "name": self.name,
+            "identifier": self.identifier,
+            "description": self.description,
+            "input_schema": dict(self.input_schema) if self.input_schema is not None else None,
+            "output_schema": dict(self.output_schema) if self.output_schema is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolSpec:
+        """The inverse of `to_dict`."""
+        return cls(
+            server=str(data["server"]),
+            name=str(data["name"]),
+            identifier=str(data["identifier"]),
+            description=str(data.get("description") or ""),
+            input_schema=data.get("input_schema"),
+            output_schema=data.get("output_schema"),
+        )
+
+
+def specs_for_server(server: str, tools: Sequence[types.Tool]) -> list[ToolSpec]:
+    """Specs for every tool of one server, in the server's order.
+
+    Raises:
+        NameCollisionError: two tool names sanitise to the same identifier.
+    """
+    specs: list[ToolSpec] = []
+    seen: dict[str, str] = {}
+    for tool in tools:
+        identifier = sanitize_identifier(tool.name, fallback="tool")
+        if identifier in seen:
+            raise NameCollisionError(
+                f"server {server!r}: tools {seen[identifier]!r} and {tool.name!r} both map to {identifier!r}"
+            )
+        seen[identifier] = tool.name
+        specs.append(
+            ToolSpec(
+                server=server,
+                name=tool.name,
+                identifier=identifier,
+                description=tool.description or "",
+                input_schema=tool.input_schema,
+                output_schema=tool.output_schema,
+            )
+        )
+    return specs
+
+
+def namespace_identifiers(servers: Sequence[str]) -> dict[str, str]:
+    """`{identifier: server}` for many servers.
+
+    Raises:
+        NameCollisionError: two server names sanitise to the same identifier.
+    """
+    names: dict[str, str] = {}
+    for server in servers:
+        identifier = namespace_identifier(server)
+        if identifier in names and names[identifier] != server:
+            raise NameCollisionError(
+                f"servers {names[identifier]!r} and {server!r} both map to namespace {identifier!r}"
+            )
+        names[identifier] = server
+    return names
