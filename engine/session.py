@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime
 import enum
+import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +40,15 @@ from mcp.types import (
     ToolListChangedNotification,
 )
 from mcp_types.jsonrpc import CONNECTION_CLOSED, REQUEST_TIMEOUT
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .connectors import Connector
 from .errors import ServerCrashedError, ServerError, ServerStartError, ServerTimeoutError, SessionStateError
 from .middleware import Middleware, MiddlewareRequest, run_middleware
 
 __all__ = ["ClientCallbacks", "MCPSession", "SessionState"]
+
+logger = logging.getLogger("engine.session")
 
 _MAX_PAGES = 1000
 
@@ -349,10 +353,13 @@ class MCPSession:
         for label, transport in self.connector.transports():
             try:
                 client = self._make_client(transport)
-                async with client:
+                async with client, anyio.create_task_group() as group:
                     ready.set_result(client)
+                    if _supports_listen(client):
+                        group.start_soon(self._listen_for_changes, client)
                     assert self._stop is not None
                     await self._stop.wait()
+                    group.cancel_scope.cancel()
                     return
             except Exception as exc:  # noqa: BLE001 - every failure is reported to the waiter
                 if ready.done():
@@ -376,13 +383,25 @@ class MCPSession:
             log_level="info" if cb.logging_callback is not None else None,
         )
 
+    async def _listen_for_changes(self, client: Client) -> None:
+        """On 2026-07-28 connections, list changes arrive on a `subscriptions/listen` stream."""
+        try:
+            async with client.listen(tools_list_changed=True) as subscription:
+                async for _event in subscription:
+                    await self._tools_changed()
+        except Exception as exc:  # noqa: BLE001 - losing change events must not kill the session
+            logger.debug("server %r: tool-change subscription ended: %r", self.name, exc)
+
+    async def _tools_changed(self) -> None:
+        self._tools = None
+        for listener in list(self._tools_listeners):
+            outcome = listener(self)
+            if outcome is not None:
+                await outcome
+
     async def _on_message(self, message: IncomingMessage) -> None:
         if isinstance(message, ToolListChangedNotification):
-            self._tools = None
-            for listener in list(self._tools_listeners):
-                outcome = listener(self)
-                if outcome is not None:
-                    await outcome
+            await self._tools_changed()
         if self.callbacks.message_handler is not None:
             await self.callbacks.message_handler(message)
 
@@ -427,6 +446,11 @@ def _map_errors(session: MCPSession, method: str, timeout: float | None) -> Iter
 
 
 _LOST = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, BrokenPipeError, ConnectionError)
+
+
+def _supports_listen(client: Client) -> bool:
+    tools = client.server_capabilities.tools
+    return client.protocol_version in MODERN_PROTOCOL_VERSIONS and tools is not None and bool(tools.list_changed)
 
 
 def _seconds(value: datetime.timedelta | float | None, default: float | None) -> float | None:

@@ -115,7 +115,11 @@ async def add_tool(name: str, ctx: Context) -> str:
         return f"I am {name}"
 
     server.add_tool(dynamic, name=name, description=f"A tool added at run time: {name}")
-    await ctx.session.send_tool_list_changed()
+    await ctx.notify_tools_changed()  # 2026-07-28 clients listen on `subscriptions/listen`
+    try:
+        await ctx.session.send_tool_list_changed()  # older clients get the plain notification
+    except Exception:  # noqa: BLE001 - not deliverable on a 2026-07-28 connection
+        pass
     return "added"
 
 
