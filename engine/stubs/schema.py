@@ -13,6 +13,7 @@ Standard library only: shipped to remote guests with the stub runtime.
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import operator
 from collections.abc import Callable, Mapping
@@ -257,7 +258,7 @@ class ArgumentChecker:
 
     def _unknown(self, name: str) -> str:
         known = sorted(self._python_name(p) for p in self._properties)
-        close = [k for k in known if k.lower().startswith(name[:3].lower())] if name else []
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"{self._where}() got an unexpected parameter {name!r}{hint} (parameters: {', '.join(known)})"
 
