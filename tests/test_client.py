@@ -1,0 +1,199 @@
+"""MCPClient: every seed method, callbacks passed through to real servers, and failure isolation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp.client.session import ClientRequestContext
+from mcp.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
+    LoggingMessageNotificationParams,
+    Root,
+    TextContent,
+)
+
+from engine import CodeModeError, ConfigError, MCPClient, MCPSession, ServerError, SessionState, SessionStateError
+from tests.conftest import third_party_entry, toy_entry
+
+pytestmark = pytest.mark.anyio
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(item.text for item in result.content if getattr(item, "type", "") == "text")
+
+
+async def test_config_dict_add_remove_save_and_names(tmp_path: Path) -> None:
+    client = MCPClient({"mcpServers": {"a": toy_entry()}})
+    client.add_server("b", {"command": "python3", "args": ["x.py"]})
+    assert client.get_server_names() == ["a", "b"]
+    with pytest.raises(ConfigError, match="server 'c': needs 'command'"):
+        client.add_server("c", {"bogus": True})
+    with pytest.raises(ConfigError, match="reserved for code mode"):
+        client.add_server("code_mode", {"command": "x"})
+    client.remove_server("b")
+    with pytest.raises(ConfigError, match="no server named 'b'"):
+        client.remove_server("b")
+    target = tmp_path / "saved.json"
+    client.save_config(str(target))
+    saved = json.loads(target.read_text())
+    assert list(saved["mcpServers"]) == ["a"]
+    assert MCPClient.from_config_file(str(target)).get_server_names() == ["a"]
+    assert MCPClient.from_dict(saved).get_server_names() == ["a"]
+
+
+async def test_create_get_and_close_sessions() -> None:
+    async with MCPClient({"mcpServers": {"one": toy_entry(), "two": toy_entry()}}) as client:
+        with anyio.fail_after(60):
+            with pytest.raises(SessionStateError, match="no session for server 'one'"):
+                client.get_session("one")
+            one = await client.create_session("one")
+            assert isinstance(one, MCPSession) and one.is_connected and one.session_info is not None
+            assert await client.create_session("one") is one  # reused while connected
+            assert client.get_session("one") is one
+            lazy = await client.create_session("two", auto_initialize=False)
+            assert not lazy.is_connected
+            assert (await lazy.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}
+            assert set(client.get_all_active_sessions()) == {"one", "two"}
+            await client.close_session("one")
+            assert not one.is_connected and set(client.get_all_active_sessions()) == {"two"}
+            with pytest.raises(SessionStateError):
+                await client.close_session("one")
+        await client.close_all_sessions()
+        assert client.get_all_active_sessions() == {} and lazy.state is SessionState.CLOSED
+
+
+async def test_create_all_sessions_starts_servers_concurrently() -> None:
+    config = {"mcpServers": {f"s{i}": toy_entry() for i in range(4)}}
+    async with MCPClient(config) as client:
+        with anyio.fail_after(60):
+            started = anyio.current_time()
+            sessions = await client.create_all_sessions()
+            elapsed = anyio.current_time() - started
+            assert sorted(sessions) == ["s0", "s1", "s2", "s3"]
+            assert all(s.is_connected for s in sessions.values())
+        # one Python server takes ~0.5-1 s to start; four in sequence would take about four times that
+        one = MCPClient({"mcpServers": {"x": toy_entry()}})
+        started = anyio.current_time()
+        await one.create_all_sessions()
+        single = anyio.current_time() - started
+        await one.close_all_sessions()
+        assert elapsed < single * 3
+
+
+async def test_allowed_servers_and_disabled_servers_are_not_started() -> None:
+    config = {"mcpServers": {"yes": toy_entry(), "no": toy_entry(), "off": toy_entry(disabled=True)}}
+    async with MCPClient(config, allowed_servers=["yes", "off"]) as client:
+        with anyio.fail_after(60):
+            sessions = await client.create_all_sessions()
+            assert list(sessions) == ["yes"]
+            with pytest.raises(ConfigError, match="'no' is not in allowed_servers"):
+                await client.create_session("no")
+            with pytest.raises(ConfigError, match="'off' is disabled"):
+                await client.create_session("off")
+
+
+async def test_failing_servers_are_reported_and_the_others_keep_working() -> None:
+    config = {
+        "mcpServers": {
+            "good": toy_entry(),
+            "ghost": {"command": "/nonexistent/bin/server"},
+            "quitter": toy_entry("--crash-at-start"),
+        }
+    }
+    async with MCPClient(config) as client:
+        with anyio.fail_after(60):
+            with pytest.raises(ServerError) as info:
+                await client.create_all_sessions()
+            message = str(info.value)
+            assert "2 server(s) failed" in message and "'ghost'" in message and "'quitter'" in message
+            assert list(client.get_all_active_sessions()) == ["good"]
+            good = client.get_session("good")
+            assert (await good.call_tool("add", {"a": 5, "b": 5})).structured_content == {"result": 10}
+
+
+async def test_a_crashed_session_can_be_created_again() -> None:
+    async with MCPClient({"mcpServers": {"toy": toy_entry()}}) as client:
+        with anyio.fail_after(60):
+            first = await client.create_session("toy")
+            with pytest.raises(ServerError, match="connection lost"):
+                await first.call_tool("crash", {})
+            second = await client.create_session("toy")
+            assert second is not first and second.is_connected
+            assert (await second.call_tool("add", {"a": 1, "b": 1})).structured_content == {"result": 2}
+
+
+async def test_close_all_sessions_closes_every_session_even_if_one_fails() -> None:
+    async with MCPClient({"mcpServers": {"a": toy_entry(), "b": toy_entry()}}) as client:
+        sessions = await client.create_all_sessions()
+
+        async def broken_disconnect() -> None:
+            raise RuntimeError("disconnect failed")
+
+        sessions["a"].disconnect = broken_disconnect  # type: ignore[method-assign]
+        with anyio.fail_after(30):
+            await client.close_all_sessions()
+        assert client.sessions == {} and not sessions["b"].is_connected
+
+
+async def test_sampling_elicitation_and_roots_callbacks_reach_the_server(tmp_path: Path) -> None:
+    prompts: list[str] = []
+
+    async def sampling(context: ClientRequestContext, params: CreateMessageRequestParams) -> CreateMessageResult:
+        prompts.append(params.messages[0].content.text)  # type: ignore[union-attr]
+        return CreateMessageResult(
+            role="assistant", content=TextContent(type="text", text="sampled by engine"), model="test-model"
+        )
+
+    async def elicitation(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    roots = [Root(uri="file:///srv/project", name="project")]  # type: ignore[arg-type]
+    config = {"mcpServers": {"everything": third_party_entry("everything", tmp_path)}}
+    client = MCPClient(config, sampling_callback=sampling, elicitation_callback=elicitation, roots=roots)
+    async with client:
+        with anyio.fail_after(60):
+            session = await client.create_session("everything")
+            names = {t.name for t in session.tools}
+            assert {"trigger-sampling-request", "trigger-elicitation-request", "get-roots-list"} <= names
+            sampled = await session.call_tool("trigger-sampling-request", {"prompt": "hello model", "maxTokens": 5})
+            assert "sampled by engine" in text_of(sampled) and any("hello model" in p for p in prompts)
+            elicited = await session.call_tool("trigger-elicitation-request", {})
+            assert "decline" in text_of(elicited).lower()
+            listed = await session.call_tool("get-roots-list", {})
+            assert "file:///srv/project" in text_of(listed)
+
+
+async def test_logging_callback_and_message_handler_receive_server_messages() -> None:
+    logs: list[LoggingMessageNotificationParams] = []
+    messages: list[object] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        logs.append(params)
+
+    async def on_message(message: object) -> None:
+        messages.append(message)
+
+    client = MCPClient({"mcpServers": {"toy": toy_entry()}}, logging_callback=on_log, message_handler=on_message)
+    async with client:
+        with anyio.fail_after(60):
+            session = await client.create_session("toy")
+            await session.call_tool("log_and_return", {"message": "note this"})
+            assert any("note this" in str(p.data) for p in logs)
+            assert messages, "the message handler saw the log notification too"
+
+
+async def test_code_mode_entry_points_need_code_mode() -> None:
+    client = MCPClient({"mcpServers": {"toy": toy_entry()}})
+    with pytest.raises(CodeModeError, match="code_mode=True"):
+        await client.execute_code("return 1")
+    with pytest.raises(CodeModeError, match="code_mode=True"):
+        await client.search_tools("add")
+    with pytest.raises(CodeModeError, match="sandbox=True"):
+        MCPClient({"mcpServers": {}}, sandbox=True)
