@@ -214,7 +214,7 @@ class ToolCatalog:
         wanted = self.servers() if servers is None else sorted(s for s in set(servers) if s in self._servers)
         scope = [s for s in wanted if s != CODE_MODE_SERVER]
 
-        hits = self._index.rank(query, scope)
+        hits = self._index.rank(query, scope, limit)
         results: list[dict[str, Any]]
         if hits is None:
             results = []
@@ -226,7 +226,7 @@ class ToolCatalog:
                 if limit is not None and len(results) >= limit:
                     break
         else:
-            results = [dict(self._servers[h.server].entries[h.position][level]) for h in hits[:limit]]
+            results = [dict(self._servers[h.server].entries[h.position][level]) for h in hits]
         return {
             "meta": {
                 "total_tools": sum(len(self._servers[s].tools) for s in scope),

@@ -25,6 +25,7 @@ This module knows nothing of MCP: it indexes plain strings.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left
 from collections import Counter
@@ -63,6 +64,9 @@ EXACT_BOOST: Final = 100.0
 
 PREFIX_WEIGHT: Final = 0.5
 """Weight of a vocabulary term found by prefix for a query term the catalog does not contain."""
+
+COVERAGE: Final = 1.0
+"""Exponent of the matched share of query groups that scales a tool's score (0 turns it off)."""
 
 _MAX_PREFIX_EXPANSIONS: Final = 8
 _MIN_PREFIX_LENGTH: Final = 3
@@ -115,7 +119,7 @@ def build_part(server: str, documents: Sequence[Document]) -> ServerIndex:
             analyse(doc.name) + analyse(doc.title),
             server_terms,
             analyse(doc.description),
-            [t for p in doc.params for t in analyse(p)],
+            analyse(" ".join(doc.params)),
             analyse(doc.param_text),
         )
         for doc in documents
@@ -132,12 +136,14 @@ def build_part(server: str, documents: Sequence[Document]) -> ServerIndex:
         for spec, average, terms in zip(specs, averages, fields, strict=True):
             if not terms:
                 continue
-            norm = 1.0 - spec.b + spec.b * len(terms) / average
-            for term, count in Counter(terms).items():
-                weighted[term] = weighted.get(term, 0.0) + spec.weight * count / norm
+            # Each occurrence adds weight / norm: the field-weighted, length-normalised frequency.
+            unit = spec.weight / (1.0 - spec.b + spec.b * len(terms) / average)
+            for term in terms:
+                weighted[term] = weighted.get(term, 0.0) + unit
         for term, tf in weighted.items():
             postings.setdefault(term, []).append((index, tf * (K1 + 1.0) / (tf + K1)))
-        for key in {name_key(doc.name), f"{server_key} {name_key(doc.name)}", name_key(doc.title)}:
+        own_key = name_key(doc.name)
+        for key in {own_key, f"{server_key} {own_key}", name_key(doc.title)}:
             if key.strip():
                 exact.setdefault(key, []).append(index)
     return ServerIndex([doc.name for doc in documents], postings, exact)
@@ -174,13 +180,15 @@ class SearchIndex:
     def part(self, server: str) -> ServerIndex | None:
         return self._parts.get(server)
 
-    def rank(self, query: str, servers: Collection[str]) -> list[Hit] | None:
-        """Score the tools of `servers` against `query`, best first; None if the query has no terms."""
+    def rank(self, query: str, servers: Collection[str], limit: int | None = None) -> list[Hit] | None:
+        """The best `limit` (or all) matching tools of `servers`, best first; None if the query has no terms."""
         groups = [self._resolve(g) for g in analyse_query(query)]
         if not groups:
             return None
         key = name_key(query)
-        hits: list[Hit] = []
+        # Sort keys are plain tuples: ties break by server then tool name (parts are built in name
+        # order), so results are stable; Hit objects are only made for what is returned.
+        ranked: list[tuple[float, str, int]] = []
         for server in servers:
             part = self._parts.get(server)
             if part is None:
@@ -188,23 +196,28 @@ class SearchIndex:
             scores = _score_part(part, groups)
             for position in part.exact.get(key, ()):
                 scores[position] = scores.get(position, 0.0) + EXACT_BOOST
-            hits.extend(Hit(score, server, position) for position, score in scores.items())
-        # Ties break by server then tool name (parts are built in name order), so results are stable.
-        hits.sort(key=lambda h: (-h.score, h.server, h.position))
-        return hits
+            ranked.extend([(-score, server, position) for position, score in scores.items()])
+        best = heapq.nsmallest(limit, ranked) if limit is not None and limit < len(ranked) else sorted(ranked)
+        return [Hit(-negative, server, position) for negative, server, position in best]
 
     def _idf(self, term: str) -> float:
         df = self._df.get(term, 0)
         return math.log(1.0 + (self._size - df + 0.5) / (df + 0.5))
 
     def _resolve(self, group: QueryGroup) -> list[tuple[str, float]]:
-        """Give each alternative its IDF-weighted factor; unknown terms fall back to prefix matches."""
+        """Give each alternative its IDF-weighted factor; unknown terms fall back to prefix matches.
+
+        An alternative never weighs more than the query's own term would (its IDF is capped by the
+        original's): a rare synonym must not outrank the word the agent actually typed.
+        """
+        (original, _), *_ = group.alternatives
+        cap = self._idf(original)
         resolved: list[tuple[str, float]] = []
         for term, weight in group.alternatives:
             if term in self._df:
-                resolved.append((term, weight * self._idf(term)))
-            elif weight == 1.0 and len(term) >= _MIN_PREFIX_LENGTH:
-                resolved.extend((t, PREFIX_WEIGHT * self._idf(t)) for t in self._prefixed(term))
+                resolved.append((term, weight * min(cap, self._idf(term))))
+            elif term == original and len(term) >= _MIN_PREFIX_LENGTH:
+                resolved.extend((t, PREFIX_WEIGHT * min(cap, self._idf(t))) for t in self._prefixed(term))
         return resolved
 
     def _prefixed(self, prefix: str) -> Iterable[str]:
@@ -221,14 +234,20 @@ class SearchIndex:
 
 
 def _score_part(part: ServerIndex, groups: list[list[tuple[str, float]]]) -> dict[int, float]:
-    """Sum over query groups of the best alternative's score, for every tool matching any term."""
+    """Sum over query groups of the best alternative's score, for every tool matching any term.
+
+    The sum is then scaled by the share of groups the tool matched (`COVERAGE`): a tool that matches
+    every word of "comment on a merge request" beats one that matches "merge request" twice over.
+    """
     postings = part.postings
     total: dict[int, float] = {}
+    matched: dict[int, int] = {}
     for alternatives in groups:
-        if len(alternatives) == 1:
+        if len(alternatives) == 1:  # the common case: no synonyms, no max() needed
             term, factor = alternatives[0]
             for index, weight in postings.get(term, ()):
                 total[index] = total.get(index, 0.0) + factor * weight
+                matched[index] = matched.get(index, 0) + 1
             continue
         best: dict[int, float] = {}
         for term, factor in alternatives:
@@ -238,4 +257,10 @@ def _score_part(part: ServerIndex, groups: list[list[tuple[str, float]]]) -> dic
                     best[index] = value
         for index, value in best.items():
             total[index] = total.get(index, 0.0) + value
+            matched[index] = matched.get(index, 0) + 1
+    if len(groups) > 1:
+        n = len(groups)
+        for index, count in matched.items():
+            if count < n:
+                total[index] *= (count / n) ** COVERAGE
     return total

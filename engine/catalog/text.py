@@ -37,18 +37,18 @@ __all__ = [
     "words",
 ]
 
-# Runs of letters and digits; everything else (spaces, `_`, `-`, `.`, `/`, punctuation) separates words.
-_ALNUM: Final = re.compile(r"[A-Za-z0-9]+")
-# camelCase boundaries: a lower/digit followed by an upper (`listRepos`), and the end of an acronym
-# before a capitalised word (`HTTPServer` -> HTTP Server). Digits stay glued (`s3`, `ec2`, `k8s`).
-# A plural `s` after an acronym stays with it (`PRs`, `URLs`).
-_CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])(?![A-Z]s(?:$|[A-Z0-9]))")
+# One word of an identifier or of prose, in order of preference: an acronym with a plural `s` (`PRs`,
+# `URLs`), an acronym before a capitalised word (`HTTP` in `HTTPServer`), a (capitalised) lowercase run,
+# an upper-case run. Digits stay glued to their word (`s3`, `ec2`, `k8s`, `oauth2`); everything else
+# (spaces, `_`, `-`, `.`, `/`, punctuation, non-ASCII) separates words.
+_WORD: Final = re.compile(r"[A-Z]+s(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z0-9]+")
 
 STOPWORDS: Final = frozenset(
     "a an the of for to in on at by with from into onto and or but is are be been being was were this that "
     "these those it its i me my we our you your he she they them their please can could would should will "
     "do does did how what which who whom whose where when there here as via using use some any each every "
-    "all also just only so than then if not no yes let lets want need like".split()
+    "all also just only so than then if not no yes let lets want need like am have has had much many may might must "
+    "shall".split()
 )
 """Words that carry no meaning in a tool query. `not`/`no` are dropped too: search has no negation."""
 
@@ -96,10 +96,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Split identifiers and prose into lowercase words, in order (camel, snake, kebab and dots)."""
-    out: list[str] = []
-    for run in _ALNUM.findall(text):
-        out.extend(part.lower() for part in _CAMEL.split(run) if part)
-    return out
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def name_key(text: str) -> str:
