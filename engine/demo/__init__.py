@@ -1,0 +1,1 @@
+"""A code-mode demo against two small MCP servers that ship with engine (no API key needed)."""
