@@ -9,9 +9,9 @@ host's event loop.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..envelope import Envelope
 from ..limits import Limits
@@ -46,6 +46,9 @@ class ExecutionRequest:
     """Builds the program's injected names; None for none."""
     session_id: str | None = None
     """A code session whose globals persist across executions; None starts fresh."""
+    tool_specs: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+    """The same tools as plain data (`ToolSpec.to_dict()` per namespace identifier), for executors
+    whose program runs in another process or machine and builds its namespaces there."""
 
 
 class Executor(Protocol):
