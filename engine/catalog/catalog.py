@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import re
+import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final, Literal, NamedTuple, get_args
 
@@ -50,22 +50,33 @@ class CatalogStatistics(NamedTuple):
     searches: int
 
 
-_NON_IDENTIFIER: Final = re.compile(r"\W", re.ASCII)
+_RESERVED: Final = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 
-def python_identifier(name: str) -> str:
+def python_identifier(name: str, fallback: str = "tool") -> str:
     """A Python identifier for a server or tool name, as the agent's program calls it.
 
-    Characters outside `[A-Za-z0-9_]` become `_`; leading underscores are dropped (the sandbox forbids
-    `_`-names); a leading digit gets an `n` in front; keywords and builtins get a trailing `_`.
-    `my-github` -> `my_github`, `2fa` -> `n2fa`, `import` -> `import_`, `list` -> `list_`.
+    The same rules as the stub generator's sanitiser, so search results name what the program can
+    call: NFKC-normalised, characters that cannot be in an identifier become `_`, leading underscores
+    are dropped (the sandbox forbids `_`-names), `fallback` is used for an empty result and prefixed
+    to a leading digit, and keywords and builtins get a trailing `_`.
+    `my-github` -> `my_github`, `2fa` -> `tool_2fa`, `import` -> `import_`, `list` -> `list_`.
     """
-    ident = _NON_IDENTIFIER.sub("_", name).lstrip("_") or "unnamed"
-    if ident[0].isdigit():
-        ident = "n" + ident
-    if keyword.iskeyword(ident) or keyword.issoftkeyword(ident) or hasattr(builtins, ident):
-        ident += "_"
-    return ident
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(c if ("a" + c).isidentifier() else "_" for c in text).lstrip("_")
+    if not text:
+        return fallback
+    if not text[0].isidentifier():
+        text = f"{fallback}_{text}"
+    if not text.isidentifier():  # NFKC of the joined text can differ from that of its characters
+        text = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in text).lstrip("_") or fallback
+        if text[0].isdigit():
+            text = f"{fallback}_{text}"
+    return text + "_" if text in _RESERVED else text
+
+
+def _namespace_identifier(server: str) -> str:
+    return python_identifier(server, "server")
 
 
 class _ServerEntry:
@@ -73,13 +84,24 @@ class _ServerEntry:
 
     __slots__ = ("entries", "stale", "tools")
 
-    def __init__(self, server: str, tools: Sequence[mcp.types.Tool], identifier: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        server: str,
+        tools: Sequence[mcp.types.Tool],
+        namespace: Callable[[str], str],
+        identifier: Callable[[str], str],
+    ) -> None:
         self.tools = sorted(tools, key=lambda t: t.name)
         self.stale = False
-        namespace = identifier(server)
+        namespace_name = namespace(server)
         self.entries: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
         for tool in self.tools:
-            names = {"server": server, "name": tool.name, "namespace": namespace, "identifier": identifier(tool.name)}
+            names = {
+                "server": server,
+                "name": tool.name,
+                "namespace": namespace_name,
+                "identifier": identifier(tool.name),
+            }
             descriptions = {**names, "description": tool.description or ""}
             full = {**descriptions, "input_schema": tool.input_schema}
             if tool.output_schema is not None:
@@ -115,11 +137,19 @@ class ToolCatalog:
     ```
 
     Args:
-        identifier: turns server and tool names into the Python names of the result entries'
-            `namespace` and `identifier` keys; pass the stub generator's sanitiser so they agree.
+        namespace: turns a server name into the result entries' `namespace` (the Python name of the
+            server's namespace in a program).
+        identifier: turns a tool name into the result entries' `identifier` (the stub's name).
+            Both default to `python_identifier`; pass the stub generator's functions so they agree.
     """
 
-    def __init__(self, *, identifier: Callable[[str], str] = python_identifier) -> None:
+    def __init__(
+        self,
+        *,
+        namespace: Callable[[str], str] = _namespace_identifier,
+        identifier: Callable[[str], str] = python_identifier,
+    ) -> None:
+        self._namespace = namespace
         self._identifier = identifier
         self._servers: dict[str, _ServerEntry] = {}
         self._index = SearchIndex()
@@ -128,7 +158,7 @@ class ToolCatalog:
 
     def set_tools(self, server: str, tools: Sequence[mcp.types.Tool]) -> None:
         """Replace `server`'s tools and rebuild its part of the index; clears its stale mark."""
-        entry = _ServerEntry(server, tools, self._identifier)
+        entry = _ServerEntry(server, tools, self._namespace, self._identifier)
         self._servers[server] = entry
         if server == CODE_MODE_SERVER:
             return
