@@ -1,0 +1,162 @@
+"""The `restricted` executor: runs programs in this process under RestrictedPython.
+
+Wraps `engine.sandbox`: compile (cached), a pooled worker thread with a fresh event loop per
+run, a watchdog for wall-clock, CPU and memory limits, and code sessions. See
+`docs/security.md` for what this in-process sandbox does and does not defend against.
+
+```python
+executor = RestrictedExecutor()
+envelope = await executor.run(ExecutionRequest("return 1 + 1"))
+await executor.aclose()
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
+from ..limits import Limits
+from ..sandbox.builtins import program_globals
+from ..sandbox.compiler import ProgramSyntaxError, compile_program
+from ..sandbox.context import RunState
+from ..sandbox.runner import Outcome, execute
+from ..sandbox.state import CodeSessions
+from ..sandbox.workers import Watchdog, WorkerPool
+from .base import ExecutionRequest
+
+__all__ = ["RestrictedExecutor"]
+
+_STOP_GRACE = 0.5
+"""Seconds a stopped program gets to unwind before its thread is abandoned."""
+
+
+class RestrictedExecutor:
+    """Runs agent programs in-process, each on a pooled worker thread with its own event loop."""
+
+    def __init__(self) -> None:
+        self._pool = WorkerPool()
+        self._watchdog = Watchdog()
+        self._sessions = CodeSessions()
+        self._active: set[RunState] = set()
+        self._closed = False
+
+    async def run(self, request: ExecutionRequest) -> Envelope:
+        """Run one program and return its envelope. Never raises for a fault of the program."""
+        if self._closed:
+            raise RuntimeError("the executor is closed")
+        started = time.perf_counter()
+        limits = request.limits
+        try:
+            program = compile_program(request.code)
+        except ProgramSyntaxError as exc:
+            info = ErrorInfo(type="SyntaxError", message=exc.message, line=exc.line,
+                             traceback=f"SyntaxError: {exc.message}")
+            return error_envelope(info, execution_time=time.perf_counter() - started, limits=limits.model_dump())
+        async with self._session(request.session_id) as program_globals_:
+            return await self._run(request, program, program_globals_, started)
+
+    @contextlib.asynccontextmanager
+    async def _session(self, session_id: str | None) -> AsyncIterator[dict[str, Any]]:
+        if session_id is None:
+            yield {}
+            return
+        state, lock = self._sessions.get(session_id)
+        async with lock:
+            yield state
+
+    async def _run(self, request: ExecutionRequest, program: Any, globals_: dict[str, Any], started: float) -> Envelope:
+        limits = request.limits
+        program_globals(globals_, limits.max_recursion_depth)
+        run = RunState(limits, globals_)
+        host_loop = asyncio.get_running_loop()
+        self._active.add(run)
+        self._watchdog.watch(run)
+
+        def on_exit() -> None:
+            self._watchdog.unwatch(run)
+
+        future, worker = self._pool.submit(
+            lambda: execute(run, program, request.make_globals, request.host_channel, host_loop, on_exit)
+        )
+        waiter = asyncio.wrap_future(future)
+        try:
+            # The watchdog stops the program at the deadline; the extra second only matters when
+            # the program is stuck where it cannot be stopped (native code).
+            done, _ = await asyncio.wait({waiter}, timeout=limits.timeout + 1.0)
+            if not done:
+                run.stop(f"the program exceeded its wall-clock limit of {limits.timeout:g} s", "TimeoutError")
+                done, _ = await asyncio.wait({waiter}, timeout=_STOP_GRACE)
+            if done:
+                outcome: Outcome = waiter.result()
+            else:
+                self._pool.abandon(worker)
+                self._watchdog.unwatch(run)
+                message = (f"{run.stop_reason}; it did not stop (stuck in native code) and its thread "
+                           "was abandoned")
+                outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
+                                                  traceback=f"{run.stop_type}: {message}"))
+        except asyncio.CancelledError:
+            run.stop("the execution was cancelled", "CancelledError")
+            raise
+        finally:
+            self._active.discard(run)
+        return self._envelope(run, outcome, started)
+
+    @staticmethod
+    def _envelope(run: RunState, outcome: Outcome, started: float) -> Envelope:
+        elapsed = time.perf_counter() - started
+        return Envelope(
+            result=outcome.result if outcome.error is None else None,
+            logs=run.output.lines(),
+            error=format_error(outcome.error) if outcome.error is not None else None,
+            execution_time=elapsed,
+            error_info=outcome.error,
+            tool_calls=[],
+            usage=Usage(
+                wall_time=elapsed,
+                cpu_time=outcome.cpu_time,
+                tool_calls=0,
+                output_chars=run.output.chars,
+                result_bytes=outcome.result_bytes,
+                peak_memory_bytes=run.peak_memory,
+                limits=run.limits.model_dump(),
+            ),
+            truncated=run.output.truncated,
+        )
+
+    def reset_session(self, session_id: str) -> bool:
+        """Forget the globals of a code session. Returns whether it existed."""
+        return self._sessions.reset(session_id)
+
+    async def aclose(self) -> None:
+        """Stop every running program, wait for the threads, forget all sessions."""
+        if self._closed:
+            return
+        self._closed = True
+        for run in list(self._active):
+            run.stop("the executor was closed", "CancelledError")
+        threads = self._pool.close()
+        deadline = time.monotonic() + 2.0
+        for thread in threads:
+            remaining = deadline - time.monotonic()
+            if remaining > 0:
+                await asyncio.to_thread(thread.join, remaining)
+        watchdog = self._watchdog.close()
+        if watchdog is not None:
+            await asyncio.to_thread(watchdog.join, 1.0)
+        self._sessions.clear()
+
+    async def __aenter__(self) -> RestrictedExecutor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _unused(_: Limits) -> None:  # pragma: no cover - keeps the Limits import for type readers
+    pass

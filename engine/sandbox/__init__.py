@@ -1,0 +1,17 @@
+"""The in-process sandbox behind the `restricted` executor.
+
+Modules, one job each: `policy` (the RestrictedPython transformer and the AST rewrites),
+`compiler` (compile and cache), `guards` (attribute, write and allocation guards), `builtins`
+(safe builtins, captured `print`, imports), `facades` and `aio` (vetted module stand-ins),
+`context` (per-run state and the stop exception), `workers` (thread pool and watchdog),
+`runner` (one run on a worker thread), `convert` (results and errors as plain data), `state`
+(code sessions). `engine.executors.restricted.RestrictedExecutor` puts them together.
+"""
+
+from __future__ import annotations
+
+from .compiler import ProgramSyntaxError, compile_program
+from .context import StopExecution
+from .facades import ALLOWED_MODULES
+
+__all__ = ["ALLOWED_MODULES", "ProgramSyntaxError", "StopExecution", "compile_program"]

@@ -1,0 +1,162 @@
+"""The program's builtins: safe ones only, a captured `print`, and imports that resolve to facades.
+
+Left out on purpose: `open`, `input`, `help`, `breakpoint`, `exec`, `eval`, `compile`, `globals`,
+`locals`, `vars`, `id`, `memoryview`, `__import__` of real modules, `SystemExit` and
+`KeyboardInterrupt` (they would tear down the worker's event loop). Replaced by guarded versions:
+`getattr`, `hasattr`, `setattr`, `delattr`, `dir` (one argument, no private names), `type` (one
+argument), `iter` (one argument: the two-argument form is an endless C loop), `range`, `pow`,
+`format`, `bytes`, `bytearray`.
+"""
+
+from __future__ import annotations
+
+import builtins as _py
+import operator
+from typing import Any
+
+from .context import check_stop, current, raise_stop
+from .facades import facade_for
+from .guards import (
+    guarded_delattr,
+    guarded_dir,
+    guarded_format,
+    guarded_getattr,
+    guarded_hasattr,
+    guarded_lshift,
+    guarded_mod,
+    guarded_mul,
+    guarded_pow,
+    guarded_setattr,
+    guarded_write,
+    make_class,
+    require_size,
+    safe_format_builtin,
+    safe_range,
+    safe_type,
+)
+
+__all__ = ["SAFE_BUILTINS", "program_globals"]
+
+_PLAIN = (
+    "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "classmethod", "complex", "dict",
+    "divmod", "enumerate", "filter", "float", "frozenset", "hash", "hex", "int", "isinstance",
+    "issubclass", "len", "list", "map", "max", "min", "next", "object", "oct", "ord", "property",
+    "repr", "reversed", "round", "set", "slice", "sorted", "staticmethod", "str", "sum", "super",
+    "tuple", "zip", "aiter", "anext", "NotImplemented", "Ellipsis", "None", "True", "False",
+)
+
+_EXCEPTIONS = (
+    "ArithmeticError", "AssertionError", "AttributeError", "BaseException", "BufferError",
+    "EOFError", "Exception", "FloatingPointError", "ImportError", "IndexError", "KeyError",
+    "LookupError", "MemoryError", "ModuleNotFoundError", "NameError", "NotImplementedError",
+    "OSError", "OverflowError", "RecursionError", "ReferenceError", "RuntimeError",
+    "StopAsyncIteration", "StopIteration", "SyntaxError", "TimeoutError", "TypeError",
+    "UnboundLocalError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "ValueError",
+    "ZeroDivisionError", "Warning", "UserWarning", "DeprecationWarning", "RuntimeWarning",
+    "ConnectionError", "LookupError",
+)
+
+
+def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None,
+                  flush: bool = False) -> None:
+    """`print`, captured into this execution's output (never the process's stdout)."""
+    if file is not None:
+        raise TypeError("print(file=...) is not available in the sandbox")
+    sep = " " if sep is None else sep
+    end = "\n" if end is None else end
+    if type(sep) is not str or type(end) is not str:
+        raise TypeError("sep and end must be strings")
+    out = current().output
+    for i, arg in enumerate(args):
+        if out.truncated:
+            return
+        if i:
+            out.write(sep)
+        out.write(arg if type(arg) is str else str(arg))
+    out.write(end)
+
+
+def sandbox_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+    """`import x` / `from x import y`: facades only."""
+    if level != 0:
+        raise ImportError("relative imports are not allowed")
+    return facade_for(name)
+
+
+def _iter(obj: Any) -> Any:
+    return _py.iter(obj)
+
+
+def _bytes(source: Any = b"", *args: Any) -> bytes:
+    if isinstance(source, int):
+        require_size(source, "bytes()")
+    return _py.bytes(source, *args)
+
+
+def _bytearray(source: Any = b"", *args: Any) -> bytearray:
+    if isinstance(source, int):
+        require_size(source, "bytearray()")
+    return _py.bytearray(source, *args)
+
+
+def _getattr(obj: Any, name: str, *default: Any) -> Any:
+    return guarded_getattr(obj, name, *default)
+
+
+def _stopped() -> None:
+    """Called by instrumented code when `_stop_` is set."""
+    try:
+        run = current()
+    except BaseException:
+        raise
+    raise_stop(run.stop_reason or "the execution is over")
+
+
+def _too_deep() -> None:
+    limit = current().limits.max_recursion_depth
+    raise RecursionError(f"maximum recursion depth of {limit} exceeded")
+
+
+SAFE_BUILTINS: dict[str, Any] = {name: getattr(_py, name) for name in (*_PLAIN, *_EXCEPTIONS)}
+SAFE_BUILTINS.update(
+    {
+        "print": sandbox_print,
+        "__import__": sandbox_import,
+        "__build_class__": _py.__build_class__,
+        "getattr": _getattr,
+        "hasattr": guarded_hasattr,
+        "setattr": guarded_setattr,
+        "delattr": guarded_delattr,
+        "dir": guarded_dir,
+        "type": safe_type,
+        "iter": _iter,
+        "range": safe_range,
+        "pow": guarded_pow,
+        "format": safe_format_builtin,
+        "bytes": _bytes,
+        "bytearray": _bytearray,
+        # Hooks the compiled program calls (names start with "_", so the program cannot).
+        "_getattr_": guarded_getattr,
+        "_getitem_": operator.getitem,
+        "_write_": guarded_write,
+        "_mul_": guarded_mul,
+        "_pow_": guarded_pow,
+        "_lshift_": guarded_lshift,
+        "_mod_": guarded_mod,
+        "_format_": guarded_format,
+        "_stopped_": _stopped,
+        "_guard_": check_stop,
+        "_too_deep_": _too_deep,
+    }
+)
+
+
+def program_globals(target: dict[str, Any], max_depth: int) -> dict[str, Any]:
+    """Install (or refresh, for a code session) the engine's names in a program's globals."""
+    target["__builtins__"] = SAFE_BUILTINS
+    target["__name__"] = "agent"
+    target["__metaclass__"] = make_class
+    target["_stop_"] = False
+    target["_depth_"] = [0]
+    target["_maxdepth_"] = max_depth
+    return target

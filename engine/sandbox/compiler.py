@@ -1,0 +1,115 @@
+"""Compile an agent's program with the sandbox policy, cached by source hash.
+
+`compile_program(source)` returns a `CompiledProgram` (the code object that defines
+`__agent_main__`, plus the source lines for tracebacks) or raises `ProgramSyntaxError` with the
+collected `"Line N: ..."` messages. Compiling is pure, so results are cached by the SHA-256 of
+the source; errors are cached too.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from types import CodeType
+
+from .policy import MAIN_NAME, SandboxPolicy, top_level_names, wrap_module
+
+__all__ = ["AGENT_FILENAME", "CompiledProgram", "ProgramSyntaxError", "compile_program"]
+
+AGENT_FILENAME = "<agent>"
+"""The filename of every frame that runs the agent's code: how tracebacks tell its frames apart."""
+
+_CO_ASYNC_GENERATOR = 0x200
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """A compiled program: executing `code` defines `__agent_main__` in the given globals."""
+
+    code: CodeType
+    source_lines: tuple[str, ...]
+
+
+class ProgramSyntaxError(Exception):
+    """The program does not compile (syntax error, or a construct the policy forbids)."""
+
+    def __init__(self, errors: tuple[str, ...], line: int | None, message: str) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+        self.line = line
+        self.message = message
+
+
+def _fail(errors: list[str]) -> ProgramSyntaxError:
+    first = errors[0]
+    line: int | None = None
+    message = first
+    if first.startswith("Line "):
+        head, _, rest = first.partition(": ")
+        try:
+            line = int(head[5:])
+        except ValueError:
+            line = None
+        message = rest
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more: " + "; ".join(errors[1:4]) + ")"
+    return ProgramSyntaxError(tuple(errors), line, message)
+
+
+def _compile(source: str) -> CompiledProgram:
+    try:
+        tree = ast.parse(source, AGENT_FILENAME, "exec")
+    except SyntaxError as exc:
+        raise ProgramSyntaxError((f"Line {exc.lineno}: {exc.msg}",), exc.lineno, exc.msg or "invalid syntax") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        raise ProgramSyntaxError((str(exc),), None, f"cannot parse program: {exc}") from None
+    names = top_level_names(tree)
+    errors: list[str] = []
+    warnings: list[str] = []
+    policy = SandboxPolicy(errors, warnings, {})
+    try:
+        tree = policy.visit(tree)
+    except RecursionError:
+        raise ProgramSyntaxError(("program nests too deeply",), None, "program nests too deeply") from None
+    if errors:
+        raise _fail(errors)
+    module = wrap_module(tree, names)
+    try:
+        code = compile(module, AGENT_FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ProgramSyntaxError((f"Line {exc.lineno}: {exc.msg}",), exc.lineno, exc.msg or "invalid syntax") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ProgramSyntaxError((str(exc),), None, f"cannot compile program: {exc}") from None
+    for const in code.co_consts:
+        if isinstance(const, CodeType) and const.co_name == MAIN_NAME and const.co_flags & _CO_ASYNC_GENERATOR:
+            raise ProgramSyntaxError(("'yield' outside function",), None, "'yield' outside function")
+    return CompiledProgram(code=code, source_lines=tuple(source.splitlines()))
+
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[str, CompiledProgram | ProgramSyntaxError] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def compile_program(source: str) -> CompiledProgram:
+    """Compile `source` (cached by its hash), or raise `ProgramSyntaxError`."""
+    key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+    if hit is None:
+        try:
+            hit = _compile(source)
+        except ProgramSyntaxError as exc:
+            hit = exc
+        with _cache_lock:
+            _cache[key] = hit
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    if isinstance(hit, ProgramSyntaxError):
+        raise ProgramSyntaxError(hit.errors, hit.line, hit.message)
+    return hit

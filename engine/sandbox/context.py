@@ -1,0 +1,144 @@
+"""Per-execution state shared by the runner, the guards and the facades.
+
+Exposes `RunState` (what one execution owns: its limits, stop flag, captured output, tasks) and
+`StopExecution`, the exception that ends a program. Guards and facades are shared objects; they
+find the execution they serve through `current()`, a thread-local set by the worker thread for
+the duration of one run. Code that runs on any other thread (a finalizer collected on the host
+thread, for instance) finds no run and is stopped at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from ..limits import Limits
+
+__all__ = ["OutputBuffer", "RunState", "StopExecution", "check_stop", "current", "raise_stop"]
+
+
+class _NoPublicConstructor(type):
+    """Metaclass that makes `Cls(...)` fail: only `Cls._create(...)` builds an instance."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> Any:
+        raise TypeError(f"{cls.__name__} has no public constructor")
+
+    def _create(cls, *args: object, **kwargs: object) -> Any:
+        return super().__call__(*args, **kwargs)
+
+
+class StopExecution(BaseException, metaclass=_NoPublicConstructor):
+    """The program was stopped by the engine (a limit was hit, or the run was cancelled).
+
+    It derives from `BaseException` so that `except Exception` in agent code does not catch it,
+    and it has no public constructor so that agent code cannot raise (or fake) it. Agent code that
+    catches it anyway (`except BaseException`, bare `except`) is instrumented to re-raise it on
+    entry to the handler, because the run's stop flag stays set.
+    """
+
+
+def raise_stop(reason: str) -> NoReturn:
+    """Raise a fresh `StopExecution` carrying `reason`."""
+    raise StopExecution._create(reason)
+
+
+class OutputBuffer:
+    """Captured `print` output of one execution, capped at `limit` characters."""
+
+    __slots__ = ("chunks", "chars", "limit", "truncated")
+
+    MARKER = "... [output truncated: over {limit} characters]"
+
+    def __init__(self, limit: int) -> None:
+        self.chunks: list[str] = []
+        self.chars = 0
+        self.limit = limit
+        self.truncated = False
+
+    def write(self, text: str) -> None:
+        if self.truncated:
+            return
+        room = self.limit - self.chars
+        if len(text) > room:
+            self.chunks.append(text[: max(room, 0)])
+            self.chars = self.limit
+            self.truncated = True
+            return
+        self.chunks.append(text)
+        self.chars += len(text)
+
+    def lines(self) -> list[str]:
+        """The output as a list of lines (a trailing newline does not add an empty line)."""
+        text = "".join(self.chunks)
+        if text.endswith("\n"):
+            text = text[:-1]
+        out = text.split("\n") if text else []
+        if self.truncated:
+            out.append(self.MARKER.format(limit=self.limit))
+        return out
+
+
+class RunState:
+    """Everything one execution owns. Created on the host, used on the worker thread."""
+
+    def __init__(self, limits: Limits, program_globals: dict[str, Any]) -> None:
+        self.limits = limits
+        self.globals = program_globals
+        self.output = OutputBuffer(limits.max_output_chars)
+        self.stop_reason: str | None = None
+        """Set (once) by the watchdog or the host: why the program must stop."""
+        self.stopped = False
+        self.thread_id: int | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+        """Tasks created on behalf of the program; cancelled and awaited when it ends."""
+        self.cancel_main: Callable[[], None] | None = None
+        self.peak_memory = 0
+        self.stop_type = "TimeoutError"
+        """The error type reported for the stop (`TimeoutError`, `MemoryError`, `CancelledError`)."""
+        self.cpu_clock: int | None = None
+        """The worker thread's CPU clock (`time.pthread_getcpuclockid`), for the watchdog."""
+        self.cpu_start = 0.0
+        self.extras: dict[str, Any] = {}
+        """Per-execution objects created on demand (the private `random` facade)."""
+
+    def stop(self, reason: str, error_type: str = "TimeoutError") -> None:
+        """Ask the program to stop. Thread-safe; the first reason wins."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.stop_type = error_type
+        self.stopped = True
+        # The instrumented program polls this global on loop back-edges, function entries,
+        # except and finally blocks: one dict lookup, no call.
+        self.globals["_stop_"] = True
+        loop, cancel = self.loop, self.cancel_main
+        if loop is not None and cancel is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(cancel)
+            except RuntimeError:  # the loop closed in between: the program is over anyway
+                pass
+
+
+_local = threading.local()
+
+
+def current() -> RunState:
+    """The execution the calling thread is running, or stop the caller if there is none."""
+    run: RunState | None = getattr(_local, "run", None)
+    if run is None:
+        raise_stop("sandboxed code ran outside its execution")
+    return run
+
+
+def set_current(run: RunState | None) -> None:
+    """Bind (or unbind) the calling worker thread to `run`."""
+    _local.run = run
+
+
+def check_stop() -> None:
+    """Raise `StopExecution` if the current execution must stop (used inside host-side loops)."""
+    run = current()
+    if run.stopped:
+        raise_stop(run.stop_reason or "stopped")

@@ -1,0 +1,159 @@
+"""Turn what a program produced into plain data: its return value, and its exception.
+
+`to_plain` copies the return value into fresh built-in containers (None, bool, int, float, str,
+bytes, list, dict with str keys). Dates become ISO strings, sets become lists, `Decimal` and
+`Fraction` become strings; anything else is refused with a `TypeError` naming the path, so no
+live object reaches the caller. Only C-level methods of the built-in types are called, never a
+method the program could have overridden.
+
+`error_info` describes an exception in terms of the agent's code: type, message, the line, and a
+traceback made only of frames compiled from the agent's source.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import decimal
+import fractions
+import traceback
+from types import TracebackType
+from typing import Any
+
+from ..envelope import ErrorInfo
+from .compiler import AGENT_FILENAME
+from .policy import MAIN_NAME
+
+__all__ = ["error_info", "to_plain"]
+
+_MAX_DEPTH = 100
+_MAX_MESSAGE = 2000
+
+
+def to_plain(value: Any, path: str = "result", depth: int = 0, seen: set[int] | None = None) -> Any:
+    """A plain-data copy of `value`, or `TypeError`."""
+    t = type(value)
+    if value is None or t is bool or t is int or t is float or t is str or t is bytes:
+        return value
+    if depth > _MAX_DEPTH:
+        raise TypeError(f"{path}: nested more than {_MAX_DEPTH} levels deep")
+    if seen is None:
+        seen = set()
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__index__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, datetime.datetime):
+        return datetime.datetime.isoformat(value)
+    if isinstance(value, datetime.date):
+        return datetime.date.isoformat(value)
+    if isinstance(value, datetime.time):
+        return datetime.time.isoformat(value)
+    if isinstance(value, datetime.timedelta):
+        return datetime.timedelta.total_seconds(value)
+    if isinstance(value, decimal.Decimal):
+        return decimal.Decimal.__str__(value)
+    if isinstance(value, fractions.Fraction):
+        return fractions.Fraction.__str__(value)
+    marker = id(value)
+    if marker in seen:
+        raise TypeError(f"{path}: contains a reference cycle")
+    seen.add(marker)
+    try:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in dict.items(value):
+                out[_key(key, path)] = to_plain(item, f"{path}[{key!r}]"[:200], depth + 1, seen)
+            return out
+        if isinstance(value, (list, tuple, collections.deque)):
+            items = list.copy(value) if isinstance(value, list) else tuple(tuple.__iter__(value)) if isinstance(
+                value, tuple) else list(collections.deque.__iter__(value))
+            return [to_plain(item, f"{path}[{i}]", depth + 1, seen) for i, item in enumerate(items)]
+        if isinstance(value, (set, frozenset)):
+            members = [to_plain(item, f"{path}{{...}}", depth + 1, seen) for item in set(value)]
+            try:
+                return sorted(members)
+            except TypeError:
+                return members
+    finally:
+        seen.discard(marker)
+    raise TypeError(
+        f"{path}: a value of type {t.__name__!r} is not plain data "
+        "(return None, bool, int, float, str, bytes, lists and dicts)"
+    )
+
+
+def _key(key: Any, path: str) -> str:
+    t = type(key)
+    if t is str:
+        return key  # type: ignore[no-any-return]
+    if key is None or t in (bool, int, float):
+        return str(key)
+    if isinstance(key, str):
+        return str.__str__(key)
+    raise TypeError(f"{path}: dict key of type {t.__name__!r} is not a string")
+
+
+def _agent_frames(tb: TracebackType | None) -> list[tuple[int, str]]:
+    frames: list[tuple[int, str]] = []
+    for frame, lineno in traceback.walk_tb(tb):
+        code = frame.f_code
+        if code.co_filename == AGENT_FILENAME:
+            name = "<module>" if code.co_name == MAIN_NAME else code.co_name
+            frames.append((lineno, name))
+    return frames
+
+
+def error_info(
+    exc: BaseException,
+    source_lines: tuple[str, ...],
+    *,
+    type_name: str | None = None,
+    message: str | None = None,
+) -> ErrorInfo:
+    """Describe `exc` with only the agent's frames."""
+    name = type_name or type(exc).__name__
+    if message is None:
+        try:
+            message = str(exc)
+        except Exception:  # a broken __str__ must not break error reporting
+            message = "<unprintable message>"
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + "..."
+    frames = _agent_frames(exc.__traceback__)
+    lines = ["Traceback (most recent call last):"]
+    repeats = 0
+    shown = 0
+    for index, (lineno, func) in enumerate(frames):
+        if index and frames[index - 1] == (lineno, func):
+            repeats += 1
+            if repeats >= 3:
+                continue
+        else:
+            if repeats >= 3:
+                lines.append(f"  [previous line repeated {repeats - 2} more times]")
+            repeats = 0
+        shown += 1
+        if shown > 30:
+            lines.append("  ...")
+            break
+        lines.append(f"  line {lineno}, in {func}")
+        if 0 < lineno <= len(source_lines):
+            text = source_lines[lineno - 1].strip()
+            if text:
+                lines.append(f"    {text[:200]}")
+    if repeats >= 3:
+        lines.append(f"  [previous line repeated {repeats - 2} more times]")
+    lines.append(f"{name}: {message}" if message else name)
+    return ErrorInfo(
+        type=name,
+        message=message,
+        line=frames[-1][0] if frames else None,
+        traceback="\n".join(lines),
+    )

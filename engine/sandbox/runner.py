@@ -1,0 +1,202 @@
+"""Run one compiled program on a worker thread with its own event loop, and build its envelope.
+
+`execute` is the worker-thread half: it binds the thread to the run, builds a fresh event loop,
+calls `make_globals(send)`, runs `__agent_main__` as a task, then cancels and awaits every task
+the program left behind, closes the loop and converts the result to plain data. Nothing the
+program created leaves this thread except plain data and strings.
+
+`send` carries bridge frames to the host: it schedules `host_channel(frame)` on the host loop
+and awaits the reply on the worker loop; cancelling that await cancels the host-side call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from ..envelope import ErrorInfo
+from ..executors.base import HostChannel, MakeGlobals
+from .compiler import CompiledProgram
+from .context import RunState, StopExecution, set_current
+from .convert import error_info, to_plain
+from .guards import deny_value_type
+from .policy import MAIN_NAME
+
+__all__ = ["Outcome", "execute"]
+
+_CLEANUP_GRACE = 0.5
+
+
+@dataclass
+class Outcome:
+    """What the worker hands back: plain data only."""
+
+    result: Any = None
+    error: ErrorInfo | None = None
+    result_bytes: int = 0
+    cpu_time: float = 0.0
+
+
+def _make_send(
+    host_channel: HostChannel | None, host_loop: asyncio.AbstractEventLoop
+) -> Callable[[bytes], Awaitable[bytes]]:
+    async def call_host(frame: bytes) -> bytes:
+        assert host_channel is not None
+        return await host_channel(frame)
+
+    async def send(frame: bytes) -> bytes:
+        if host_channel is None:
+            raise RuntimeError("this execution has no host channel: tools are not available")
+        if type(frame) is not bytes:
+            raise TypeError("send() takes bytes")
+        try:
+            host_future = asyncio.run_coroutine_threadsafe(call_host(frame), host_loop)
+        except RuntimeError:
+            raise RuntimeError("the host is gone") from None
+        try:
+            # wrap_future propagates cancellation of this await to the host-side task.
+            reply = await asyncio.wrap_future(host_future)
+        except asyncio.CancelledError:
+            host_future.cancel()
+            raise
+        except Exception as exc:
+            # Never let a host exception object (and its traceback) into the sandbox.
+            raise RuntimeError(f"host channel failed: {type(exc).__name__}: {exc}") from None
+        if not isinstance(reply, (bytes, bytearray)):
+            raise RuntimeError("host channel returned a non-bytes reply")
+        return bytes(reply)
+
+    return send
+
+
+async def _supervise(run: RunState, main: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+    loop = asyncio.get_running_loop()
+    main_task: asyncio.Task[Any] = loop.create_task(main())  # type: ignore[arg-type]
+    run.tasks.add(main_task)
+
+    def cancel_all() -> None:
+        for task in list(run.tasks):
+            task.cancel()
+
+    run.cancel_main = cancel_all
+    if run.stopped:
+        cancel_all()
+    await asyncio.wait({main_task})
+    # The program is over: any of its code that still runs (leftover tasks, finalizers) stops at
+    # its next check, and leftover tasks are cancelled and awaited.
+    run.globals["_stop_"] = True
+    leftovers = [t for t in run.tasks if not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=_CLEANUP_GRACE)
+    return main_task
+
+
+def _stop_error(run: RunState, exc: BaseException | None, lines: tuple[str, ...]) -> ErrorInfo:
+    message = run.stop_reason or "the program was stopped"
+    if exc is not None:
+        return error_info(exc, lines, type_name=run.stop_type, message=message)
+    return ErrorInfo(type=run.stop_type, message=message, line=None, traceback=f"{run.stop_type}: {message}")
+
+
+def execute(
+    run: RunState,
+    program: CompiledProgram,
+    make_globals: MakeGlobals | None,
+    host_channel: HostChannel | None,
+    host_loop: asyncio.AbstractEventLoop,
+    on_exit: Callable[[], None],
+) -> Outcome:
+    """Run `program` on the calling (worker) thread. Never raises."""
+    cpu0 = time.thread_time()
+    set_current(run)
+    run.thread_id = threading.get_ident()
+    try:
+        run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
+    except (AttributeError, OSError):
+        run.cpu_clock = None
+    run.cpu_start = time.thread_time()
+    loop = asyncio.new_event_loop()
+    deny_value_type(type(loop))
+    run.loop = loop
+    outcome = Outcome()
+    try:
+        outcome = _execute(run, program, make_globals, host_channel, host_loop, loop)
+    except BaseException as exc:  # a stop that landed in engine code, or an engine bug
+        if run.stop_reason is not None:
+            outcome = Outcome(error=_stop_error(run, None, program.source_lines))
+        else:
+            outcome = Outcome(error=ErrorInfo(type="InternalError", message=f"{type(exc).__name__}: {exc}",
+                                              line=None, traceback=""))
+    finally:
+        run.globals["_stop_"] = True
+        try:
+            if not loop.is_closed():
+                loop.close()
+        except BaseException:  # noqa: S110 - closing a broken loop must not mask the outcome
+            pass
+        run.loop = None
+        run.cancel_main = None
+        run.tasks.clear()
+        set_current(None)
+        outcome.cpu_time = time.thread_time() - cpu0
+        on_exit()
+    return outcome
+
+
+def _execute(
+    run: RunState,
+    program: CompiledProgram,
+    make_globals: MakeGlobals | None,
+    host_channel: HostChannel | None,
+    host_loop: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop,
+) -> Outcome:
+    lines = program.source_lines
+    if make_globals is not None:
+        injected: Mapping[str, object] = make_globals(_make_send(host_channel, host_loop))
+        for name, value in injected.items():
+            if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+                raise ValueError(f"make_globals returned an invalid name: {name!r}")
+            run.globals[name] = value
+    exec(program.code, run.globals)
+    main = run.globals.pop(MAIN_NAME)
+    try:
+        main_task = loop.run_until_complete(_supervise(run, main))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+    if main_task.cancelled():
+        if run.stop_reason is not None:
+            return Outcome(error=_stop_error(run, None, lines))
+        return Outcome(error=ErrorInfo(type="CancelledError", message="the program was cancelled", line=None,
+                                       traceback="CancelledError"))
+    exc = main_task.exception()
+    if exc is not None:
+        if run.stop_reason is not None and isinstance(exc, (StopExecution, asyncio.CancelledError)):
+            return Outcome(error=_stop_error(run, exc, lines))
+        if isinstance(exc, StopExecution):
+            return Outcome(error=error_info(exc, lines, type_name="StopExecution"))
+        return Outcome(error=error_info(exc, lines))
+    if run.stop_reason is not None:
+        return Outcome(error=_stop_error(run, None, lines))
+    try:
+        result = to_plain(main_task.result())
+    except TypeError as exc:
+        return Outcome(error=ErrorInfo(type="TypeError", message=str(exc), line=None, traceback=f"TypeError: {exc}"))
+    except RecursionError:
+        return Outcome(error=ErrorInfo(type="TypeError", message="result: nested too deeply", line=None,
+                                       traceback="TypeError: result: nested too deeply"))
+    size = len(msgpack.packb(result, use_bin_type=True))
+    if size > run.limits.max_result_bytes:
+        message = f"the result is {size} bytes encoded, over the limit of {run.limits.max_result_bytes}"
+        return Outcome(error=ErrorInfo(type="ValueError", message=message, line=None,
+                                       traceback=f"ValueError: {message}"), result_bytes=size)
+    return Outcome(result=result, result_bytes=size)

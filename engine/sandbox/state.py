@@ -1,0 +1,50 @@
+"""Code sessions: program globals that persist across executions, like a notebook.
+
+Each session is its own globals dict; two sessions never share one. Executions in the same
+session are serialised (one at a time), since they share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+__all__ = ["CodeSessions"]
+
+
+class _Session:
+    __slots__ = ("globals", "lock")
+
+    def __init__(self) -> None:
+        self.globals: dict[str, Any] = {}
+        self.lock = asyncio.Lock()
+
+
+class CodeSessions:
+    """The code sessions of one executor, by id."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, _Session] = {}
+
+    def get(self, session_id: str) -> tuple[dict[str, Any], asyncio.Lock]:
+        """The session's globals and lock, created on first use."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            session = self._sessions[session_id] = _Session()
+        return session.globals, session.lock
+
+    def reset(self, session_id: str) -> bool:
+        """Forget a session's state. Returns whether it existed."""
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        session.globals.clear()
+        return True
+
+    def clear(self) -> None:
+        for session in self._sessions.values():
+            session.globals.clear()
+        self._sessions.clear()
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._sessions
