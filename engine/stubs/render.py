@@ -186,6 +186,9 @@ class _Renderer:
     _prefix = ""
 
     def namespace(self, identifier: str, specs: Sequence[ToolSpec]) -> str:
+        _check_identifier(identifier)
+        for spec in specs:
+            _check_identifier(spec.identifier)
         self._prefix = _pascal(identifier)
         self.used.add(identifier)
         server = specs[0].server if specs else identifier
@@ -241,6 +244,12 @@ class _Renderer:
         if spec.name != spec.identifier:
             doc += f"\n\nOriginal name: {spec.name!r} (also `{namespace}[{spec.name!r}]`)."
         return f"    async def {spec.identifier}({signature}) -> {returns}:\n{_docstring(doc, '        ')}\n        ..."
+
+
+def _check_identifier(name: str) -> None:
+    # Specs may arrive as plain data (`ToolSpec.from_dict`): never trust an identifier into source.
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+        raise ValueError(f"{name!r} is not a usable identifier; build specs with specs_for_server()")
 
 
 def _required(schema: Mapping[str, Any]) -> list[Any]:
