@@ -48,7 +48,7 @@ class FieldSpec(NamedTuple):
 
 
 FIELDS: Final[dict[str, FieldSpec]] = {
-    "name": FieldSpec(3.0, 0.3),
+    "name": FieldSpec(2.0, 0.3),
     "server": FieldSpec(1.5, 0.0),
     "description": FieldSpec(1.0, 0.75),
     "params": FieldSpec(0.6, 0.5),

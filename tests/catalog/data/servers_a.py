@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one tool per line reads best as a table)
 """Tool specs for `make_catalog.py`, part A: code hosting, chat, files, git, memory, time, fetch, SQL, trackers."""
 
 from __future__ import annotations

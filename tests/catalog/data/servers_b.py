@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one tool per line reads best as a table)
 """Tool specs for `make_catalog.py`, part B: Google, cloud, containers, payments, monitoring, browser, search."""
 
 from __future__ import annotations
