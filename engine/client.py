@@ -24,8 +24,10 @@ from mcp.client.session import (
 from mcp.types import ListRootsResult, Root
 
 from .config import ServerConfig, load_config, parse_config, parse_server
-from .connectors import connector_for
+from .connectors import InProcessConnector, connector_for
 from .errors import CodeModeError, ConfigError, ServerError, SessionStateError
+from .executors.registry import EXECUTORS
+from .limits import Limits
 from .middleware import Middleware
 from .session import ClientCallbacks, MCPSession, SessionState
 
@@ -70,6 +72,7 @@ class MCPClient:
         *,
         executor: str = "restricted",
         executor_options: dict[str, Any] | None = None,
+        limits: Limits | dict[str, Any] | None = None,
     ) -> None:
         raw = load_config(config) if isinstance(config, str | Path) else (config or {})
         self._servers: dict[str, ServerConfig] = parse_config(raw)
@@ -93,11 +96,15 @@ class MCPClient:
         self.middleware: list[Middleware] = list(middleware or [])
         self.verify = True if verify is None else verify
         self.code_mode = code_mode
+        if executor not in EXECUTORS:
+            raise CodeModeError(f"unknown executor {executor!r}; choose one of {sorted(EXECUTORS)}")
         self.executor = executor
         self.executor_options = dict(executor_options or {})
+        self.limits = limits if isinstance(limits, Limits) else Limits.model_validate(limits or {})
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
         self._code_mode: CodeMode | None = None
+        self._code_mode_session: MCPSession | None = None
 
     # -- construction -------------------------------------------------------------------------
 
@@ -219,7 +226,14 @@ class MCPClient:
         return session
 
     def get_all_active_sessions(self) -> dict[str, MCPSession]:
-        """Every active session by server name."""
+        """Every active session by server name.
+
+        In code mode this is only the `code_mode` pseudo-server, whose two tools are
+        `execute_code` and `search_tools`: an agent framework that lists sessions sees exactly
+        those (the real sessions stay reachable through `get_session`).
+        """
+        if self.code_mode:
+            return {CODE_MODE_SERVER: self._code_mode_pseudo_session()}
         return {name: self.sessions[name] for name in self.active_sessions if name in self.sessions}
 
     async def close_session(self, server_name: str) -> None:
@@ -236,20 +250,37 @@ class MCPClient:
         for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException):
                 logger.warning("closing session %r failed: %r", name, result)
+        if self._code_mode_session is not None:
+            await self._code_mode_session.disconnect()
+            self._code_mode_session = None
         if self._code_mode is not None:
             await self._code_mode.aclose()
             self._code_mode = None
 
     # -- code mode ----------------------------------------------------------------------------
 
-    async def execute_code(self, code: str, timeout: float = 30.0) -> dict[str, Any]:
+    async def execute_code(self, code: str, timeout: float = 30.0, *, session_id: str | None = None) -> dict[str, Any]:
         """Run a Python program with every server's tools as `await <server>.<tool>(...)`.
 
-        Returns the result envelope: `result`, `logs`, `error`, `execution_time`, and
-        `error_info`, `tool_calls`, `usage`, `truncated`.
+        ```python
+        out = await client.execute_code('''
+        found = await inventory.list_products(category="tools")
+        return [p["sku"] for p in found]
+        ''')
+        out["result"], out["logs"], out["error"], out["execution_time"]
+        ```
+
+        Args:
+            code: the program; top-level `await` and `return` are allowed.
+            timeout: wall-clock seconds; a program still running then is stopped.
+            session_id: keep the program's globals across calls with the same id (a code session).
+
+        Returns:
+            The result envelope: `result`, `logs`, `error`, `execution_time`, and `error_info`,
+            `tool_calls`, `usage`, `truncated`. A failing program does not raise.
         """
         mode = self._require_code_mode("execute_code")
-        envelope = await mode.execute(code, timeout=timeout)
+        envelope = await mode.execute(code, timeout=timeout, session_id=session_id)
         return dict(envelope)
 
     async def search_tools(
@@ -265,10 +296,20 @@ class MCPClient:
         if self._code_mode is None:
             from .codemode import CodeMode
 
-            self._code_mode = CodeMode(self, executor=self.executor, executor_options=self.executor_options)
+            self._code_mode = CodeMode(
+                self, executor=self.executor, executor_options=self.executor_options, limits=self.limits
+            )
             for session in self.sessions.values():
                 self._code_mode.watch(session)
         return self._code_mode
+
+    def _code_mode_pseudo_session(self) -> MCPSession:
+        if self._code_mode_session is None:
+            from .codemode import build_code_mode_server
+
+            server = build_code_mode_server(self._require_code_mode("code mode"))
+            self._code_mode_session = MCPSession(InProcessConnector(CODE_MODE_SERVER, server))
+        return self._code_mode_session
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -18,10 +18,14 @@ from mcp.client._transport import Transport
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.mcpserver import MCPServer
 
 from .config import HttpServerConfig, ServerConfig, StdioServerConfig
 
-__all__ = ["Connector", "HttpConnector", "StdioConnector", "connector_for"]
+__all__ = ["Connector", "HttpConnector", "InProcessConnector", "StdioConnector", "connector_for"]
+
+Target = Transport | MCPServer
+"""What `mcp.Client` connects to: a transport, or a server object run in-process."""
 
 
 class Connector(Protocol):
@@ -31,7 +35,7 @@ class Connector(Protocol):
     connect_timeout: float
     request_timeout: float | None
 
-    def transports(self) -> Iterator[tuple[str, Transport]]:
+    def transports(self) -> Iterator[tuple[str, Target]]:
         """Candidate transports, best first, each with a label for error messages."""
         ...
 
@@ -53,7 +57,7 @@ class StdioConnector:
     request_timeout: float | None = 60.0
     _stderr: IO[str] | None = field(default=None, init=False, repr=False)
 
-    def transports(self) -> Iterator[tuple[str, Transport]]:
+    def transports(self) -> Iterator[tuple[str, Target]]:
         params = StdioServerParameters(command=self.command, args=self.args, env=self.env, cwd=self.cwd)
         self.close_diagnostics()
         # A real file: the child writes to its descriptor directly.
@@ -91,7 +95,7 @@ class HttpConnector:
     sse_read_timeout: float = 300.0
     verify: bool = True
 
-    def transports(self) -> Iterator[tuple[str, Transport]]:
+    def transports(self) -> Iterator[tuple[str, Target]]:
         if self.transport in ("auto", "streamable_http"):
             yield "streamable HTTP", self._streamable_http()
         if self.transport in ("auto", "sse"):
@@ -122,6 +126,22 @@ class HttpConnector:
             auth=auth,
             verify=self.verify,
         )
+
+
+@dataclass
+class InProcessConnector:
+    """A server object in this process (an `MCPServer`), connected without any I/O."""
+
+    name: str
+    server: MCPServer
+    connect_timeout: float = 30.0
+    request_timeout: float | None = None
+
+    def transports(self) -> Iterator[tuple[str, Target]]:
+        yield "in-process", self.server
+
+    def diagnostics(self) -> str:
+        return ""
 
 
 def connector_for(name: str, config: ServerConfig, *, verify: bool = True) -> StdioConnector | HttpConnector:

@@ -1,11 +1,28 @@
-"""Placeholder until code mode lands: every entry point raises a clear error."""
+"""`CodeMode`: runs agent programs for one `MCPClient`, with every server's tools as namespaces.
+
+It composes the layers and owns none of their jobs: the catalog (tools, cached, refreshed on
+`tools/list_changed`), the stubs (one namespace per server), the bridge dispatcher (allow-list,
+limits, trace) and an executor (where the program runs). Servers connect lazily, the first time a
+program or a search needs their tools.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from mcp import types
+
+from ..bridge.dispatcher import HostDispatcher
+from ..catalog import ToolCatalog
 from ..envelope import Envelope
-from ..errors import CodeModeError
+from ..errors import CodeModeError, ToolError
+from ..executors import ExecutionRequest, Executor, Send, get_executor
+from ..limits import Limits
+from ..stubs import ToolSpec, build_namespaces, make_search_tools, namespace_identifier, specs_for_server
+from ..stubs.spec import sanitize_identifier
 
 if TYPE_CHECKING:
     from ..client import MCPClient
@@ -13,24 +30,141 @@ if TYPE_CHECKING:
 
 __all__ = ["CodeMode"]
 
+logger = logging.getLogger("engine.codemode")
+
 
 class CodeMode:
-    """Runs programs for one client."""
+    """Runs programs for one client; created by the client on first use of code mode."""
 
-    def __init__(self, client: MCPClient, *, executor: str, executor_options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        client: MCPClient,
+        *,
+        executor: str = "restricted",
+        executor_options: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.client = client
+        self.limits = limits or Limits()
+        self.catalog = ToolCatalog(
+            namespace=namespace_identifier, identifier=lambda name: sanitize_identifier(name, fallback="tool")
+        )
+        self._executor_name = executor
+        self._executor_options = dict(executor_options or {})
+        self._executor: Executor | None = None
+        self._specs: dict[str, list[ToolSpec]] = {}
+        self._unavailable: dict[str, str] = {}
+        self._load_lock = asyncio.Lock()
+
+    @property
+    def executor(self) -> Executor:
+        """The executor, created on first use."""
+        if self._executor is None:
+            self._executor = get_executor(self._executor_name, self._executor_options)
+        return self._executor
+
+    # -- sessions and tools -------------------------------------------------------------------
 
     def watch(self, session: MCPSession) -> None:
-        """Follow a session's tool-list changes."""
+        """Refresh a server's tools when it says they changed."""
+        session.add_tools_changed_listener(self._tools_changed)
 
     def forget(self, server: str) -> None:
-        """Drop what is known of a closed session."""
+        """Drop what is known of a server whose session closed."""
+        self.catalog.remove(server)
+        self._specs.pop(server, None)
 
-    async def execute(self, code: str, *, timeout: float) -> Envelope:
-        raise CodeModeError("execute_code is not implemented yet")
+    def _tools_changed(self, session: MCPSession) -> None:
+        self.catalog.invalidate(session.name)
+        self._specs.pop(session.name, None)
 
-    async def search(self, query: str, *, detail_level: str, limit: int | None) -> dict[str, Any]:
-        raise CodeModeError("search_tools is not implemented yet")
+    def servers(self) -> list[str]:
+        """The servers whose tools programs may use: configured, enabled and allowed."""
+        return [name for name in self.client.get_server_names() if self.client._is_usable(name)]
+
+    async def ensure_tools(self) -> dict[str, list[ToolSpec]]:
+        """Connect lazily and load the tools of every usable server not yet known; return specs."""
+        async with self._load_lock:
+            missing = [name for name in self.servers() if name not in self._specs]
+            if missing:
+                results = await asyncio.gather(*(self._load(name) for name in missing), return_exceptions=True)
+                for name, outcome in zip(missing, results, strict=True):
+                    if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                        raise outcome
+                    if isinstance(outcome, Exception):
+                        self._unavailable[name] = str(outcome)
+                        logger.warning("code mode: server %r is unavailable: %s", name, outcome)
+            return {name: self._specs[name] for name in self.servers() if name in self._specs}
+
+    async def _load(self, name: str) -> None:
+        session = self.client.sessions.get(name)
+        if session is None or not session.is_connected:
+            session = await self.client.create_session(name, auto_initialize=False)
+        tools = session.tools if session.tools else await session.list_tools()
+        self.catalog.set_tools(name, tools)
+        self._specs[name] = specs_for_server(name, tools)
+        self._unavailable.pop(name, None)
+
+    # -- the backend the bridge dispatcher calls ------------------------------------------------
+
+    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        """Call one tool through the server's session, connecting it if needed."""
+        session = self.client.sessions.get(server)
+        if session is None or not session.is_connected:
+            session = await self.client.create_session(server, auto_initialize=False)
+        return await session.call_tool(tool, arguments)
+
+    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
+        """The backend side of a program's `search_tools(...)`."""
+        return await self.search(query, detail_level=detail_level, limit=limit)
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def search(self, query: str = "", *, detail_level: str = "full", limit: int | None = None) -> dict[str, Any]:
+        """Ranked search over every usable server's tools."""
+        await self.ensure_tools()
+        try:
+            return self.catalog.search(query, detail_level=detail_level, limit=limit)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise CodeModeError(f"search_tools: {exc}") from exc
+
+    async def execute(self, code: str, *, timeout: float = 30.0, session_id: str | None = None) -> Envelope:
+        """Run one program and return its envelope; tool calls go through a fresh dispatcher."""
+        if not isinstance(code, str):
+            raise CodeModeError(f"code must be a string, got {type(code).__name__}")
+        specs = await self.ensure_tools()
+        by_namespace = {namespace_identifier(server): server_specs for server, server_specs in specs.items()}
+        limits = self.limits.model_copy(update={"timeout": float(timeout)})
+        dispatcher = HostDispatcher(self, limits=limits, allowed_servers=self.client.allowed_servers)
+        listing = {ns: [spec.identifier for spec in server_specs] for ns, server_specs in by_namespace.items()}
+
+        def make_globals(send: Send) -> dict[str, object]:
+            names: dict[str, object] = dict(build_namespaces(by_namespace, send, tool_error=ToolError))
+            names["search_tools"] = make_search_tools(send, tool_error=ToolError)
+            names["ToolError"] = ToolError
+            names["tool_namespaces"] = {ns: list(tools) for ns, tools in listing.items()}
+            return names
+
+        request = ExecutionRequest(
+            code=code,
+            limits=limits,
+            host_channel=dispatcher.handle,
+            make_globals=make_globals,
+            session_id=session_id,
+            tool_specs={ns: [spec.to_dict() for spec in server_specs] for ns, server_specs in by_namespace.items()},
+        )
+        envelope = await self.executor.run(request)
+        envelope["tool_calls"] = dispatcher.trace
+        envelope["usage"]["tool_calls"] = dispatcher.calls
+        return envelope
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Servers that could not be reached for code mode, with the reason."""
+        return dict(self._unavailable)
 
     async def aclose(self) -> None:
         """Release the executor."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await executor.aclose()

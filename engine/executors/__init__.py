@@ -7,5 +7,6 @@ until used.
 from __future__ import annotations
 
 from .base import ExecutionRequest, Executor, HostChannel, MakeGlobals, Send
+from .registry import EXECUTORS, get_executor
 
-__all__ = ["ExecutionRequest", "Executor", "HostChannel", "MakeGlobals", "Send"]
+__all__ = ["EXECUTORS", "ExecutionRequest", "Executor", "HostChannel", "MakeGlobals", "Send", "get_executor"]
