@@ -68,7 +68,8 @@ class HostDispatcher:
         self._backend = backend
         self._limits = limits
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
-        self._semaphore = anyio.Semaphore(limits.max_concurrent_tool_calls)
+        # fast_acquire: a free slot is taken without a scheduling round trip (the hot path).
+        self._semaphore = anyio.Semaphore(limits.max_concurrent_tool_calls, fast_acquire=True)
         self._calls = 0
         self._trace: list[ToolCallRecord] = []
 
@@ -116,7 +117,7 @@ class HostDispatcher:
                 return self._error(call_id, "ToolError", error_text(result), server, tool)
             value = tool_result_to_value(result)
             try:
-                reply = encode(result_frame(call_id, value))
+                reply = encode(result_frame(call_id, value), check=False)
             except FrameError as exc:
                 outcome = "error"
                 return self._error(call_id, "ToolError", f"the result could not be sent: {exc}", server, tool)
@@ -150,12 +151,12 @@ class HostDispatcher:
             return self._error(call_id, "TypeError", message, None, None)
         try:
             found = await self._backend.search_tools(query, detail_level, limit)
-            return encode(result_frame(call_id, found))
+            return encode(result_frame(call_id, found), check=False)
         except Exception as exc:
             return self._error(call_id, "ToolError", _describe(exc), ENGINE_NAMESPACE, SEARCH_TOOL)
 
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
-        return encode(error_frame(call_id, kind, message, server=server, tool=tool))
+        return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)
 
     def _record(self, server: str, tool: str, started: float, outcome: ToolOutcome) -> None:
         self._trace.append(

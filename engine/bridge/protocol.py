@@ -117,7 +117,12 @@ def _check_fields(
     for name, types in required.items():
         if name not in frame:
             raise FrameError(f"{what} is missing field {name!r}")
-        _check_type(frame[name], types, what, name)
+        value = frame[name]
+        # Exact type match is the common case (msgpack decodes to exact types); bools take the slow path.
+        if types and type(value) not in types:
+            _check_type(value, types, what, name)
+    if len(frame) == len(required):
+        return  # every key was checked above: nothing unknown, nothing optional
     for name in frame:
         if name in required:
             continue
@@ -140,25 +145,32 @@ def _names(types: tuple[type, ...]) -> str:
     return " or ".join("None" if t is type(None) else t.__name__ for t in types)
 
 
+# `k` is part of every frame: fold it into each kind's required fields once, not per frame.
+_REQUIRED = {kind: ({"k": (str,), **required}, optional) for kind, (required, optional) in FRAME_KINDS.items()}
+
+
 def validate(frame: Any) -> dict[str, Any]:
     """Check that `frame` is a well-formed frame of a known kind; return it unchanged."""
     if type(frame) is not dict:
         raise FrameError(f"a frame must be a dict, not {type(frame).__name__}")
     kind = frame.get("k")
-    spec = FRAME_KINDS.get(kind) if isinstance(kind, str) else None
+    spec = _REQUIRED.get(kind) if isinstance(kind, str) else None
     if spec is None:
         raise FrameError(f"unknown frame kind {kind!r}")
-    required, optional = spec
-    # `k` itself is part of every frame.
-    _check_fields(frame, {"k": (str,), **required}, optional, f"{kind} frame")
+    _check_fields(frame, spec[0], spec[1], f"{kind} frame")
     if kind == "error":
         _check_fields(frame["error"], _ERROR_FIELDS, _ERROR_OPTIONAL, "error frame's error")
     return frame
 
 
-def encode(frame: dict[str, Any]) -> bytes:
-    """Validate and encode one frame. Raises FrameError for a malformed frame or non-plain data."""
-    validate(frame)
+def encode(frame: dict[str, Any], *, check: bool = True) -> bytes:
+    """Encode one frame. Raises FrameError for non-plain data, and (`check=True`) for a malformed frame.
+
+    `check=False` skips the field validation for frames built by this module's constructors
+    (`call_frame`, `result_frame`, `error_frame`) on the hot path; plainness is always enforced.
+    """
+    if check:
+        validate(frame)
     try:
         data: bytes = msgpack.packb(frame, use_bin_type=True)
     except (TypeError, ValueError, OverflowError) as exc:

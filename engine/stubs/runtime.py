@@ -129,7 +129,7 @@ def _raise_error(error: Mapping[str, Any], server: str, tool: str, tool_error: t
 async def _roundtrip(send: Send, server: str, tool: str, arguments: dict[str, Any], tool_error: type[Exception]) -> Any:
     call_id = next(_ids)
     try:
-        frame = _protocol.encode(_protocol.call_frame(call_id, server, tool, arguments))
+        frame = _protocol.encode(_protocol.call_frame(call_id, server, tool, arguments), check=False)
     except _protocol.FrameError as exc:
         raise TypeError(
             f"{server}.{tool}() arguments must be plain data (str, int, float, bool, None, list, dict): {exc}"

@@ -19,7 +19,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ArgumentChecker", "check_value", "parameter_identifiers"]
+__all__ = ["ArgumentChecker", "Check", "check_value", "compile_schema", "parameter_identifiers"]
 
 _MAX_DEPTH = 64
 
@@ -68,25 +68,30 @@ def parameter_identifiers(schema: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def _type_matches(value: Any, name: str) -> bool:
-    kind = type(value)
+Check = Callable[[Any, str], None]
+"""A compiled schema: raises TypeError/ValueError naming `where` when the value breaks the schema."""
+
+
+def _accept(value: Any, where: str) -> None:
+    return None
+
+
+def _type_predicate(name: str) -> Callable[[Any], bool]:
     if name == "string":
-        return isinstance(value, str)
+        return lambda v: isinstance(v, str)
     if name == "integer":
-        if kind is bool:
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return lambda v: type(v) is not bool and (isinstance(v, int) or (isinstance(v, float) and v.is_integer()))
     if name == "number":
-        return kind is not bool and isinstance(value, int | float)
+        return lambda v: type(v) is not bool and isinstance(v, int | float)
     if name == "boolean":
-        return kind is bool
+        return lambda v: type(v) is bool
     if name == "null":
-        return value is None
+        return lambda v: v is None
     if name == "array":
-        return isinstance(value, list | tuple)
+        return lambda v: isinstance(v, list | tuple)
     if name == "object":
-        return isinstance(value, dict)
-    return True  # an unknown type name: leave it to the server
+        return lambda v: isinstance(v, dict)
+    return lambda v: True  # an unknown type name: leave it to the server
 
 
 def _describe(value: Any) -> str:
@@ -105,104 +110,211 @@ def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def check_value(schema: Any, value: Any, where: str, root: Mapping[str, Any] | None = None, depth: int = 0) -> None:
-    """Raise TypeError/ValueError naming `where` (e.g. `"owner"`, `"items[2].name"`) if `value` breaks `schema`."""
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
-        return  # `true`, `{}` or an unresolvable depth: accept
-    if root is None:
-        root = schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        target = _resolve(ref, root)
-        if target is not None:
-            check_value(target, value, where, root, depth + 1)
-    declared = schema.get("type")
-    if isinstance(declared, str) or isinstance(declared, list):
-        names = [declared] if isinstance(declared, str) else [n for n in declared if isinstance(n, str)]
-        if names and not any(_type_matches(value, n) for n in names):
-            expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-            raise TypeError(f"{where} must be {expected}, got {type(value).__name__} {_describe(value)}")
-    if "enum" in schema and isinstance(schema["enum"], list):
-        choices = schema["enum"]
-        if not any(_same(value, choice) for choice in choices):
-            shown = ", ".join(_describe(c) for c in choices[:20])
-            raise ValueError(f"{where} must be one of {shown}; got {_describe(value)}")
-    if "const" in schema and not _same(value, schema["const"]):
-        raise ValueError(f"{where} must be {_describe(schema['const'])}; got {_describe(value)}")
-    for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            _check_any_of(options, value, where, root, depth)
-    all_of = schema.get("allOf")
-    if isinstance(all_of, list):
-        for option in all_of:
-            check_value(option, value, where, root, depth + 1)
-    if isinstance(value, str):
-        _check_length(schema, len(value), where, "characters")
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        _check_bounds(schema, value, where)
-    elif isinstance(value, list | tuple):
-        _check_length(schema, len(value), where, "items", prefix="Items")
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for index, item in enumerate(value):
-                check_value(items, item, f"{where}[{index}]", root, depth + 1)
-    elif isinstance(value, dict):
-        _check_object(schema, value, where, root, depth)
-
-
 def _same(value: Any, expected: Any) -> bool:
     # JSON has no bool/int confusion: `True` is not `1`.
-    return type(value) is bool if type(expected) is bool else (type(value) is not bool and value == expected)
+    if (type(value) is bool) != (type(expected) is bool):
+        return False
+    return bool(value == expected)
 
 
-def _check_any_of(options: list[Any], value: Any, where: str, root: Mapping[str, Any], depth: int) -> None:
-    errors: list[str] = []
-    for option in options:
-        try:
-            check_value(option, value, where, root, depth + 1)
-        except (TypeError, ValueError) as exc:
-            errors.append(str(exc))
-        else:
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return _accept
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any, where: str) -> None:
+        for one in checks:
+            one(value, where)
+
+    return check
+
+
+class _Compiler:
+    """Turns a schema into nested closures once, so each call only runs the checks that apply."""
+
+    def __init__(self, root: Mapping[str, Any]) -> None:
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def compile(self, schema: Any, depth: int = 0) -> Check:
+        if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+            return _accept  # `true`, `{}` or too deep to bother: the server validates again
+        checks: list[Check] = []
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            checks.append(self._ref(ref, depth))
+        declared = schema.get("type")
+        names = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+        names = [n for n in names if isinstance(n, str)]
+        if names:
+            checks.append(self._type(names))
+        if isinstance(schema.get("enum"), list):
+            checks.append(self._enum(schema["enum"]))
+        if "const" in schema:
+            checks.append(self._enum([schema["const"]], single=True))
+        for key in ("anyOf", "oneOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and options:
+                checks.append(self._any_of([self.compile(o, depth + 1) for o in options]))
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list):
+            checks.extend(self.compile(o, depth + 1) for o in all_of)
+        checks.extend(self._by_kind(schema, depth))
+        return _all(checks)
+
+    def _ref(self, ref: str, depth: int) -> Check:
+        if ref not in self.refs:
+            target = _resolve(ref, self.root)
+            if target is None:
+                return _accept
+            compiled: list[Check] = []
+            # Registered before compiling the target, so recursive schemas compile to a loop.
+            self.refs[ref] = lambda value, where: compiled[0](value, where)
+            compiled.append(self.compile(target, depth + 1))
+        return self.refs[ref]
+
+    def _type(self, names: list[str]) -> Check:
+        predicates = [_type_predicate(n) for n in names]
+        expected = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+
+        def check(value: Any, where: str) -> None:
+            for predicate in predicates:
+                if predicate(value):
+                    return
+            raise TypeError(f"{where} must be {expected}, got {type(value).__name__} {_describe(value)}")
+
+        return check
+
+    def _enum(self, choices: list[Any], single: bool = False) -> Check:
+        shown = ", ".join(_describe(c) for c in choices[:20])
+        text = shown if single else f"one of {shown}"
+
+        def check(value: Any, where: str) -> None:
+            for choice in choices:
+                if _same(value, choice):
+                    return
+            raise ValueError(f"{where} must be {text}; got {_describe(value)}")
+
+        return check
+
+    def _any_of(self, options: list[Check]) -> Check:
+        def check(value: Any, where: str) -> None:
+            errors: list[str] = []
+            for option in options:
+                try:
+                    option(value, where)
+                except (TypeError, ValueError) as exc:
+                    errors.append(str(exc))
+                else:
+                    return
+            raise TypeError(f"{where} matches none of the allowed forms: " + "; ".join(errors[:4]))
+
+        return check
+
+    def _by_kind(self, schema: Mapping[str, Any], depth: int) -> list[Check]:
+        checks: list[Check] = []
+        length = _length_check(schema, "Length", "characters", str)
+        if length is not None:
+            checks.append(length)
+        bounds = [(key, op, sign, schema[key]) for key, op, sign in _BOUNDS if _is_number(schema.get(key))]
+        if bounds:
+            checks.append(_bounds_check(bounds))
+        size = _length_check(schema, "Items", "items", list | tuple)
+        if size is not None:
+            checks.append(size)
+        if isinstance(schema.get("items"), Mapping):
+            checks.append(_items_check(self.compile(schema["items"], depth + 1)))
+        if any(k in schema for k in ("properties", "required", "additionalProperties")):
+            checks.append(self._object(schema, depth))
+        return checks
+
+    def _object(self, schema: Mapping[str, Any], depth: int) -> Check:
+        declared = schema.get("properties")
+        properties = (
+            {k: self.compile(v, depth + 1) for k, v in declared.items()} if isinstance(declared, Mapping) else {}
+        )
+        required = schema.get("required")
+        required_keys = [r for r in required if isinstance(r, str)] if isinstance(required, list) else []
+        extra = schema.get("additionalProperties", True)
+        closed = extra is False
+        extra_check = self.compile(extra, depth + 1) if isinstance(extra, Mapping) else None
+        allowed = ", ".join(repr(k) for k in properties) or "none"
+
+        def check(value: Any, where: str) -> None:
+            if not isinstance(value, dict):
+                return
+            for name in required_keys:
+                if name not in value:
+                    raise TypeError(f"{where} is missing required key {name!r}")
+            for key, item in value.items():
+                prop = properties.get(key)
+                if prop is not None:
+                    prop(item, f"{where}[{key!r}]")
+                elif closed:
+                    raise TypeError(f"{where} has unknown key {key!r} (allowed: {allowed})")
+                elif extra_check is not None:
+                    extra_check(item, f"{where}[{key!r}]")
+
+        return check
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _length_check(schema: Mapping[str, Any], suffix: str, unit: str, kind: Any) -> Check | None:
+    low, high = schema.get("min" + suffix), schema.get("max" + suffix)
+    low = low if isinstance(low, int) else None
+    high = high if isinstance(high, int) else None
+    if low is None and high is None:
+        return None
+
+    def check(value: Any, where: str) -> None:
+        if not isinstance(value, kind):
             return
-    raise TypeError(f"{where} matches none of the allowed forms: " + "; ".join(errors[:4]))
+        size = len(value)
+        if low is not None and size < low:
+            raise ValueError(f"{where} must have at least {low} {unit}, got {size}")
+        if high is not None and size > high:
+            raise ValueError(f"{where} must have at most {high} {unit}, got {size}")
+
+    return check
 
 
-def _check_length(schema: Mapping[str, Any], size: int, where: str, unit: str, prefix: str = "Length") -> None:
-    low = schema.get("min" + prefix)
-    high = schema.get("max" + prefix)
-    if isinstance(low, int) and size < low:
-        raise ValueError(f"{where} must have at least {low} {unit}, got {size}")
-    if isinstance(high, int) and size > high:
-        raise ValueError(f"{where} must have at most {high} {unit}, got {size}")
+def _bounds_check(bounds: list[tuple[str, Callable[[Any, Any], bool], str, Any]]) -> Check:
+    def check(value: Any, where: str) -> None:
+        if not _is_number(value):
+            return
+        for _key, ok, sign, bound in bounds:
+            if not ok(value, bound):
+                raise ValueError(f"{where} must be {sign} {bound}, got {value}")
+
+    return check
 
 
-def _check_bounds(schema: Mapping[str, Any], value: float, where: str) -> None:
-    for key, ok, sign in _BOUNDS:
-        bound = schema.get(key)
-        if isinstance(bound, int | float) and not isinstance(bound, bool) and not ok(value, bound):
-            raise ValueError(f"{where} must be {sign} {bound}, got {value}")
+def _items_check(item_check: Check) -> Check:
+    def check(value: Any, where: str) -> None:
+        if isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                item_check(item, f"{where}[{index}]")
+
+    return check
 
 
-def _check_object(
-    schema: Mapping[str, Any], value: dict[Any, Any], where: str, root: Mapping[str, Any], depth: int
-) -> None:
-    properties = schema.get("properties")
-    properties = properties if isinstance(properties, Mapping) else {}
-    required = schema.get("required")
-    if isinstance(required, list):
-        for name in required:
-            if name not in value:
-                raise TypeError(f"{where} is missing required key {name!r}")
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if key in properties:
-            check_value(properties[key], item, f"{where}[{key!r}]", root, depth + 1)
-        elif extra is False:
-            allowed = ", ".join(repr(k) for k in properties) or "none"
-            raise TypeError(f"{where} has unknown key {key!r} (allowed: {allowed})")
-        elif isinstance(extra, Mapping):
-            check_value(extra, item, f"{where}[{key!r}]", root, depth + 1)
+def compile_schema(schema: Any, root: Mapping[str, Any] | None = None) -> Check:
+    """Compile `schema` (refs resolved against `root`, default the schema itself) into a `Check`."""
+    base = root if root is not None else (schema if isinstance(schema, Mapping) else {})
+    return _Compiler(base).compile(schema)
+
+
+def check_value(schema: Any, value: Any, where: str, root: Mapping[str, Any] | None = None) -> None:
+    """Raise TypeError/ValueError naming `where` (e.g. `"owner"`, `"items[2]"`) if `value` breaks `schema`."""
+    check = compile_schema(schema, root)
+    try:
+        check(value, where)
+    except RecursionError:
+        raise ValueError(f"{where} is nested too deeply") from None
 
 
 class ArgumentChecker:
@@ -214,13 +326,15 @@ class ArgumentChecker:
     schema allows `null` for it.
     """
 
-    __slots__ = ("_where", "_schema", "_properties", "_required", "_aliases", "_open")
+    __slots__ = ("_where", "_schema", "_properties", "_checks", "_required", "_aliases", "_open")
 
     def __init__(self, schema: Mapping[str, Any], where: str) -> None:
         self._where = where
         self._schema = schema
         properties = schema.get("properties")
         self._properties: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
+        compiler = _Compiler(schema)
+        self._checks = {name: compiler.compile(prop) for name, prop in self._properties.items()}
         required = schema.get("required")
         self._required = tuple(r for r in required if isinstance(r, str)) if isinstance(required, list) else ()
         self._aliases = {alias: original for alias, original in parameter_identifiers(schema).items()}
@@ -242,7 +356,10 @@ class ArgumentChecker:
             schema = self._properties[original]
             if value is None and original not in self._required and not _allows_null(schema, self._schema):
                 continue
-            check_value(schema, value, f"{self._where}() parameter {name!r}", self._schema)
+            try:
+                self._checks[original](value, f"{self._where}() parameter {name!r}")
+            except RecursionError:
+                raise ValueError(f"{self._where}() parameter {name!r} is nested too deeply") from None
             arguments[original] = value
         missing = [name for name in self._required if name not in arguments]
         if missing:
