@@ -32,7 +32,7 @@ CODE_MODE_SERVER: Final = "code_mode"
 """The pseudo-server of the internal code-mode tools; never part of search results or counts."""
 
 DetailLevel = Literal["names", "descriptions", "full"]
-DETAIL_LEVELS: Final[tuple[str, ...]] = get_args(DetailLevel)
+DETAIL_LEVELS: Final[tuple[DetailLevel, ...]] = get_args(DetailLevel)
 
 
 class CatalogStatistics(NamedTuple):
