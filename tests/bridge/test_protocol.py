@@ -109,6 +109,13 @@ def test_encode_refuses_values_that_are_not_plain_data(value: Any) -> None:
         encode(protocol.result_frame(1, value))
 
 
+def test_unchecked_encode_still_refuses_values_that_are_not_plain_data() -> None:
+    with pytest.raises(FrameError, match="can't serialize"):
+        encode(protocol.result_frame(1, Opaque()), check=False)
+    with pytest.raises(FrameError, match="can't serialize"):
+        encode(protocol.result_frame(1, [msgpack.ExtType(1, b"x")]), check=False)
+
+
 def test_encode_validates_the_frame() -> None:
     with pytest.raises(FrameError, match="missing field 'arguments'"):
         encode({"k": "call", "id": 1, "namespace": "a", "tool": "b"})

@@ -143,7 +143,7 @@ def test_tools_are_reachable_by_original_name_and_unknown_names_list_close_match
 def test_namespaces_are_read_only_and_describe_themselves() -> None:
     ns = make(Host())
     with pytest.raises(AttributeError, match="read-only"):
-        ns.ping = None  # type: ignore[method-assign]
+        ns.ping = None
     with pytest.raises(AttributeError, match="read-only"):
         del ns.ping
     assert dir(ns) == ["create_issue", "ping"]
@@ -205,7 +205,7 @@ async def test_search_tools_calls_the_engine_namespace_through_the_dispatcher() 
     with pytest.raises(ValueError, match="detail_level"):
         await search(detail_level="all")
     with pytest.raises(TypeError, match="limit"):
-        await search(limit="3")  # type: ignore[arg-type]
+        await search(limit="3")
 
 
 def test_the_runtime_imports_standalone_beside_protocol_and_schema(tmp_path: Path) -> None:

@@ -112,6 +112,11 @@ def test_const_all_of_and_one_of() -> None:
 def test_enum_does_not_confuse_bools_and_ints() -> None:
     with pytest.raises(ValueError):
         check_value({"enum": [1, 2]}, True, "p")
+    with pytest.raises(ValueError):
+        check_value({"enum": [True]}, False, "p")
+    with pytest.raises(ValueError):
+        check_value({"const": 0}, False, "p")
+    check_value({"const": False}, False, "p")
 
 
 def test_recursive_refs_terminate() -> None:
@@ -128,7 +133,7 @@ def test_recursive_refs_terminate() -> None:
 
 
 def test_parameter_identifiers_alias_only_what_needs_it() -> None:
-    schema = {"properties": {"a": {}, "user-name": {}, "class": {}, "a-b": {}, "a_b": {}, "1x": {}}}
+    schema: dict[str, Any] = {"properties": {"a": {}, "user-name": {}, "class": {}, "a-b": {}, "a_b": {}, "1x": {}}}
     assert parameter_identifiers(schema) == {
         "a": "a",
         "a_b": "a_b",
