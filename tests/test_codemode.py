@@ -1,0 +1,197 @@
+"""Code mode end to end: programs calling real MCP servers through stubs, the bridge and the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from engine import MCPClient, MetricsMiddleware
+from tests.conftest import third_party_entry, toy_entry
+
+pytestmark = pytest.mark.anyio
+
+
+def client_for(tmp_path: Path, *names: str, **kwargs: Any) -> MCPClient:
+    servers = {name: third_party_entry(name, tmp_path) for name in names if name != "toy"}
+    if "toy" in names:
+        servers["toy"] = toy_entry()
+    return MCPClient({"mcpServers": servers}, code_mode=True, **kwargs)
+
+
+async def run(client: MCPClient, code: str, timeout: float = 30.0) -> dict[str, Any]:
+    with anyio.fail_after(timeout + 30):
+        return await client.execute_code(code, timeout=timeout)
+
+
+async def test_a_program_chains_tools_of_two_servers_and_filters_in_code(tmp_path: Path) -> None:
+    for name, text in {"a.txt": "alpha", "b.md": "beta", "c.txt": "gamma"}.items():
+        (tmp_path / name).write_text(text)
+    async with client_for(tmp_path, "filesystem", "memory") as client:
+        out = await run(client, f'''
+listing = (await filesystem.list_directory(path={str(tmp_path)!r}))["content"]
+names = [line.split(" ", 1)[1] for line in listing.splitlines() if line.startswith("[FILE]") and line.endswith(".txt")]
+contents = {{}}
+for name in sorted(names):
+    read = await filesystem.read_text_file(path={str(tmp_path)!r} + "/" + name)
+    contents[name] = read["content"]
+await memory.create_entities(entities=[
+    {{"name": n, "entityType": "file", "observations": [c]}} for n, c in contents.items()
+])
+graph = await memory.search_nodes(query="gamma")
+print("stored", len(contents))
+return {{"files": contents, "found": [e["name"] for e in graph["entities"]]}}
+''')
+    assert out["error"] is None, out["error"]
+    assert out["result"] == {"files": {"a.txt": "alpha", "c.txt": "gamma"}, "found": ["c.txt"]}
+    assert out["logs"] == ["stored 2"]
+    tools = [call["tool"] for call in out["tool_calls"]]
+    assert tools[0] == "filesystem.list_directory" and tools.count("filesystem.read_text_file") == 2
+    assert tools[-2:] == ["memory.create_entities", "memory.search_nodes"]
+    assert all(call["outcome"] == "ok" for call in out["tool_calls"]) and out["usage"]["tool_calls"] == 5
+
+
+async def test_tool_errors_are_catchable_and_uncaught_ones_name_the_line(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        caught = await run(client, '''
+try:
+    await toy.fail(message="disk on fire")
+except ToolError as error:
+    return [error.server, error.tool, error.message]
+''')
+        assert caught["error"] is None
+        assert caught["result"][:2] == ["toy", "fail"] and "disk on fire" in caught["result"][2]
+        uncaught = await run(client, 'x = 1\n\nawait toy.fail(message="no")\nreturn x\n')
+        assert uncaught["error_info"]["type"] == "ToolError"
+        assert uncaught["error_info"]["line"] == 3 and "no" in uncaught["error_info"]["message"]
+        assert uncaught["tool_calls"][0]["outcome"] == "error"
+
+
+async def test_structured_images_and_multi_item_results_become_plain_values(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "everything", "toy") as client:
+        out = await run(client, '''
+weather = await everything["get-structured-content"](location="New York")
+image = await everything["get-tiny-image"]()
+items = await toy.two_items()
+total = await toy.summarize(numbers=[1, 2, 3])
+return {"weather": weather, "image": image, "items": items, "total": total}
+''')
+    assert out["error"] is None, out["error"]
+    result = out["result"]
+    assert isinstance(result["weather"]["temperature"], int | float)
+    images = [item for item in result["image"] if isinstance(item, dict) and item.get("type") == "image"]
+    assert images and images[0]["mime_type"] == "image/png" and len(images[0]["data"]) > 20
+    assert result["items"] == ["first", "second"]
+    assert result["total"] == {"total": 6, "count": 3}
+
+
+GATHER_20 = '''
+import asyncio
+results = await asyncio.gather(*[toy.sleep(seconds=0.1) for _ in range(20)])
+return len(results)
+'''
+
+
+async def test_gather_runs_tool_calls_concurrently(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy", limits={"max_concurrent_tool_calls": 20}) as client:
+        await run(client, "return await toy.add(a=1, b=1)")  # connect and warm up
+        out = await run(client, GATHER_20)
+    assert out["error"] is None and out["result"] == 20
+    # 20 calls of a tool that sleeps 100 ms: concurrently they take about 100 ms, not 2 s.
+    assert out["execution_time"] < 0.15, out["execution_time"]
+
+
+async def test_the_default_concurrency_limit_of_eight_is_enforced(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        await run(client, "return await toy.add(a=1, b=1)")
+        out = await run(client, GATHER_20)
+    assert out["error"] is None and out["result"] == 20
+    # at most 8 in flight: 20 calls need three waves of 100 ms
+    assert out["execution_time"] >= 0.3, out["execution_time"]
+
+
+async def test_servers_connect_lazily_and_tool_lists_are_cached(tmp_path: Path) -> None:
+    metrics = MetricsMiddleware()
+    async with client_for(tmp_path, "toy", middleware=[metrics]) as client:
+        assert client.sessions == {}
+        for i in range(3):
+            out = await run(client, f"return await toy.add(a={i}, b=1)")
+            assert out["result"] == i + 1 or out["result"] == {"result": i + 1}
+        assert client.get_session("toy").is_connected
+    lists = metrics.snapshot()[("toy", "tools/list", "")]
+    assert lists.requests == 1
+
+
+async def test_a_tool_list_change_is_picked_up_by_the_next_program(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        first = await run(client, 'await toy.add_tool(name="fresh")\nreturn sorted(tool_namespaces["toy"])')
+        assert "fresh" not in first["result"]
+        with anyio.fail_after(10):
+            while client.code_mode and "toy" in client._code_mode._specs:  # type: ignore[union-attr]
+                await anyio.sleep(0.01)
+        second = await run(client, "return await toy.fresh()")
+        assert second["error"] is None and "I am fresh" in json.dumps(second["result"])
+
+
+async def test_only_allowed_servers_are_reachable_and_no_session_leaks_through_stubs(tmp_path: Path) -> None:
+    config = {"mcpServers": {"toy": toy_entry(), "secret": toy_entry()}}
+    async with MCPClient(config, code_mode=True, allowed_servers=["toy"]) as client:
+        hidden = await run(client, "return await secret.add(a=1, b=2)")
+        assert hidden["error_info"]["type"] == "NameError" and "secret" not in client.sessions
+        found = await client.search_tools("add")
+        assert found["meta"]["namespaces"] == ["toy"]
+        probes = [
+            "return toy.add.__closure__",
+            "return toy._send",
+            "return getattr(toy.add, '__globals__')",
+            "return toy.add.__wrapped__",
+            "return [type(v).__name__ for v in vars(toy)]",
+            "return toy.__dict__",
+            "return getattr(toy, '_tools')",
+        ]
+        for probe in probes:
+            out = await run(client, probe)
+            assert out["error"] is not None, probe
+            assert "MCPSession" not in json.dumps(out["result"]), probe
+        walk = await run(client, '''
+seen = []
+for name in dir(toy):
+    value = getattr(toy, name)
+    seen.append(type(value).__name__)
+    for attr in dir(value):
+        seen.append(type(getattr(value, attr, None)).__name__)
+return sorted(set(seen))
+''')
+        kinds = set(walk["result"] or [])
+        assert not kinds & {"MCPSession", "MCPClient", "CodeMode", "HostDispatcher", "Client", "module"}
+
+
+async def test_code_mode_presents_exactly_two_tools_as_the_code_mode_session(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        sessions = client.get_all_active_sessions()
+        assert list(sessions) == ["code_mode"]
+        session = sessions["code_mode"]
+        with anyio.fail_after(60):
+            assert sorted(t.name for t in await session.list_tools()) == ["execute_code", "search_tools"]
+            result = await session.call_tool("execute_code", {"code": "return await toy.echo(text='via mcp')"})
+            assert result.structured_content is not None
+            assert result.structured_content["result"] == "via mcp"
+            searched = await session.call_tool("search_tools", {"query": "echo text", "detail_level": "names"})
+            assert searched.structured_content is not None
+            assert searched.structured_content["results"][0]["name"] == "echo"
+        assert "code_mode" not in client.get_server_names()
+
+
+async def test_search_tools_inside_programs_and_on_the_client(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy", "time") as client:
+        direct = await client.search_tools("current time in a timezone", detail_level="names", limit=3)
+        assert direct["results"][0]["name"] == "get_current_time"
+        assert direct["meta"]["namespaces"] == ["time", "toy"]
+        out = await run(client, '''
+found = await search_tools("add two integers", detail_level="descriptions", limit=2)
+return [found["meta"]["result_count"], found["results"][0]["name"], "description" in found["results"][0]]
+''')
+        assert out["error"] is None and out["result"] == [2, "add", True]
