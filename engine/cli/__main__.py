@@ -1,0 +1,7 @@
+"""`python -m engine.cli`: the `codemode` command."""
+
+from __future__ import annotations
+
+from . import main
+
+raise SystemExit(main())
