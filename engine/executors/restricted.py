@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
-from ..limits import Limits
 from ..sandbox.builtins import program_globals
 from ..sandbox.compiler import ProgramSyntaxError, compile_program
 from ..sandbox.context import RunState
@@ -30,10 +29,6 @@ from ..sandbox.workers import Watchdog, WorkerPool
 from .base import ExecutionRequest
 
 __all__ = ["RestrictedExecutor"]
-
-_STOP_GRACE = 0.5
-"""Seconds a stopped program gets to unwind before its thread is abandoned."""
-
 
 class RestrictedExecutor:
     """Runs agent programs in-process, each on a pooled worker thread with its own event loop."""
@@ -71,35 +66,42 @@ class RestrictedExecutor:
 
     async def _run(self, request: ExecutionRequest, program: Any, globals_: dict[str, Any], started: float) -> Envelope:
         limits = request.limits
-        program_globals(globals_, limits.max_recursion_depth)
+        program_globals(globals_)
         run = RunState(limits, globals_)
         host_loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[Outcome] = host_loop.create_future()
+
+        def settle(outcome: Outcome) -> None:
+            if not delivered.done():
+                delivered.set_result(outcome)
+
+        def deliver(outcome: Outcome) -> None:
+            try:
+                host_loop.call_soon_threadsafe(settle, outcome)
+            except RuntimeError:  # the host loop is closed: nobody is waiting any more
+                pass
+
+        def job() -> None:
+            try:
+                outcome = execute(run, program, request.make_globals, request.host_channel, host_loop)
+            finally:
+                self._watchdog.unwatch(run)
+            deliver(outcome)
+
+        def abandon() -> None:
+            # The program ignored its stop for the whole grace period: it is stuck in native code.
+            # Its thread is never reused; the caller gets its envelope now.
+            self._pool.abandon(worker)
+            message = f"{run.stop_reason}; it did not stop (stuck in native code) and its thread was abandoned"
+            deliver(Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
+                                            traceback=f"{run.stop_type}: {message}")))
+
+        run.on_abandon = abandon
         self._active.add(run)
         self._watchdog.watch(run)
-
-        def on_exit() -> None:
-            self._watchdog.unwatch(run)
-
-        future, worker = self._pool.submit(
-            lambda: execute(run, program, request.make_globals, request.host_channel, host_loop, on_exit)
-        )
-        waiter = asyncio.wrap_future(future)
         try:
-            # The watchdog stops the program at the deadline; the extra second only matters when
-            # the program is stuck where it cannot be stopped (native code).
-            done, _ = await asyncio.wait({waiter}, timeout=limits.timeout + 1.0)
-            if not done:
-                run.stop(f"the program exceeded its wall-clock limit of {limits.timeout:g} s", "TimeoutError")
-                done, _ = await asyncio.wait({waiter}, timeout=_STOP_GRACE)
-            if done:
-                outcome: Outcome = waiter.result()
-            else:
-                self._pool.abandon(worker)
-                self._watchdog.unwatch(run)
-                message = (f"{run.stop_reason}; it did not stop (stuck in native code) and its thread "
-                           "was abandoned")
-                outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
-                                                  traceback=f"{run.stop_type}: {message}"))
+            worker = self._pool.submit(job, limits.max_recursion_depth)
+            outcome = await delivered
         except asyncio.CancelledError:
             run.stop("the execution was cancelled", "CancelledError")
             raise
@@ -156,7 +158,3 @@ class RestrictedExecutor:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-def _unused(_: Limits) -> None:  # pragma: no cover - keeps the Limits import for type readers
-    pass

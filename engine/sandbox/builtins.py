@@ -33,6 +33,7 @@ from .guards import (
     safe_format_builtin,
     safe_range,
     safe_type,
+    super_attr,
 )
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
@@ -87,6 +88,16 @@ def _iter(obj: Any) -> Any:
     return _py.iter(obj)
 
 
+def _apply(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """`f(*args, **kwargs)`: RestrictedPython routes star-calls through `_apply_`."""
+    return func(*args, **kwargs)
+
+
+def _public_name(func: Any, name: str) -> Any:
+    func.__name__ = func.__qualname__ = name
+    return func
+
+
 def _bytes(source: Any = b"", *args: Any) -> bytes:
     if isinstance(source, int):
         require_size(source, "bytes()")
@@ -112,11 +123,6 @@ def _stopped() -> None:
     raise_stop(run.stop_reason or "the execution is over")
 
 
-def _too_deep() -> None:
-    limit = current().limits.max_recursion_depth
-    raise RecursionError(f"maximum recursion depth of {limit} exceeded")
-
-
 SAFE_BUILTINS: dict[str, Any] = {name: getattr(_py, name) for name in (*_PLAIN, *_EXCEPTIONS)}
 SAFE_BUILTINS.update(
     {
@@ -136,6 +142,11 @@ SAFE_BUILTINS.update(
         "bytes": _bytes,
         "bytearray": _bytearray,
         # Hooks the compiled program calls (names start with "_", so the program cannot).
+        "_apply_": _apply,
+        "_superattr_": super_attr,
+        "_type_": _py.type,
+        "_nums_": frozenset({int, float}),
+        "_writable_": frozenset({dict, list, bytearray}),
         "_getattr_": guarded_getattr,
         "_getitem_": operator.getitem,
         "_write_": guarded_write,
@@ -146,17 +157,17 @@ SAFE_BUILTINS.update(
         "_format_": guarded_format,
         "_stopped_": _stopped,
         "_guard_": check_stop,
-        "_too_deep_": _too_deep,
     }
 )
+for _name in ("getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format", "bytes",
+              "bytearray"):
+    _public_name(SAFE_BUILTINS[_name], _name)
 
 
-def program_globals(target: dict[str, Any], max_depth: int) -> dict[str, Any]:
+def program_globals(target: dict[str, Any]) -> dict[str, Any]:
     """Install (or refresh, for a code session) the engine's names in a program's globals."""
     target["__builtins__"] = SAFE_BUILTINS
     target["__name__"] = "agent"
     target["__metaclass__"] = make_class
     target["_stop_"] = False
-    target["_depth_"] = [0]
-    target["_maxdepth_"] = max_depth
     return target

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -90,6 +91,10 @@ class RunState:
         self.stop_reason: str | None = None
         """Set (once) by the watchdog or the host: why the program must stop."""
         self.stopped = False
+        self.stopped_at = 0.0
+        """`time.monotonic()` of the first stop request."""
+        self.on_abandon: Callable[[], None] | None = None
+        """Called (once, from the watchdog) when a stopped program did not unwind in time."""
         self.thread_id: int | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -109,6 +114,7 @@ class RunState:
         if self.stop_reason is None:
             self.stop_reason = reason
             self.stop_type = error_type
+            self.stopped_at = time.monotonic()
         self.stopped = True
         # The instrumented program polls this global on loop back-edges, function entries,
         # except and finally blocks: one dict lookup, no call.
@@ -119,6 +125,11 @@ class RunState:
                 loop.call_soon_threadsafe(cancel)
             except RuntimeError:  # the loop closed in between: the program is over anyway
                 pass
+
+    def abandon(self) -> None:
+        callback, self.on_abandon = self.on_abandon, None
+        if callback is not None:
+            callback()
 
 
 _local = threading.local()

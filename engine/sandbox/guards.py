@@ -51,9 +51,10 @@ _BLOCKED_NAMES = frozenset(INSPECT_ATTRIBUTES) | {
     "get_loop",
     "format_map",
     # frames and code reachable through other objects
-    "f_lineno_",
-    "tb_lasti",
 }
+
+BLOCKED_NAMES = _BLOCKED_NAMES
+"""Attribute names the program may never read (frames, code, loops, task internals)."""
 
 _DENIED_VALUE_TYPES: set[type] = {
     types.ModuleType,
@@ -101,17 +102,23 @@ def _check_name(name: object) -> str:
 
 _NO_DEFAULT: Any = object()
 
+_PLAIN_NAMES: set[str] = set()
+"""Names already checked and known to have no override: the fast path is one set lookup."""
+
 
 def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     """`obj.name` for the program: `_getattr_`, also the sandbox's `getattr`."""
-    _check_name(name)
-    overrides = _OVERRIDES.get(name)
-    if overrides is not None:
-        for cls, unbound in overrides:
-            if isinstance(obj, cls):
-                return functools.partial(unbound, obj)
-            if isinstance(obj, type) and issubclass(obj, cls):
-                return unbound
+    if name not in _PLAIN_NAMES:
+        _check_name(name)
+        overrides = _OVERRIDES.get(name)
+        if overrides is not None:
+            for cls, unbound in overrides:
+                if isinstance(obj, cls):
+                    return functools.partial(unbound, obj)
+                if isinstance(obj, type) and issubclass(obj, cls):
+                    return unbound
+        elif len(_PLAIN_NAMES) < 50_000:
+            _PLAIN_NAMES.add(name)
     if default is _NO_DEFAULT:
         value = getattr(obj, name)
     else:
@@ -119,6 +126,13 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     if type(value) in _DENIED_VALUE_TYPES:
         raise AttributeError(f'"{name}" leads to an object the sandbox does not expose')
     return value
+
+
+def super_attr(proxy: Any, name: str) -> Any:
+    """`super().__init__` and the other dunders a class may define, read from a real `super`."""
+    if type(proxy) is not super or name not in ALLOWED_FUNC_NAMES:
+        raise AttributeError(f'"{name}" may only be read from super()')
+    return getattr(proxy, name)
 
 
 def guarded_hasattr(obj: Any, name: str) -> bool:
@@ -197,6 +211,9 @@ def safe_type(obj: Any) -> Any:
 _SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
 
 
+_SMALL = 1 << 2048
+
+
 def guarded_mul(a: Any, b: Any) -> Any:
     """`a * b`: bounded sequence repetition and integer size."""
     ta = type(a)
@@ -204,7 +221,7 @@ def guarded_mul(a: Any, b: Any) -> Any:
     if ta is float or tb is float:
         return a * b
     if ta is int and tb is int:
-        if a.bit_length() + b.bit_length() > 4096:
+        if not (-_SMALL < a < _SMALL and -_SMALL < b < _SMALL):
             bits = a.bit_length() + b.bit_length()
             if bits > _max_int_bits():
                 raise MemoryError(f"integer product of {bits} bits is over the limit of {_max_int_bits()}")
@@ -337,11 +354,11 @@ def _replace(self: Any, old: Any, new: Any, count: SupportsIndex = -1) -> Any:
 
 
 def _join(self: Any, iterable: Iterable[Any]) -> Any:
-    parts = list(iterable)
-    total = len(self) * max(len(parts) - 1, 0)
-    for part in parts:
-        if isinstance(part, (str, bytes, bytearray)):
-            total += len(part)
+    parts = iterable if type(iterable) is list else list(iterable)
+    try:
+        total = sum(map(len, parts)) + len(self) * max(len(parts) - 1, 0)
+    except TypeError:  # a part that is not a string: join() raises the right error
+        total = 0
     require_size(total, "join() result")
     return _base(self).join(self, parts)
 
@@ -442,6 +459,9 @@ _OVERRIDES.update(
         "expand": ((re.Match, _match_expand),),
     }
 )
+
+OVERRIDE_NAMES = frozenset(_OVERRIDES)
+"""Attribute names whose value is replaced by a checked version for some types."""
 
 
 # -- ranges and unbounded iterators -----------------------------------------------------------

@@ -7,8 +7,9 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes four things:
 - operators that can allocate without bound (`*`, `**`, `<<`, `%`, format specs) become calls to
   guards (`_mul_`, `_pow_`, `_lshift_`, `_mod_`, `_format_`);
 - every loop body, comprehension, function entry, `except` and `finally` block starts with a
-  check of the `_stop_` global, so a stopped program cannot keep running or swallow the stop;
-  plain functions also count their depth (`_depth_`) against the recursion limit;
+  check of the `_stop_` global, so a stopped program cannot keep running or swallow the stop
+  (recursion depth costs nothing per call: the worker thread runs the program so close to the
+  interpreter's recursion limit that only `max_recursion_depth` frames are left, see `workers`);
 - RestrictedPython's per-item guards for iteration and unpacking are dropped: they only serve
   Zope's per-object permissions, which this sandbox does not have, and they cost a call per item.
 
@@ -23,7 +24,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from RestrictedPython.transformer import RestrictingNodeTransformer
+from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+
+from .guards import BLOCKED_NAMES, OVERRIDE_NAMES
 
 __all__ = ["MAIN_NAME", "SandboxPolicy", "top_level_names", "wrap_module"]
 
@@ -74,36 +77,20 @@ def _is_small_const(node: ast.expr, limit: int) -> bool:
     return type(value) is int and 0 <= value <= limit
 
 
-class _YieldFinder(ast.NodeVisitor):
-    """Does a function body yield (is it a generator)? Nested scopes do not count."""
-
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Yield(self, node: ast.Yield) -> None:
-        self.found = True
-
-    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
-        self.found = True
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        pass
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        pass
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        pass
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        pass
-
-
-def _is_generator(node: ast.FunctionDef) -> bool:
-    finder = _YieldFinder()
-    for stmt in node.body:
-        finder.visit(stmt)
-    return finder.found
+def _inline_write(value: ast.expr) -> ast.expr:
+    """`_write_(x)` for a plain name `x` becomes `(x if _type_(x) in _writable_ else _write_(x))`:
+    the common containers skip the Python call."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "_write_"):
+        return value
+    target = value.args[0]
+    if not isinstance(target, ast.Name):
+        return value
+    test = ast.Compare(
+        left=_call("_type_", ast.Name(id=target.id, ctx=ast.Load())), ops=[ast.In()], comparators=[_name("_writable_")]
+    )
+    expr = ast.IfExp(test=test, body=ast.Name(id=target.id, ctx=ast.Load()), orelse=value)
+    _locate(expr, value)
+    return expr
 
 
 class SandboxPolicy(RestrictingNodeTransformer):
@@ -124,6 +111,52 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def inject_print_collector(self, node: Any, position: int = 0) -> None:
         """Not used: `print` is a captured builtin."""
 
+    # -- attributes -------------------------------------------------------------------------
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        """`a.b` with a literal name: RestrictedPython's compile-time checks (no `_` names, no
+        frame/inspect attributes) plus the sandbox's blocked names. Loads stay native unless the
+        name has a checked replacement (`join`, `format`, `ljust`...): the name is known here, so
+        the run-time name check `_getattr_` would repeat is already done. Dynamic access
+        (`getattr(x, name)`) always goes through the guard."""
+        if (
+            node.attr in ALLOWED_FUNC_NAMES
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "super"
+        ):
+            # `super().__init__(...)`: the one dunder a program may read, checked at run time to
+            # really be read from a `super` object.
+            value = self.visit(node.value)
+            return ast.copy_location(_call("_superattr_", value, ast.Constant(node.attr)), node)
+        if node.attr in BLOCKED_NAMES and node.attr not in INSPECT_ATTRIBUTES:
+            self.error(node, f'"{node.attr}" is a restricted attribute name.')
+        if node.attr.isascii() is False:  # the parser normalises identifiers (NFKC) already
+            self.error(node, f'"{node.attr}" is not an allowed attribute name.')
+        new = super().visit_Attribute(node)
+        if (
+            isinstance(node.ctx, ast.Load)
+            and node.attr not in OVERRIDE_NAMES
+            and isinstance(new, ast.Call)
+            and len(new.args) == 2
+        ):
+            native = ast.Attribute(value=new.args[0], attr=node.attr, ctx=ast.Load())
+            return ast.copy_location(native, node)
+        return new
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
+        would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names."""
+        ctx = node.ctx
+        new = super().visit_Subscript(node)
+        if isinstance(ctx, ast.Load) and isinstance(new, ast.Call):
+            native = ast.Subscript(value=new.args[0], slice=new.args[1], ctx=ast.Load())
+            return ast.copy_location(native, node)
+        if isinstance(new, ast.Subscript):
+            new.value = _inline_write(new.value)
+        return new
+
     # -- functions ----------------------------------------------------------------------------
 
     def _instrument_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -133,34 +166,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
             if isinstance(body[0].value.value, str):
                 docstring, body = body[:1], body[1:]
         entry = [_stop_check()]
-        if isinstance(node, ast.FunctionDef) and not _is_generator(node):
-            # Depth of plain functions only: generators and coroutines may stay suspended, so
-            # counting them would charge concurrency, not recursion. Those are still bounded by
-            # the interpreter's own recursion limit.
-            depth = ast.Subscript(value=_name("_depth_"), slice=ast.Constant(0), ctx=ast.Load())
-            entry.append(
-                ast.If(
-                    test=ast.Compare(left=depth, ops=[ast.GtE()], comparators=[_name("_maxdepth_")]),
-                    body=[ast.Expr(_call("_too_deep_"))],
-                    orelse=[],
-                )
-            )
-            store = ast.Subscript(value=_name("_depth_"), slice=ast.Constant(0), ctx=ast.Store())
-            entry.append(ast.AugAssign(target=store, op=ast.Add(), value=ast.Constant(1)))
-            store2 = ast.Subscript(value=_name("_depth_"), slice=ast.Constant(0), ctx=ast.Store())
-            body = [
-                ast.Try(
-                    body=body or [ast.Pass()],
-                    handlers=[],
-                    orelse=[],
-                    finalbody=[ast.AugAssign(target=store2, op=ast.Sub(), value=ast.Constant(1))],
-                )
-            ]
-            _located(body, node)
         node.body = docstring + _located(entry, node) + (body or [ast.Pass()])
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
-        """Check names like RestrictedPython; add the entry check and the depth counter."""
+        """Check names like RestrictedPython; add the entry check."""
         self.check_name(node, node.name, allow_magic_methods=True)
         self.check_function_argument_names(node)
         node = self.node_contents_visit(node)
@@ -299,7 +308,32 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         if isinstance(node.op, ast.Mod) and isinstance(left, ast.Constant) and type(left.value) in (int, float):
             return node
+        inline = self._inline_numeric(node, guard)
+        if inline is not None:
+            return inline
         return ast.copy_location(_call(guard, left, right), node)
+
+    @staticmethod
+    def _inline_numeric(node: ast.BinOp, guard: str) -> ast.expr | None:
+        """`x * 3`, `3 * x`, `x % 7` with `x` a plain name: stay native when `x` is an int or a
+        float (no allocation risk with a small constant), call the guard otherwise. Saves a
+        Python call on the hottest arithmetic; the name is evaluated twice, which is harmless."""
+        if not isinstance(node.op, (ast.Mult, ast.Mod)):
+            return None
+        name: ast.expr | None = None
+        if isinstance(node.left, ast.Name) and _is_small_const(node.right, 1 << 16):
+            name = node.left
+        elif isinstance(node.op, ast.Mult) and isinstance(node.right, ast.Name) and _is_small_const(node.left, 1 << 16):
+            name = node.right
+        if name is None:
+            return None
+        assert isinstance(name, ast.Name)
+        test = ast.Compare(
+            left=_call("_type_", ast.Name(id=name.id, ctx=ast.Load())), ops=[ast.In()], comparators=[_name("_nums_")]
+        )
+        expr = ast.IfExp(test=test, body=node, orelse=_call(guard, node.left, node.right))
+        _locate(expr, node)
+        return expr
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         """`f"{x!r:>{w}}"` becomes `f"{_format_(x, 'r', f'>{w}')}"` so the width is checked."""

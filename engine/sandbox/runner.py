@@ -75,35 +75,41 @@ def _make_send(
     return send
 
 
-async def _supervise(run: RunState, main: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
-    loop = asyncio.get_running_loop()
-    main_task: asyncio.Task[Any] = loop.create_task(main())  # type: ignore[arg-type]
-    run.tasks.add(main_task)
-
-    def cancel_all() -> None:
-        for task in list(run.tasks):
-            task.cancel()
-
-    run.cancel_main = cancel_all
-    if run.stopped:
-        cancel_all()
-    await asyncio.wait({main_task})
-    # The program is over: any of its code that still runs (leftover tasks, finalizers) stops at
-    # its next check, and leftover tasks are cancelled and awaited.
-    run.globals["_stop_"] = True
-    leftovers = [t for t in run.tasks if not t.done()]
-    for task in leftovers:
-        task.cancel()
-    if leftovers:
-        await asyncio.wait(leftovers, timeout=_CLEANUP_GRACE)
-    return main_task
-
-
 def _stop_error(run: RunState, exc: BaseException | None, lines: tuple[str, ...]) -> ErrorInfo:
     message = run.stop_reason or "the program was stopped"
     if exc is not None:
         return error_info(exc, lines, type_name=run.stop_type, message=message)
     return ErrorInfo(type=run.stop_type, message=message, line=None, traceback=f"{run.stop_type}: {message}")
+
+
+_thread = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    """The worker thread's event loop: reused while runs leave it clean, else replaced."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        deny_value_type(type(loop))
+        _thread.loop = loop
+    return loop
+
+
+def _is_clean(loop: Any) -> bool:
+    """Nothing of the last run is left in the loop: no callbacks, timers or async generators."""
+    try:
+        return not (loop.is_running() or loop._ready or loop._scheduled or loop._asyncgens)
+    except AttributeError:  # not the stock loop: never reuse it
+        return False
+
+
+def _drop_loop(loop: asyncio.AbstractEventLoop) -> None:
+    _thread.loop = None
+    try:
+        if not loop.is_closed():
+            loop.close()
+    except BaseException:  # noqa: S110 - a broken loop is discarded either way
+        pass
 
 
 def execute(
@@ -112,7 +118,6 @@ def execute(
     make_globals: MakeGlobals | None,
     host_channel: HostChannel | None,
     host_loop: asyncio.AbstractEventLoop,
-    on_exit: Callable[[], None],
 ) -> Outcome:
     """Run `program` on the calling (worker) thread. Never raises."""
     cpu0 = time.thread_time()
@@ -122,9 +127,8 @@ def execute(
         run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
     except (AttributeError, OSError):
         run.cpu_clock = None
-    run.cpu_start = time.thread_time()
-    loop = asyncio.new_event_loop()
-    deny_value_type(type(loop))
+    run.cpu_start = cpu0
+    loop = _thread_loop()
     run.loop = loop
     outcome = Outcome()
     try:
@@ -137,18 +141,22 @@ def execute(
                                               line=None, traceback=""))
     finally:
         run.globals["_stop_"] = True
-        try:
-            if not loop.is_closed():
-                loop.close()
-        except BaseException:  # noqa: S110 - closing a broken loop must not mask the outcome
-            pass
-        run.loop = None
         run.cancel_main = None
+        run.loop = None
+        if not _is_clean(loop):
+            _drop_loop(loop)
         run.tasks.clear()
         set_current(None)
         outcome.cpu_time = time.thread_time() - cpu0
-        on_exit()
     return outcome
+
+
+async def _cleanup(loop: asyncio.AbstractEventLoop, leftovers: list[asyncio.Task[Any]]) -> None:
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        await asyncio.wait(leftovers, timeout=_CLEANUP_GRACE)
+    await loop.shutdown_asyncgens()
 
 
 def _execute(
@@ -168,11 +176,31 @@ def _execute(
             run.globals[name] = value
     exec(program.code, run.globals)
     main = run.globals.pop(MAIN_NAME)
+    main_task: asyncio.Task[Any] = loop.create_task(main())
+    run.tasks.add(main_task)
+
+    def cancel_all() -> None:
+        for task in list(run.tasks):
+            task.cancel()
+
+    run.cancel_main = cancel_all
+    if run.stopped:
+        cancel_all()
     try:
-        main_task = loop.run_until_complete(_supervise(run, main))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()
+        loop.run_until_complete(main_task)
+    except BaseException:  # noqa: S110 - the task's outcome is read below
+        pass
+    # The program is over: any of its code that still runs (leftover tasks, async generator
+    # finalizers) stops at its next check; leftover tasks are cancelled and awaited.
+    run.globals["_stop_"] = True
+    leftovers = [t for t in run.tasks if not t.done()]
+    if leftovers or not _is_clean(loop):
+        try:
+            loop.run_until_complete(_cleanup(loop, leftovers))
+        except BaseException:  # noqa: S110 - the loop is discarded if anything is left
+            pass
+    if not main_task.done():
+        return Outcome(error=_stop_error(run, None, lines))
     if main_task.cancelled():
         if run.stop_reason is not None:
             return Outcome(error=_stop_error(run, None, lines))
@@ -184,6 +212,9 @@ def _execute(
             return Outcome(error=_stop_error(run, exc, lines))
         if isinstance(exc, StopExecution):
             return Outcome(error=error_info(exc, lines, type_name="StopExecution"))
+        if type(exc) is RecursionError and str(exc).startswith("maximum recursion depth exceeded"):
+            message = f"maximum recursion depth of {run.limits.max_recursion_depth} exceeded"
+            return Outcome(error=error_info(exc, lines, message=message))
         return Outcome(error=error_info(exc, lines))
     if run.stop_reason is not None:
         return Outcome(error=_stop_error(run, None, lines))

@@ -9,13 +9,13 @@ waiting on tools is not charged), and the process's resident memory.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
 
 from .context import RunState
 
@@ -33,28 +33,63 @@ def process_rss() -> int:
         return 0
 
 
+Job = tuple[Callable[[], None], int]
+"""A job for a worker: the function to run (it must not raise) and the stack room it needs."""
+
+_FRAMES_TO_PROGRAM = 14
+"""Frames between the padded serving loop and the program's first frame (runner, event loop, task)."""
+
+
+def _stack_depth() -> int:
+    frame: FrameType | None = sys._getframe(1)
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
 class _Worker(threading.Thread):
+    """One daemon thread running jobs one after another.
+
+    Recursion depth is enforced without any per-call cost: jobs run at a stack depth chosen so
+    that the interpreter's own recursion limit leaves the program exactly its
+    `max_recursion_depth` frames. The thread pads its stack with that many idle frames once and
+    keeps serving jobs that need the same room at that depth; a job needing different room
+    unwinds and re-pads.
+    """
+
     def __init__(self, pool: WorkerPool) -> None:
         super().__init__(name="sandbox-worker", daemon=True)
         self.pool = pool
-        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.abandoned = False
 
     def run(self) -> None:
-        while True:
-            item = self.jobs.get()
-            if item is None:
-                return
-            fn, future = item
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn())
-                except BaseException as exc:  # the job reports everything; this is a last resort
-                    future.set_exception(exc)
+        job = self.jobs.get()
+        while job is not None:
+            room = job[1]
+            padding = sys.getrecursionlimit() - _stack_depth() - room - _FRAMES_TO_PROGRAM
+            job = self._pad(max(padding, 0), job)
+
+    def _pad(self, frames: int, job: Job) -> Job | None:
+        # Recursion, on purpose: each level is one frame of padding.
+        if frames > 0:
+            return self._pad(frames - 1, job)
+        return self._serve(job)
+
+    def _serve(self, job: Job | None) -> Job | None:
+        """Run jobs at this depth until one needs different room (returned) or the end (None)."""
+        room = job[1] if job is not None else 0
+        while job is not None and job[1] == room:
+            try:
+                job[0]()
+            except BaseException:  # noqa: S110 - jobs report their own failures; keep the thread alive
+                pass
             if not self.pool._release(self):
-                return
+                return None
+            job = self.jobs.get()
+        return job
 
 
 class WorkerPool:
@@ -66,8 +101,8 @@ class WorkerPool:
         self._busy: set[_Worker] = set()
         self._closed = False
 
-    def submit(self, fn: Callable[[], Any]) -> tuple[concurrent.futures.Future[Any], _Worker]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    def submit(self, fn: Callable[[], None], stack_room: int) -> _Worker:
+        """Run `fn` on an idle worker (or a new one) with `stack_room` frames of recursion left."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is closed")
@@ -78,8 +113,8 @@ class WorkerPool:
             self._busy.add(worker)
         if start:
             worker.start()
-        worker.jobs.put((fn, future))
-        return future, worker
+        worker.jobs.put((fn, stack_room))
+        return worker
 
     def abandon(self, worker: _Worker) -> None:
         """Never reuse `worker` (its program is stuck); it exits if it ever finishes."""
@@ -131,6 +166,9 @@ class Watchdog:
         self._closed = False
         self._thread: threading.Thread | None = None
 
+    GRACE = 0.5
+    """Seconds a stopped program gets to unwind before it is given up on (`RunState.abandon`)."""
+
     def watch(self, run: RunState) -> None:
         limits = run.limits
         item = _Watched(run, time.monotonic() + limits.timeout, limits.effective_cpu_time, process_rss(),
@@ -140,35 +178,43 @@ class Watchdog:
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name="sandbox-watchdog", daemon=True)
                 self._thread.start()
+        self._wake.set()
 
     def unwatch(self, run: RunState) -> None:
         with self._lock:
             self._runs.pop(id(run), None)
 
     def close(self) -> threading.Thread | None:
+        with self._lock:
+            self._runs.clear()
         self._closed = True
         self._wake.set()
         return self._thread
 
     def _loop(self) -> None:
         while not self._closed:
-            self._wake.wait(self.INTERVAL)
             with self._lock:
                 items = list(self._runs.values())
             if not items:
+                # Idle: sleep until a run is watched (no polling while nothing runs).
+                self._wake.wait()
+                self._wake.clear()
                 continue
+            time.sleep(self.INTERVAL)
             now = time.monotonic()
             rss = process_rss()
             for item in items:
                 self._check(item, now, rss)
 
-    @staticmethod
-    def _check(item: _Watched, now: float, rss: int) -> None:
+    def _check(self, item: _Watched, now: float, rss: int) -> None:
         run = item.run
         grown = max(rss - item.rss_base, 0)
         if grown > run.peak_memory:
             run.peak_memory = grown
         if run.stopped:
+            if run.stopped_at and now - run.stopped_at > self.GRACE:
+                self.unwatch(run)
+                run.abandon()
             return
         if now >= item.deadline:
             run.stop(f"the program exceeded its wall-clock limit of {run.limits.timeout:g} s", "TimeoutError")

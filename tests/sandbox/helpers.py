@@ -1,0 +1,82 @@
+"""Helpers for the sandbox tests: a real cross-thread tool bridge and request builders.
+
+`ToolHost` is a real `host_channel` (an async function on the test's event loop) and
+`make_tools` a real `make_globals`: namespaces whose async methods encode a msgpack request, await
+the executor's `send`, and decode the reply, so every tool call crosses the worker/host boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import msgpack
+
+from engine.executors.base import ExecutionRequest, Send
+from engine.limits import Limits
+
+
+class ToolNamespace:
+    """What a program sees as `tools`: `await tools.echo(x=1)` sends a frame to the host."""
+
+    def __init__(self, send: Send) -> None:
+        self.__send = send
+
+    def __getattr__(self, tool: str) -> Callable[..., Awaitable[Any]]:
+        if tool.startswith("_"):
+            raise AttributeError(tool)
+        send = self.__send
+
+        async def call(**arguments: Any) -> Any:
+            reply = msgpack.unpackb(await send(msgpack.packb({"tool": tool, "arguments": arguments})))
+            if "error" in reply:
+                raise RuntimeError(reply["error"])
+            return reply["result"]
+
+        return call
+
+
+def make_tools(send: Send) -> Mapping[str, object]:
+    return {"tools": ToolNamespace(send)}
+
+
+class ToolHost:
+    """A host channel: `echo` returns its arguments, `sleep` sleeps on the host loop first."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.cancelled = 0
+
+    async def __call__(self, frame: bytes) -> bytes:
+        request = msgpack.unpackb(frame)
+        self.calls += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            arguments = request["arguments"]
+            if request["tool"] == "sleep":
+                await anyio.sleep(arguments.get("seconds", 0.1))
+            elif request["tool"] == "fail":
+                return bytes(msgpack.packb({"error": "tool failed"}))
+            return bytes(msgpack.packb({"result": arguments}))
+        except BaseException:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+
+
+def make_request(
+    code: str, host: ToolHost | None = None, session_id: str | None = None, **limits: Any
+) -> ExecutionRequest:
+    """An `ExecutionRequest` for `code`, with the tool bridge when `host` is given."""
+    return ExecutionRequest(
+        code=code,
+        limits=Limits(**limits),
+        host_channel=host,
+        make_globals=make_tools if host is not None else None,
+        session_id=session_id,
+    )
