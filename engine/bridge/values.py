@@ -1,8 +1,9 @@
 """Turns an MCP `CallToolResult` into the plain value a program's `await ns.tool()` returns.
 
-The rules, in order: `structuredContent` when present; otherwise no content is `None`, one content
-item is that item converted, several items are a list of converted items. A text item is its parsed
-JSON when the text is JSON, else the string. Images and audio become
+The rules, in order: `structuredContent` when present (without the Python SDK's `{"result": v}`
+wrapper of non-object returns, when the unstructured content shows that bare `v`); otherwise no
+content is `None`, one content item is that item converted, several items are a list of converted
+items. A text item is its parsed JSON when the text is JSON, else the string. Images and audio become
 `{"type", "mime_type", "data"}` with base64 `data`; embedded resources and resource links become dicts.
 Everything returned is plain data (dict, list, str, int, float, bool, None).
 """
@@ -61,10 +62,39 @@ def content_to_value(item: types.ContentBlock) -> Any:
     return dumped
 
 
+_MISSING = object()
+
+
+def _sdk_wrapped(result: types.CallToolResult) -> Any:
+    """The bare value of an SDK-wrapped result, or `_MISSING`.
+
+    Python SDK servers (`MCPServer`, FastMCP) return a non-object value `v` as structured content
+    `{"result": v}` next to unstructured content that serialises `v` itself. Only when the content
+    shows exactly that bare value is the wrapper dropped; a tool that really returns `{"result": ...}`
+    serialises the whole object into its content and keeps it.
+    """
+    structured = result.structured_content
+    if type(structured) is not dict or len(structured) != 1 or "result" not in structured:
+        return _MISSING
+    value = structured["result"]
+    content = result.content
+    if isinstance(value, str):
+        only = content[0] if len(content) == 1 else None
+        return value if isinstance(only, types.TextContent) and only.text == value else _MISSING
+    if isinstance(value, list):
+        return value if [content_to_value(item) for item in content] == value else _MISSING
+    if not content:
+        return value if value is None else _MISSING
+    if len(content) == 1 and content_to_value(content[0]) == value:
+        return value
+    return _MISSING
+
+
 def tool_result_to_value(result: types.CallToolResult) -> Any:
     """The value a successful tool call returns to the program."""
     if result.structured_content is not None:
-        return result.structured_content
+        bare = _sdk_wrapped(result)
+        return result.structured_content if bare is _MISSING else bare
     content = result.content
     if not content:
         return None

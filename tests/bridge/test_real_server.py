@@ -33,6 +33,21 @@ def make_server() -> MCPServer:
         return Image(data=b"\x89PNG", format="png")
 
     @server.tool()
+    def shout(text: str) -> str:
+        """Upper-case the text."""
+        return text.upper()
+
+    @server.tool()
+    def squares(n: int) -> list[int]:
+        """The first n squares."""
+        return [i * i for i in range(n)]
+
+    @server.tool()
+    def wrapped() -> dict[str, int]:
+        """Really returns an object with a `result` key."""
+        return {"result": 5}
+
+    @server.tool()
     def broken(reason: str) -> str:
         """Always fails."""
         raise mcp.server.mcpserver.exceptions.ToolError(f"cannot do it: {reason}")
@@ -73,6 +88,15 @@ async def test_a_dict_result_arrives_as_its_structured_content(demo: tuple[Names
         assert await ns.add(a=1) == {"sum": 3}
         assert await ns.add(a=1, b=5) == {"sum": 6}
     assert [r["outcome"] for r in dispatcher.trace] == ["ok", "ok"]
+
+
+async def test_sdk_wrapped_plain_returns_arrive_bare(demo: tuple[Namespace, HostDispatcher]) -> None:
+    ns, _ = demo
+    with anyio.fail_after(5):
+        assert await ns.shout(text="hi") == "HI"
+        assert await ns.squares(n=3) == [0, 1, 4]
+        assert await ns.squares(n=0) == []
+        assert await ns.wrapped() == {"result": 5}
 
 
 async def test_an_image_result_arrives_as_a_base64_dict(demo: tuple[Namespace, HostDispatcher]) -> None:

@@ -79,3 +79,40 @@ def test_error_text_joins_text_items_or_describes_the_content() -> None:
     assert "image" in error_text(result(image, is_error=True))
     assert error_text(result(is_error=True)) == "the tool failed without a message"
     assert error_text(result(structured={"code": 7}, is_error=True)) == '{"code": 7}'
+
+
+def text(value: str) -> types.TextContent:
+    return types.TextContent(text=value)
+
+
+@pytest.mark.parametrize(
+    ("content", "structured", "expected"),
+    [
+        ([text("via mcp")], {"result": "via mcp"}, "via mcp"),
+        ([text("3")], {"result": 3}, 3),
+        ([text("false")], {"result": False}, False),
+        ([text("1"), text("2")], {"result": [1, 2]}, [1, 2]),
+        ([], {"result": []}, []),
+        ([], {"result": None}, None),
+        ([text("42")], {"result": "42"}, "42"),
+    ],
+    ids=["str", "int", "bool", "list", "empty list", "none", "numeric-looking str"],
+)
+def test_the_sdk_result_wrapper_is_dropped_when_the_content_shows_the_bare_value(
+    content: list[types.ContentBlock], structured: object, expected: object
+) -> None:
+    assert tool_result_to_value(result(*content, structured=structured)) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "structured"),
+    [
+        ([text('{"result": 5}')], {"result": 5}),
+        ([text("other")], {"result": "value"}),
+        ([], {"result": 5}),
+        ([text("5")], {"result": 5, "more": 1}),
+    ],
+    ids=["object that has a result key", "content disagrees", "no content", "more keys"],
+)
+def test_a_real_result_key_is_kept(content: list[types.ContentBlock], structured: object) -> None:
+    assert tool_result_to_value(result(*content, structured=structured)) == structured
