@@ -1,0 +1,484 @@
+"""The host side of out-of-process executors: one guest process, its link, its runs, and their envelopes.
+
+`RemoteGuest` speaks the guest's link protocol (`engine.guest.link`) over a `GuestTransport`, the
+few byte-moving methods a concrete executor supplies (pipes of a local child, or the E2B process
+API). It owns:
+
+- ONE ordered writer: every record to the guest goes through one queue and one task, because the
+  transport's writes (E2B `send_stdin` calls) could reorder if issued concurrently;
+- sequence numbers, acks and the replay buffer: when the transport says its stream dropped (or a
+  write failed), the writer reattaches, asks the guest to replay (`r`), and replays what the guest
+  has not acknowledged; both sides drop records they already have, so no call is lost or repeated;
+- the runs: each `run` frame is tagged with its run id, its call frames are answered through the
+  request's `host_channel` concurrently, `log` frames are kept (capped) in case the run never ends,
+  and its `done` frame's payload becomes the `Envelope`.
+
+`RemoteExecutor` is the shared `Executor`: one guest reused across runs, started on first use and
+restarted after it dies, a host-side timeout (cancel, then kill), envelopes for every failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import msgpack
+
+from ..bridge.protocol import FrameError, decode, encode, error_frame
+from ..envelope import Envelope, ErrorInfo, Usage, format_error
+from ..guest import GUEST_VERSION
+from ..guest.link import CONTROL_SEQ, LineDecoder, Record, encode_record
+from ..guest.output import MARKER
+from ..limits import Limits
+from .base import ExecutionRequest, HostChannel
+
+__all__ = ["GuestDied", "GuestTransport", "RemoteExecutor", "RemoteGuest", "TransportBroken"]
+
+logger = logging.getLogger("engine.executors.remote")
+
+_RESYNC = object()
+_STOP = object()
+
+
+class TransportBroken(Exception):
+    """A write failed or the guest's output stream dropped; the guest may still be alive."""
+
+
+class GuestDied(Exception):
+    """The guest process is gone (exited, was killed, or could not be reattached)."""
+
+
+class GuestTransport(Protocol):
+    """Moves bytes to and from one guest process. Implemented per executor."""
+
+    async def start(
+        self, on_data: Callable[[str | bytes], None], on_broken: Callable[[], None], on_exit: Callable[[str], None]
+    ) -> None:
+        """Start the guest; deliver its output chunks to `on_data`, a dropped stream to `on_broken`,
+        its end (with a reason) to `on_exit`."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Write bytes to the guest's stdin, in order. Raises `TransportBroken`."""
+        ...
+
+    async def reattach(self) -> bool:
+        """Reattach the output stream after a drop; False when the guest is gone."""
+        ...
+
+    async def kill(self) -> None:
+        """Kill the guest (and everything it started)."""
+        ...
+
+
+class _Slot:
+    """One run in flight on the host."""
+
+    def __init__(self, channel: HostChannel | None, limits: Limits) -> None:
+        self.channel = channel
+        self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.calls: dict[int, asyncio.Task[None]] = {}
+        self.seen: set[int] = set()
+        self.streamed: list[str] = []
+        self.streamed_chars = 0
+        self.limit = limits.max_output_chars
+
+    def log(self, text: str) -> None:
+        room = self.limit - self.streamed_chars
+        if room > 0:
+            self.streamed.append(text[:room])
+            self.streamed_chars += min(len(text), room)
+
+
+class RemoteGuest:
+    """One guest process seen from the host: its link state and its runs."""
+
+    def __init__(self, transport: GuestTransport) -> None:
+        self._transport = transport
+        self._decoder = LineDecoder()
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._unacked: dict[int, tuple[int, bytes]] = {}
+        self._out_seq = 0
+        self._written = 0
+        self._in_seq = 0
+        self._runs: dict[int, _Slot] = {}
+        self._hello: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._writer: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.dead: str | None = None
+        """Why the guest is gone, once it is."""
+        self.resyncs = 0
+
+    # -- life -------------------------------------------------------------------------------------
+
+    async def start(self, timeout: float) -> dict[str, Any]:
+        """Start the guest and wait for its hello; returns the hello's data."""
+        await self._transport.start(self._on_data, self._on_broken, self._on_exit)
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        hello = await asyncio.wait_for(asyncio.shield(self._hello), timeout)
+        if hello.get("version") != GUEST_VERSION:
+            await self.kill("version mismatch")
+            raise GuestDied(
+                f"the sandbox's guest runtime is version {hello.get('version')!r}, this engine speaks {GUEST_VERSION!r}: "
+                "rebuild the sandbox template (sandbox_images/e2b/build.py) or let the executor ship the guest"
+            )
+        return hello
+
+    async def kill(self, reason: str) -> None:
+        """Kill the guest and fail every run in flight."""
+        self._on_exit(reason)
+        with contextlib.suppress(Exception):
+            await self._transport.kill()
+
+    async def close(self) -> None:
+        """Ask the guest to quit, then kill it."""
+        if self.dead is None:
+            self._queue.put_nowait(("q",))
+            with contextlib.suppress(asyncio.TimeoutError, GuestDied):
+                await asyncio.wait_for(self._drain(), 1.0)
+        await self.kill("the executor was closed")
+
+    async def _drain(self) -> None:
+        while not self._queue.empty() and self.dead is None:
+            await asyncio.sleep(0.01)
+
+    # -- the transport's callbacks ----------------------------------------------------------------
+
+    def _on_data(self, chunk: str | bytes) -> None:
+        for record in self._decoder.feed(chunk):
+            self._on_record(record)
+
+    def _on_broken(self) -> None:
+        if self.dead is None:
+            self._queue.put_nowait(_RESYNC)
+
+    def _on_exit(self, reason: str) -> None:
+        if self.dead is not None:
+            return
+        self.dead = reason
+        if not self._hello.done():
+            self._hello.set_exception(GuestDied(reason))
+        for slot in self._runs.values():
+            if not slot.done.done():
+                slot.done.set_exception(GuestDied(reason))
+        self._queue.put_nowait(_STOP)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _on_record(self, record: Record) -> None:
+        kind, seq, ack, run, data = record
+        for done in [s for s in self._unacked if s <= ack]:
+            del self._unacked[done]
+        if kind == "h":
+            if not self._hello.done() and isinstance(data, dict):
+                self._hello.set_result(data)
+        elif kind == "f":
+            if seq != self._in_seq + 1:
+                return  # already have it (a replay), or past a gap the guest will replay
+            self._in_seq = seq
+            self._on_frame(run, data)
+
+    def _on_frame(self, run: int, data: bytes) -> None:
+        slot = self._runs.get(run)
+        if slot is None:
+            return  # a late frame of a run that is over
+        try:
+            frame = decode(data)
+        except FrameError as exc:
+            logger.warning("dropped a malformed frame from the guest: %s", exc)
+            return
+        kind = frame["k"]
+        if kind == "call":
+            call_id = frame["id"]
+            if call_id in slot.seen:
+                return
+            slot.seen.add(call_id)
+            task = asyncio.get_running_loop().create_task(self._answer(run, slot, call_id, data))
+            slot.calls[call_id] = task
+        elif kind == "cancel":
+            call = slot.calls.pop(frame["id"], None)
+            if call is not None:
+                call.cancel()
+        elif kind == "log":
+            slot.log(frame["text"])
+        elif kind == "done" and frame["id"] == run and not slot.done.done():
+            slot.done.set_result(frame["payload"])
+
+    async def _answer(self, run: int, slot: _Slot, call_id: int, data: bytes) -> None:
+        try:
+            if slot.channel is None:
+                reply = encode(error_frame(call_id, "RuntimeError", "this execution has no tools"))
+            else:
+                reply = await slot.channel(data)
+        except Exception as exc:  # never let a host exception (object or traceback) reach the guest
+            reply = encode(error_frame(call_id, "RuntimeError", f"host channel failed: {type(exc).__name__}: {exc}"))
+        finally:
+            slot.calls.pop(call_id, None)
+        self.send_frame(run, reply)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def send_frame(self, run: int, data: bytes) -> None:
+        """Queue one encoded bridge frame for the guest, tagged with its run."""
+        if self.dead is not None:
+            return
+        self._out_seq += 1
+        self._unacked[self._out_seq] = (run, data)
+        self._queue.put_nowait((self._out_seq, run, data))
+
+    async def _write_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is _STOP:
+                return
+            try:
+                if item is _RESYNC:
+                    await self._resync()
+                elif isinstance(item, tuple) and item[0] == "q":
+                    await self._transport.write(encode_record("q", CONTROL_SEQ, self._in_seq, 0, None))
+                elif isinstance(item, tuple):
+                    seq, run, data = item
+                    if seq > self._written:
+                        await self._write(seq, run, data)
+            except TransportBroken:
+                try:
+                    await self._resync()
+                except GuestDied as exc:
+                    self._on_exit(str(exc))
+            except GuestDied as exc:
+                self._on_exit(str(exc))
+            except Exception as exc:  # a transport fault we do not know: the guest is unusable
+                logger.exception("guest writer failed")
+                self._on_exit(f"the link to the guest failed: {type(exc).__name__}: {exc}")
+
+    async def _write(self, seq: int, run: int, data: bytes) -> None:
+        await self._transport.write(encode_record("f", seq, self._in_seq, run, data))
+        self._written = max(self._written, seq)
+
+    async def _resync(self, attempts: int = 3) -> None:
+        for _ in range(attempts):
+            if self.dead is not None:
+                raise GuestDied(self.dead)
+            self.resyncs += 1
+            if not await self._transport.reattach():
+                raise GuestDied("the guest's stream dropped and the guest could not be reattached")
+            self._decoder.reset()
+            try:
+                await self._transport.write(encode_record("r", CONTROL_SEQ, self._in_seq, 0, None))
+                for seq in sorted(self._unacked):
+                    run, data = self._unacked[seq]
+                    await self._write(seq, run, data)
+                return
+            except TransportBroken:
+                continue
+        raise GuestDied(f"the link to the guest could not be resynchronised after {attempts} attempts")
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    async def execute(self, run_id: int, request: ExecutionRequest, *, grace: float, stop_grace: float) -> Envelope:
+        """Run one request on this guest; always returns an envelope (kills the guest on a hard timeout)."""
+        limits = request.limits
+        started = time.perf_counter()
+        slot = _Slot(request.host_channel, limits)
+        self._runs[run_id] = slot
+        frame = {
+            "k": "run",
+            "id": run_id,
+            "code": request.code,
+            "limits": limits.model_dump(),
+            "specs": {ns: [dict(spec) for spec in specs] for ns, specs in (request.tool_specs or {}).items()},
+            "session_id": request.session_id,
+        }
+        try:
+            try:
+                self.send_frame(run_id, encode(frame))
+            except FrameError as exc:
+                return _failed("ValueError", f"the run could not be sent: {exc}", started, limits, slot)
+            try:
+                payload = await asyncio.wait_for(asyncio.shield(slot.done), limits.timeout + grace)
+            except asyncio.TimeoutError:
+                self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
+                try:
+                    payload = await asyncio.wait_for(asyncio.shield(slot.done), stop_grace)
+                except asyncio.TimeoutError:
+                    message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
+                    await self.kill("a run did not stop at its deadline")
+                    return _failed("TimeoutError", message, started, limits, slot)
+            return envelope_from_payload(payload, started, limits, slot)
+        except GuestDied as exc:
+            return _failed("SandboxCrashed", f"the sandbox process died: {exc}", started, limits, slot)
+        except asyncio.CancelledError:
+            self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
+            raise
+        finally:
+            for task in slot.calls.values():
+                task.cancel()
+            self._runs.pop(run_id, None)
+
+
+def _streamed_lines(slot: _Slot) -> tuple[list[str], bool]:
+    text = "".join(slot.streamed)
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = text.split("\n") if text else []
+    return lines, False
+
+
+def _failed(kind: str, message: str, started: float, limits: Limits, slot: _Slot) -> Envelope:
+    info = ErrorInfo(type=kind, message=message, line=None, traceback=f"{kind}: {message}")
+    lines, _ = _streamed_lines(slot)
+    return _assemble(None, lines, info, started, limits, {}, slot.streamed_chars >= limits.max_output_chars > 0)
+
+
+def _error_info(value: Any) -> ErrorInfo | None:
+    if not isinstance(value, dict):
+        return None
+    line = value.get("line")
+    return ErrorInfo(
+        type=str(value.get("type") or "Error")[:200],
+        message=str(value.get("message") or "")[:4000],
+        line=line if type(line) is int else None,
+        traceback=str(value.get("traceback") or "")[:20000],
+    )
+
+
+def envelope_from_payload(payload: Any, started: float, limits: Limits, slot: _Slot) -> Envelope:
+    """Build the envelope from a guest's `done` payload, trusting nothing in it but plain data."""
+    body = payload if isinstance(payload, dict) else {}
+    info = _error_info(body.get("error_info"))
+    logs = body.get("logs")
+    truncated = bool(body.get("truncated"))
+    if not (isinstance(logs, list) and all(isinstance(line, str) for line in logs)):
+        logs, truncated = _streamed_lines(slot)
+    logs, cut = _cap_logs(logs, limits.max_output_chars)
+    result = body.get("result") if info is None else None
+    if info is None:
+        size = len(msgpack.packb(result, use_bin_type=True))
+        if size > limits.max_result_bytes:
+            message = f"the result is {size} bytes encoded, over the limit of {limits.max_result_bytes}"
+            info = ErrorInfo(type="ValueError", message=message, line=None, traceback=f"ValueError: {message}")
+            result = None
+    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    return _assemble(result, logs, info, started, limits, usage, truncated or cut)
+
+
+def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
+    marker = MARKER.format(limit=limit)
+    body = [line for line in logs if line != marker]
+    total = sum(len(line) + 1 for line in body)
+    if total <= limit + len(body):
+        return logs, False
+    kept: list[str] = []
+    used = 0
+    for line in body:
+        if used + len(line) > limit:
+            kept.append(line[: max(limit - used, 0)])
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return [*kept, marker], True
+
+
+def _number(usage: dict[str, Any], key: str, kind: type[int] | type[float]) -> Any:
+    value = usage.get(key)
+    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else kind(0)
+
+
+def _assemble(
+    result: Any, logs: list[str], info: ErrorInfo | None, started: float, limits: Limits, usage: dict[str, Any],
+    truncated: bool,
+) -> Envelope:
+    elapsed = time.perf_counter() - started
+    return Envelope(
+        result=result,
+        logs=logs,
+        error=format_error(info) if info is not None else None,
+        execution_time=elapsed,
+        error_info=info,
+        tool_calls=[],
+        usage=Usage(
+            wall_time=elapsed,
+            cpu_time=_number(usage, "cpu_time", float),
+            tool_calls=0,
+            output_chars=_number(usage, "output_chars", int),
+            result_bytes=_number(usage, "result_bytes", int),
+            peak_memory_bytes=_number(usage, "peak_memory_bytes", int),
+            limits=limits.model_dump(),
+        ),
+        truncated=truncated,
+    )
+
+
+class RemoteExecutor:
+    """An executor whose programs run in one guest process, started lazily and restarted when it dies.
+
+    Subclasses supply `_transport()` (a fresh `GuestTransport` per guest) and may extend `aclose()`.
+    """
+
+    grace = 2.0
+    """Seconds past a run's timeout before the host cancels it (the guest enforces the limit first)."""
+    stop_grace = 2.0
+    """Seconds a cancelled run gets to end before its guest is killed."""
+    start_timeout = 30.0
+
+    def __init__(self) -> None:
+        self._guest: RemoteGuest | None = None
+        self._start_lock = asyncio.Lock()
+        self._ids = itertools.count(1)
+        self._closed = False
+        self.startup_seconds: float | None = None
+        """How long the last guest took to start (transport up to hello), for benchmarks."""
+        self.hello: dict[str, Any] = {}
+
+    async def _transport(self) -> GuestTransport:
+        raise NotImplementedError
+
+    async def _ensure_guest(self) -> RemoteGuest:
+        async with self._start_lock:
+            if self._guest is not None and self._guest.dead is None:
+                return self._guest
+            if self._guest is not None:
+                logger.info("restarting the guest: %s", self._guest.dead)
+                await self._guest.kill(self._guest.dead or "restart")
+            started = time.perf_counter()
+            guest = RemoteGuest(await self._transport())
+            try:
+                self.hello = await guest.start(self.start_timeout)
+            except BaseException:
+                await guest.kill("it did not start")
+                raise
+            self.startup_seconds = time.perf_counter() - started
+            self._guest = guest
+            return guest
+
+    async def start(self) -> None:
+        """Start the guest now instead of on the first run."""
+        await self._ensure_guest()
+
+    async def run(self, request: ExecutionRequest) -> Envelope:
+        """Run one program in the guest and return its envelope. Never raises for a fault of the program."""
+        if self._closed:
+            raise RuntimeError("the executor is closed")
+        started = time.perf_counter()
+        try:
+            guest = await self._ensure_guest()
+        except (GuestDied, asyncio.TimeoutError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            info = ErrorInfo(type="SandboxError", message=f"the sandbox could not be started: {reason}", line=None,
+                             traceback="")
+            return _assemble(None, [], info, started, request.limits, {}, False)
+        return await guest.execute(next(self._ids), request, grace=self.grace, stop_grace=self.stop_grace)
+
+    async def aclose(self) -> None:
+        """Stop the guest and release the transport."""
+        if self._closed:
+            return
+        self._closed = True
+        guest, self._guest = self._guest, None
+        if guest is not None:
+            await guest.close()

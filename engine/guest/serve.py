@@ -1,0 +1,256 @@
+"""The guest's main loop: reads link records from stdin, runs programs, writes records to a private fd.
+
+Started once per sandbox (`python -m engine.guest` in a child process, or the shipped copy inside an
+E2B sandbox). At start-up it takes the process's real stdin and stdout for itself (duplicated to
+private descriptors) and points fd 0 at `/dev/null` and fd 1 at a pipe it reads back as program
+output, so nothing a program prints, and nothing it reads, can touch the channel.
+
+Records are handled on one asyncio loop: `run` frames start a run on the engine (`FullPythonEngine`
+or, in a local child process, the restricted engine), `result`/`error` frames wake the tool call
+waiting for them, `cancel` frames stop a run, and `r` records replay what the host has not received.
+Every run ends with exactly one `done` frame whose payload is the run's envelope as plain data.
+
+Standard library + msgpack + the shipped bridge protocol: shipped to guests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from . import GUEST_VERSION
+from . import output as _output
+from .link import CONTROL_SEQ, LinkError, Record, decode_record, encode_line
+
+try:
+    from ..bridge import protocol as _protocol
+except ImportError:  # shipped: the protocol module sits at top level beside the guest package
+    import protocol as _protocol  # type: ignore[import-not-found,no-redef]
+
+__all__ = ["Engine", "Guest", "take_stdio"]
+
+Send = Callable[[bytes], Awaitable[bytes]]
+_REPLAY_LIMIT = 128 * 1024 * 1024
+"""Bytes of unacknowledged records kept for a replay; older ones are forgotten past it."""
+
+
+class Engine(Protocol):
+    """Runs programs inside the guest: full Python (`FullPythonEngine`) or the restricted policy."""
+
+    mode: str
+
+    async def run(self, run_id: int, frame: Mapping[str, Any], send: Send, flush: Callable[[str, str], None]) -> Any:
+        """Run one `run` frame's program; return its envelope (plain data)."""
+        ...
+
+    def cancel(self, run_id: int) -> None:
+        """Stop a run the host gave up on."""
+        ...
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def take_stdio() -> tuple[int, int]:
+    """Take fd 0 and fd 1 for the channel; leave programs `/dev/null` and a captured pipe instead.
+
+    Returns the private (input, output) descriptors.
+    """
+    channel_in = os.dup(0)
+    channel_out = os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 1)
+    os.close(write_end)
+    threading.Thread(target=_output.drain_fd, args=(read_end, "stdout"), name="guest-fd1", daemon=True).start()
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = _output.RoutingStream("stdout")
+    sys.stderr = _output.RoutingStream("stderr")
+    return channel_in, channel_out
+
+
+class Guest:
+    """One guest process: the link state and the records' handlers."""
+
+    def __init__(self, engine: Engine, channel_in: int, channel_out: int) -> None:
+        self.engine = engine
+        self._in = channel_in
+        self._out = channel_out
+        self._lock = threading.Lock()
+        self._out_seq = 0
+        self._in_seq = 0
+        self._unacked: collections.deque[tuple[int, bytes]] = collections.deque()
+        self._unacked_size = 0
+        self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[bytes]]] = {}
+        self._runs: dict[int, asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed: asyncio.Event | None = None
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _record(self, kind: str, run: int, data: Any) -> None:
+        with self._lock:
+            seq = CONTROL_SEQ
+            if kind == "f":
+                self._out_seq += 1
+                seq = self._out_seq
+            line = encode_line(kind, seq, self._in_seq, run, data)
+            if kind == "f":
+                self._unacked.append((seq, line))
+                self._unacked_size += len(line)
+                while self._unacked_size > _REPLAY_LIMIT and len(self._unacked) > 1:
+                    self._unacked_size -= len(self._unacked.popleft()[1])
+            _write_all(self._out, line)
+
+    def send_frame(self, run: int, frame: dict[str, Any]) -> None:
+        """Encode and send one bridge frame of `run` (thread-safe)."""
+        self._record("f", run, _protocol.encode(frame))
+
+    def _acked(self, ack: int) -> None:
+        with self._lock:
+            while self._unacked and self._unacked[0][0] <= ack:
+                self._unacked_size -= len(self._unacked.popleft()[1])
+
+    def _replay(self, ack: int) -> None:
+        with self._lock:
+            for seq, line in self._unacked:
+                if seq > ack:
+                    _write_all(self._out, line)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _reader(self) -> None:
+        reader = _protocol.FrameReader()
+        loop = self._loop
+        assert loop is not None
+        while True:
+            try:
+                chunk = os.read(self._in, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                loop.call_soon_threadsafe(self._eof)
+                return
+            try:
+                bodies = reader.feed(chunk)
+            except _protocol.FrameError:
+                loop.call_soon_threadsafe(self._eof)
+                return
+            for body in bodies:
+                try:
+                    record = decode_record(body)
+                except LinkError as exc:
+                    _diagnose(f"dropped a bad record: {exc}")
+                    continue
+                loop.call_soon_threadsafe(self._on_record, record)
+
+    def _eof(self) -> None:
+        assert self._closed is not None
+        self._closed.set()
+
+    def _on_record(self, record: Record) -> None:
+        kind, seq, ack, run, data = record
+        self._acked(ack)
+        if kind == "r":
+            self._replay(ack)
+        elif kind == "q":
+            self._eof()
+        elif kind == "f":
+            if seq != self._in_seq + 1:
+                return  # a duplicate from a replay, or past a gap the host will replay
+            self._in_seq = seq
+            self._on_frame(run, data)
+
+    def _on_frame(self, run: int, data: bytes) -> None:
+        try:
+            frame = _protocol.decode(data)
+        except _protocol.FrameError as exc:
+            _diagnose(f"dropped a bad frame: {exc}")
+            return
+        kind = frame["k"]
+        if kind == "run":
+            run_id = frame["id"]
+            if run_id not in self._runs:
+                self._runs[run_id] = asyncio.get_running_loop().create_task(self._execute(run_id, frame))
+        elif kind in ("result", "error"):
+            waiting = self._pending.pop(frame["id"], None)
+            if waiting is not None:
+                loop, future = waiting
+                loop.call_soon_threadsafe(_resolve, future, data)
+        elif kind == "cancel":
+            self.engine.cancel(frame["id"])
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def _sender(self, run_id: int) -> Send:
+        async def send(data: bytes) -> bytes:
+            call_id = _protocol.decode(data)["id"]
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[bytes] = loop.create_future()
+            self._pending[call_id] = (loop, future)
+            try:
+                self._record("f", run_id, bytes(data))
+                return await future
+            except asyncio.CancelledError:
+                if self._pending.pop(call_id, None) is not None:
+                    self.send_frame(run_id, {"k": "cancel", "id": call_id})
+                raise
+            finally:
+                self._pending.pop(call_id, None)
+
+        return send
+
+    def _flusher(self, run_id: int) -> Callable[[str, str], None]:
+        def flush(text: str, stream: str) -> None:
+            self.send_frame(run_id, {"k": "log", "text": text, "stream": stream, "id": run_id})
+
+        return flush
+
+    async def _execute(self, run_id: int, frame: Mapping[str, Any]) -> None:
+        try:
+            payload = await self.engine.run(run_id, frame, self._sender(run_id), self._flusher(run_id))
+        except Exception as exc:  # an engine fault still ends the run with a done frame
+            payload = _internal(f"{type(exc).__name__}: {exc}")
+        try:
+            self.send_frame(run_id, {"k": "done", "id": run_id, "payload": payload})
+        except _protocol.FrameError as exc:
+            self.send_frame(run_id, {"k": "done", "id": run_id, "payload": _internal(f"unsendable envelope: {exc}")})
+        finally:
+            self._runs.pop(run_id, None)
+
+    async def serve(self) -> None:
+        """Say hello, then handle records until stdin closes or the host says quit."""
+        self._loop = asyncio.get_running_loop()
+        self._closed = asyncio.Event()
+        self._record("h", 0, {"version": GUEST_VERSION, "pid": os.getpid(), "mode": self.engine.mode})
+        threading.Thread(target=self._reader, name="guest-reader", daemon=True).start()
+        await self._closed.wait()
+        for run_id in list(self._runs):
+            self.engine.cancel(run_id)
+
+
+def _resolve(future: asyncio.Future[bytes], data: bytes) -> None:
+    if not future.done():
+        future.set_result(data)
+
+
+def _internal(message: str) -> dict[str, Any]:
+    return {"error_info": {"type": "InternalError", "message": message, "line": None, "traceback": message}}
+
+
+def _diagnose(message: str) -> None:
+    try:
+        os.write(2, f"engine guest: {message}\n".encode())
+    except OSError:
+        pass
