@@ -11,6 +11,7 @@ argument), `iter` (one argument: the two-argument form is an endless C loop), `r
 from __future__ import annotations
 
 import builtins as _py
+import importlib
 import operator
 from typing import Any
 
@@ -77,10 +78,24 @@ def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", fil
     out.write(end)
 
 
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+"""Modules C code of the facades imports lazily (`datetime.strftime` imports `time`)."""
+
+
 def sandbox_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
-    """`import x` / `from x import y`: facades only."""
+    """`import x` / `from x import y`: facades only.
+
+    C functions called from the program (`date.today()`, `strftime`, `strptime`) import through
+    the *calling frame's* builtins, so they land here too. CPython's `PyImport_Import` passes
+    `fromlist` as a *list* (empty; `["__doc__"]` in older versions), which the program's own
+    `import` statements never do (they pass None or a tuple, and `__import__` itself is not
+    reachable: `_` names do not compile). Those few internal imports get the real module, which
+    only the C caller ever sees.
+    """
     if level != 0:
         raise ImportError("relative imports are not allowed")
+    if name in _INTERNAL_IMPORTS and type(fromlist) is list and fromlist in ([], ["__doc__"]):
+        return importlib.import_module(name)
     return facade_for(name)
 
 

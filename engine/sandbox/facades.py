@@ -78,7 +78,7 @@ def _loads(s: str | bytes | bytearray) -> Any:
 
 
 def _bits_limit() -> int:
-    return current().limits.max_sequence_length
+    return current().limits.max_sequence_length // 8
 
 
 def _factorial(n: int) -> int:

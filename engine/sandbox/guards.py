@@ -81,8 +81,9 @@ def require_size(size: int, what: str) -> None:
 
 
 def _max_int_bits() -> int:
-    # Bits, not digits: the same number as the sequence limit keeps big-int work to seconds.
-    return current().limits.max_sequence_length
+    # An integer may have max_sequence_length / 8 bits (1.25 million by default, about 376,000
+    # decimal digits): big-int arithmetic is quadratic-ish in C, where it cannot be stopped.
+    return current().limits.max_sequence_length // 8
 
 
 # -- attribute access --------------------------------------------------------------------------

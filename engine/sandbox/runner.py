@@ -123,11 +123,12 @@ def execute(
     cpu0 = time.thread_time()
     set_current(run)
     run.thread_id = threading.get_ident()
+    # cpu_start first: the watchdog reads the clock as soon as cpu_clock is set.
+    run.cpu_start = cpu0
     try:
         run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
     except (AttributeError, OSError):
         run.cpu_clock = None
-    run.cpu_start = cpu0
     loop = _thread_loop()
     run.loop = loop
     outcome = Outcome()

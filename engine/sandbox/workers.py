@@ -200,7 +200,10 @@ class Watchdog:
                 self._wake.wait()
                 self._wake.clear()
                 continue
-            time.sleep(self.INTERVAL)
+            # Poll every INTERVAL, but wake right at the nearest deadline.
+            nearest = min(item.deadline for item in items if not item.run.stopped) if any(
+                not item.run.stopped for item in items) else time.monotonic() + self.INTERVAL
+            time.sleep(min(self.INTERVAL, max(nearest - time.monotonic(), 0.0)))
             now = time.monotonic()
             rss = process_rss()
             for item in items:
