@@ -124,7 +124,8 @@ class RemoteGuest:
         if hello.get("version") != GUEST_VERSION:
             await self.kill("version mismatch")
             raise GuestDied(
-                f"the sandbox's guest runtime is version {hello.get('version')!r}, this engine speaks {GUEST_VERSION!r}: "
+                f"the sandbox's guest runtime is version {hello.get('version')!r}, "
+                f"this engine speaks {GUEST_VERSION!r}: "
                 "rebuild the sandbox template (sandbox_images/e2b/build.py) or let the executor ship the guest"
             )
         return hello
@@ -301,11 +302,11 @@ class RemoteGuest:
                 return _failed("ValueError", f"the run could not be sent: {exc}", started, limits, slot)
             try:
                 payload = await asyncio.wait_for(asyncio.shield(slot.done), limits.timeout + grace)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
                 try:
                     payload = await asyncio.wait_for(asyncio.shield(slot.done), stop_grace)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
                     await self.kill("a run did not stop at its deadline")
                     return _failed("TimeoutError", message, started, limits, slot)
@@ -363,7 +364,8 @@ def envelope_from_payload(payload: Any, started: float, limits: Limits, slot: _S
             message = f"the result is {size} bytes encoded, over the limit of {limits.max_result_bytes}"
             info = ErrorInfo(type="ValueError", message=message, line=None, traceback=f"ValueError: {message}")
             result = None
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+    raw_usage = body.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     return _assemble(result, logs, info, started, limits, usage, truncated or cut)
 
 
@@ -467,7 +469,7 @@ class RemoteExecutor:
         started = time.perf_counter()
         try:
             guest = await self._ensure_guest()
-        except (GuestDied, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, GuestDied, OSError) as exc:
             reason = str(exc) or type(exc).__name__
             info = ErrorInfo(type="SandboxError", message=f"the sandbox could not be started: {reason}", line=None,
                              traceback="")

@@ -32,9 +32,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..envelope import Envelope
 from ..errors import CodeModeError
 from ..guest.bundle import bootstrap_command, installed_command, ship_payload
 from ._remote import GuestTransport, RemoteExecutor, TransportBroken
+from .base import ExecutionRequest
 
 __all__ = ["E2BExecutor"]
 
@@ -256,7 +258,8 @@ class E2BExecutor(RemoteExecutor):
             await self._sandbox.set_timeout(self._lifetime)
             self._renewed = time.monotonic()
 
-    async def run(self, request: Any) -> Any:
+    async def run(self, request: ExecutionRequest) -> Envelope:
+        """Run one program in the sandbox (renewing its lifetime first when due)."""
         await self._keep_alive()
         return await super().run(request)
 

@@ -121,7 +121,7 @@ class RoutingStream(io.TextIOBase):
         self._name = name
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return f"<{self._name}>"
 
     def writable(self) -> bool:

@@ -63,7 +63,7 @@ class _Bindings(ast.NodeVisitor):
         for decorator in node.decorator_list:
             self.visit(decorator)
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scope  # type: ignore[assignment]
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _scope
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         pass
@@ -74,14 +74,14 @@ class _Bindings(ast.NodeVisitor):
             if isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
                 self.names.add(child.target.id)
 
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension  # type: ignore[assignment]
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
     def visit_Import(self, node: ast.Import | ast.ImportFrom) -> None:
         for alias in node.names:
             if alias.name != "*":
                 self.names.add((alias.asname or alias.name).split(".")[0])
 
-    visit_ImportFrom = visit_Import  # type: ignore[assignment]
+    visit_ImportFrom = visit_Import
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
@@ -130,16 +130,14 @@ def compile_program(source: str) -> Program:
     if bindings.names:
         body.append(ast.Global(names=sorted(bindings.names), lineno=1, col_offset=0))
     body.extend(tree.body or [ast.Pass(lineno=1, col_offset=0)])
-    main = ast.AsyncFunctionDef(
-        name=MAIN_NAME,
-        args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_params=[],
-        lineno=1,
-        col_offset=0,
+    no_args = ast.arguments(
+        posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]
     )
+    main = ast.AsyncFunctionDef(
+        name=MAIN_NAME, args=no_args, body=body, decorator_list=[], returns=None, lineno=1, col_offset=0
+    )
+    if "type_params" in ast.AsyncFunctionDef._fields:  # Python 3.12+ (the guest may run on a newer one)
+        setattr(main, "type_params", [])  # noqa: B010 - the attribute is unknown to 3.11's stubs
     module = ast.Module(body=[main], type_ignores=[])
     ast.fix_missing_locations(module)
     try:

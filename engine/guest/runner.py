@@ -277,7 +277,8 @@ def _plain_result(value: Any, limit: int) -> dict[str, Any]:
     try:
         plain = to_plain(value)
     except (TypeError, RecursionError) as exc:
-        return {"error": plain_error("TypeError", str(exc) if isinstance(exc, TypeError) else "result nests too deeply")}
+        message = str(exc) if isinstance(exc, TypeError) else "the result nests too deeply"
+        return {"error": plain_error("TypeError", message)}
     size = len(msgpack.packb(plain, use_bin_type=True))
     if size > limit:
         message = f"the result is {size} bytes encoded, over the limit of {limit}"

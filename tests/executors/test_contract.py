@@ -1,0 +1,161 @@
+"""The executor contract, run unchanged on every executor in `conftest.FACTORIES`.
+
+Programs, tool calls through a real `HostDispatcher`, `gather`, `ToolError`, limits (timeout, output
+cap, result size), code sessions, error lines and the envelope's shape.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.envelope import Envelope, Usage
+from engine.executors.base import Executor
+from engine.limits import Limits
+
+from .conftest import NAMESPACE, Backend, run_program
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_program_returns_its_value_and_its_printed_lines(executor: Executor) -> None:
+    envelope = await run_program(executor, "print('hello')\nprint('a', 'b', sep='-')\nreturn {'n': 1 + 1}")
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == {"n": 2}
+    assert envelope["logs"] == ["hello", "a-b"]
+    assert envelope["truncated"] is False
+
+
+async def test_the_envelope_has_every_key_of_the_contract(executor: Executor) -> None:
+    envelope = await run_program(executor, "return None")
+    assert set(envelope) == set(Envelope.__annotations__)
+    assert set(envelope["usage"]) == set(Usage.__annotations__)
+    assert envelope["usage"]["limits"]["timeout"] == 10
+    assert envelope["execution_time"] >= 0
+
+
+async def test_a_tool_call_goes_through_the_host_dispatcher(executor: Executor, backend: Backend) -> None:
+    code = f"out = await {NAMESPACE}.echo(text='hi', n=3)\nreturn out"
+    envelope = await run_program(executor, code, backend)
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == {"echo": {"text": "hi", "n": 3}}
+    assert backend.calls == [("demo-server", "echo", {"text": "hi", "n": 3})]
+    assert [record["tool"] for record in envelope["tool_calls"]] == ["demo-server.echo"]
+    assert envelope["usage"]["tool_calls"] == 1
+
+
+async def test_concurrent_tool_calls_with_gather_are_in_flight_together(executor: Executor, backend: Backend) -> None:
+    code = (
+        "import asyncio\n"
+        f"results = await asyncio.gather(*[{NAMESPACE}.meet(n=3) for _ in range(3)])\n"
+        "return results"
+    )
+    envelope = await run_program(executor, code, backend)
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == [{"met": True}] * 3
+    assert backend.max_waiting == 3
+
+
+async def test_a_failed_tool_raises_a_catchable_tool_error(executor: Executor) -> None:
+    code = (
+        "try:\n"
+        f"    await {NAMESPACE}.fail()\n"
+        "except ToolError as exc:\n"
+        "    return ['caught', exc.server, exc.tool, exc.message]\n"
+        "return 'not raised'\n"
+    )
+    envelope = await run_program(executor, code)
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == ["caught", "demo-server", "fail", "the repository does not exist"]
+
+
+async def test_an_uncaught_tool_error_is_reported_at_the_agents_line(executor: Executor) -> None:
+    envelope = await run_program(executor, f"x = 1\n\nawait {NAMESPACE}.fail()\n")
+    assert envelope["error_info"] is not None
+    assert envelope["error_info"]["type"] == "ToolError"
+    assert envelope["error_info"]["line"] == 3
+    assert "the repository does not exist" in envelope["error_info"]["message"]
+
+
+async def test_bad_arguments_fail_in_the_program_before_any_call(executor: Executor, backend: Backend) -> None:
+    envelope = await run_program(executor, f"await {NAMESPACE}.echo(text=5)", backend)
+    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "TypeError"
+    assert backend.calls == []
+
+
+async def test_search_tools_reaches_the_backend(executor: Executor) -> None:
+    envelope = await run_program(executor, "found = await search_tools('echo', limit=1)\nreturn found")
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == {"query": "echo", "results": [{"server": "demo-server", "tool": "echo"}]}
+
+
+async def test_an_error_names_its_type_message_and_line(executor: Executor) -> None:
+    envelope = await run_program(executor, "a = 1\nb = 2\nreturn a + missing_name\n")
+    info = envelope["error_info"]
+    assert info is not None
+    assert (info["type"], info["line"]) == ("NameError", 3)
+    assert "missing_name" in info["message"]
+    assert envelope["error"] == f"NameError: {info['message']} (line 3)"
+    assert envelope["result"] is None
+
+
+async def test_a_syntax_error_is_reported_with_its_line(executor: Executor) -> None:
+    envelope = await run_program(executor, "x = 1\ny = (\n")
+    assert envelope["error_info"] is not None
+    assert envelope["error_info"]["type"] == "SyntaxError"
+    assert envelope["error_info"]["line"] in (2, 3)
+
+
+async def test_a_spinning_program_is_stopped_at_its_timeout(executor: Executor) -> None:
+    envelope = await run_program(executor, "while True:\n    pass\n", limits=Limits(timeout=1))
+    assert envelope["error_info"] is not None
+    assert envelope["error_info"]["type"] == "TimeoutError"
+    assert envelope["result"] is None
+
+
+async def test_the_executor_still_works_after_a_timeout(executor: Executor) -> None:
+    await run_program(executor, "while True:\n    pass\n", limits=Limits(timeout=1))
+    envelope = await run_program(executor, "return 'alive'")
+    assert envelope["result"] == "alive"
+
+
+async def test_output_over_the_cap_is_cut_with_a_marker(executor: Executor) -> None:
+    code = "for i in range(1000):\n    print('line', i)\nreturn 'done'"
+    envelope = await run_program(executor, code, limits=Limits(timeout=10, max_output_chars=100))
+    assert envelope["result"] == "done"
+    assert envelope["truncated"] is True
+    assert "truncated" in envelope["logs"][-1]
+    assert sum(len(line) for line in envelope["logs"][:-1]) <= 100
+
+
+async def test_a_result_over_the_size_limit_is_refused(executor: Executor) -> None:
+    envelope = await run_program(executor, "return 'x' * 5000", limits=Limits(timeout=10, max_result_bytes=1000))
+    assert envelope["error_info"] is not None
+    assert envelope["error_info"]["type"] == "ValueError"
+    assert envelope["result"] is None
+
+
+async def test_a_value_that_is_not_plain_data_is_refused(executor: Executor) -> None:
+    envelope = await run_program(executor, "class Thing:\n    pass\nreturn Thing()")
+    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "TypeError"
+
+
+async def test_a_code_session_keeps_its_globals_across_runs(executor: Executor) -> None:
+    first = await run_program(executor, "counter = 41\ndef bump():\n    return counter + 1", session_id="s1")
+    assert first["error"] is None, first["error"]
+    second = await run_program(executor, "return bump()", session_id="s1")
+    assert second["result"] == 42
+    other = await run_program(executor, "return counter", session_id="s2")
+    assert other["error_info"] is not None and other["error_info"]["type"] == "NameError"
+    fresh = await run_program(executor, "return counter")
+    assert fresh["error_info"] is not None and fresh["error_info"]["type"] == "NameError"
+
+
+async def test_top_level_await_works_inside_expressions_and_loops(executor: Executor) -> None:
+    code = (
+        "total = 0\n"
+        "for i in range(3):\n"
+        f"    total += len((await {NAMESPACE}.echo(text='ab' * i))['echo']['text'])\n"
+        "return total"
+    )
+    envelope = await run_program(executor, code)
+    assert envelope["result"] == 6, envelope["error"]
