@@ -15,9 +15,10 @@ import signal
 import sys
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
-import uvicorn
+import anyio.abc
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPDeprecationWarning
@@ -69,20 +70,46 @@ def _announce(statuses: list[ServerStatus], quiet: bool) -> None:
             print(f"codemode: {status.name}: unavailable: {status.error}", file=sys.stderr)
 
 
+class _Stopper:
+    """Turns SIGINT/SIGTERM into a clean stop: cancel while connecting or on stdio, ask uvicorn to exit."""
+
+    def __init__(self, scope: anyio.CancelScope) -> None:
+        self.scope = scope
+        self.http: Any = None
+        """The uvicorn server once it runs: it gets `should_exit` so it can finish its shutdown."""
+
+    async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            task_status.started()
+            async for _ in signals:
+                if self.http is None:
+                    self.scope.cancel()
+                    return
+                # A second signal forces the exit, as uvicorn itself would.
+                if self.http.should_exit:
+                    self.http.force_exit = True
+                self.http.should_exit = True
+
+
 async def serve(client: MCPClient, args: argparse.Namespace) -> int:
     """Connect, serve until told to stop, then close every downstream server."""
     try:
-        spinner = Spinner(quiet=args.quiet)
-        with spinner.running("connecting to servers"):
-            statuses = await connect_all(
-                client, on_done=lambda s, done, total: spinner.update(f"connecting to servers ({done}/{total})")
-            )
-        _announce(statuses, args.quiet)
-        server = build_server(client, statuses, name=args.name)
-        if args.http:
-            await _serve_http(server, args)
-        else:
-            await _serve_stdio(server)
+        async with anyio.create_task_group() as group:
+            # Signals are handled from the start: a stop while servers are still starting is clean too.
+            stopper = _Stopper(group.cancel_scope)
+            await group.start(stopper.watch)
+            spinner = Spinner(quiet=args.quiet)
+            with spinner.running("connecting to servers"):
+                statuses = await connect_all(
+                    client, on_done=lambda s, done, total: spinner.update(f"connecting to servers ({done}/{total})")
+                )
+            _announce(statuses, args.quiet)
+            server = build_server(client, statuses, name=args.name)
+            if args.http:
+                await _serve_http(server, args, stopper)
+            else:
+                await _serve_stdio(server)
+            group.cancel_scope.cancel()  # served to the end: stop watching for signals
     finally:
         with anyio.CancelScope(shield=True):
             await client.close_all_sessions()
@@ -92,45 +119,25 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
 
 
 async def _serve_stdio(server: MCPServer) -> None:
-    lowlevel = server._lowlevel_server  # noqa: SLF001 - MCPServer only runs stdio on the SDK's own claim
-    async with anyio.create_task_group() as group:
-
-        async def stop_on_signal() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    group.cancel_scope.cancel()
-                    return
-
-        group.start_soon(stop_on_signal)
-        async with claimed_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as (read, write):
-            await lowlevel.run(read, write, lowlevel.create_initialization_options())
-        group.cancel_scope.cancel()  # end of input: stop listening for signals
+    lowlevel = server._lowlevel_server  # noqa: SLF001 - MCPServer.run_stdio_async cannot take our streams
+    async with claimed_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as (read, write):
+        await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
 
-class _Uvicorn(uvicorn.Server):
-    """Uvicorn without its own signal handlers: `serve` handles signals, then asks it to exit."""
+async def _serve_http(server: MCPServer, args: argparse.Namespace, stopper: _Stopper) -> None:
+    import uvicorn  # only HTTP needs it (a dependency of mcp's server side)
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+    class Uvicorn(uvicorn.Server):
+        """Uvicorn without its own signal handlers: `serve` handles signals, then asks it to exit."""
 
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
 
-async def _serve_http(server: MCPServer, args: argparse.Namespace) -> None:
     app = server.streamable_http_app(streamable_http_path=args.path, host=args.host)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
-    http = _Uvicorn(config)
+    http = Uvicorn(config)
     if not args.quiet:
         print(f"codemode: serving on http://{args.host}:{args.port}{args.path}", file=sys.stderr)
-    async with anyio.create_task_group() as group:
-
-        async def stop_on_signal() -> None:
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                async for _ in signals:
-                    # A second signal forces the exit, as uvicorn itself would.
-                    if http.should_exit:
-                        http.force_exit = True
-                    http.should_exit = True
-
-        group.start_soon(stop_on_signal)
-        await http.serve()
-        group.cancel_scope.cancel()
+    stopper.http = http
+    await http.serve()

@@ -1,0 +1,215 @@
+"""`codemode serve` driven by the mcp SDK's client, over stdio and over streamable HTTP.
+
+Each test starts the command as a subprocess in front of two real servers (the toy server and
+the demo inventory), the way a desktop client or an agent framework would.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.types import LoggingMessageNotificationParams
+
+from engine.cli.server import STREAMS_OUTPUT
+from tests.cli.conftest import COMMAND, alive, children_of, command_env, processes_with
+from tests.conftest import ROOT, free_port
+
+pytestmark = pytest.mark.anyio
+
+
+class Received:
+    """What the server sent besides results: log messages and progress, with arrival times."""
+
+    def __init__(self) -> None:
+        self.logs: list[tuple[float, Any]] = []
+        self.progress: list[tuple[float, float, str | None]] = []
+
+    async def on_log(self, params: LoggingMessageNotificationParams) -> None:
+        self.logs.append((time.monotonic(), params.data))
+
+    async def on_progress(self, progress: float, total: float | None, message: str | None) -> None:
+        self.progress.append((time.monotonic(), progress, message))
+
+
+class Served:
+    def __init__(self, client: Client, pid: int, received: Received) -> None:
+        self.client = client
+        self.pid = pid
+        self.received = received
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float = 60) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        assert process.poll() is None, f"codemode serve exited with {process.returncode}"
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"codemode serve did not listen on {port}")
+
+
+@asynccontextmanager
+async def serve_stdio(config: Path) -> AsyncIterator[Served]:
+    received = Received()
+    params = StdioServerParameters(command=sys.executable, args=[*COMMAND[1:], "serve", "--config", str(config)],
+                                   cwd=str(ROOT), env=command_env())
+    async with Client(params, logging_callback=received.on_log, log_level="info") as client:
+        [pid] = processes_with(str(config))
+        yield Served(client, pid, received)
+
+
+@asynccontextmanager
+async def serve_http(config: Path) -> AsyncIterator[Served]:
+    port = free_port()
+    process = subprocess.Popen([*COMMAND, "serve", "--config", str(config), "--http", "--port", str(port)],
+                               cwd=ROOT, env=command_env(), stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port, process)
+        received = Received()
+        async with Client(f"http://127.0.0.1:{port}/mcp", logging_callback=received.on_log,
+                          log_level="info") as client:
+            yield Served(client, process.pid, received)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
+TRANSPORTS = {"stdio": serve_stdio, "http": serve_http}
+
+
+@pytest.fixture(params=sorted(TRANSPORTS))
+def transport(request: pytest.FixtureRequest) -> Any:
+    return TRANSPORTS[request.param]
+
+
+async def test_it_offers_two_tools_and_instructions_that_name_every_namespace(transport: Any, config: Path) -> None:
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            tools = await served.client.list_tools()
+            assert sorted(t.name for t in tools.tools) == ["execute_code", "search_tools"]
+            instructions = served.client.instructions or ""
+            assert "- toy (server 'toy', 14 tools): add," in instructions
+            assert "- inventory (server 'inventory', 2 tools): get_stock, list_products" in instructions
+            assert "async def get_stock(*, sku: str)" in instructions  # the stubs fit, so they are included
+            prompt = await served.client.get_prompt("code_mode")
+            assert "class inventory:" in str(prompt.messages[0].content)
+
+
+async def test_a_program_calls_two_downstream_servers(transport: Any, config: Path) -> None:
+    program = (
+        "import asyncio\n"
+        "total, stock = await asyncio.gather(toy.add(a=40, b=2), inventory.get_stock(sku='SAW-02'))\n"
+        "return {'total': total, 'saw': stock['on_hand']}\n"
+    )
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            result = await served.client.call_tool("execute_code", {"code": program})
+    assert not result.is_error
+    envelope = result.structured_content
+    assert envelope is not None
+    assert envelope["result"] == {"total": 42, "saw": 2}
+    assert sorted(call["tool"] for call in envelope["tool_calls"]) == ["inventory.get_stock", "toy.add"]
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert '"total": 42' in text and "2 tool calls" in text
+
+
+async def test_a_tool_error_comes_back_with_its_line(transport: Any, config: Path) -> None:
+    program = "x = await toy.add(a=1, b=2)\nprint('before')\nawait toy.fail(message='no such order')\nreturn x\n"
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            result = await served.client.call_tool("execute_code", {"code": program})
+    assert result.is_error
+    envelope = result.structured_content
+    assert envelope is not None and envelope["error_info"]["type"] == "ToolError"
+    assert envelope["error_info"]["line"] == 3
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert text.startswith("error: ToolError: toy.fail:") and "no such order (line 3)" in text.splitlines()[0]
+    assert "output:\n  before" in text
+
+
+async def test_search_tools_ranks_across_servers(transport: Any, config: Path) -> None:
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            result = await served.client.call_tool("search_tools", {"query": "units in stock", "limit": 3})
+    found = result.structured_content
+    assert found is not None and found["results"][0]["namespace"] == "inventory"
+    assert found["results"][0]["identifier"] == "get_stock"
+    assert found["meta"]["namespaces"] == ["inventory", "toy"]
+
+
+SLOW_PROGRAM = "print('started')\nawait toy.sleep(seconds=2.5)\nprint('finished')\nreturn 'done'\n"
+
+
+async def test_a_long_program_reports_progress_and_its_output_as_log_messages(transport: Any, config: Path) -> None:
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            received = served.received
+            result = await served.client.call_tool(
+                "execute_code", {"code": SLOW_PROGRAM}, progress_callback=received.on_progress
+            )
+            returned = time.monotonic()
+    assert result.structured_content is not None and result.structured_content["result"] == "done"
+    assert [data for _, data in received.logs] == ["started", "finished"]
+    # Progress is sent only while the program runs: at least two ticks of a 2.5 s program.
+    assert len(received.progress) >= 2 and all(at < returned for at, _, _ in received.progress)
+    assert received.progress[0][2] is not None and received.progress[0][2].startswith("running for")
+
+
+@pytest.mark.xfail(not STREAMS_OUTPUT, reason="the executor has no on_log hook yet: output arrives after the run",
+                   strict=True)
+async def test_printed_lines_arrive_while_the_program_still_runs(transport: Any, config: Path) -> None:
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            await served.client.call_tool("execute_code", {"code": SLOW_PROGRAM})
+            returned = time.monotonic()
+    first_log = served.received.logs[0][0]
+    # The program sleeps 2.5 s after its first print: a streamed line arrives well before the result.
+    assert returned - first_log > 1.5
+
+
+async def test_closing_the_connection_stops_every_downstream_server(transport: Any, config: Path) -> None:
+    with anyio.fail_after(60):
+        async with transport(config) as served:
+            await served.client.call_tool("execute_code", {"code": "return await toy.add(a=1, b=1)"})
+            downstream = children_of(served.pid)
+            assert len(downstream) == 2  # toy and inventory
+            serve_pid = served.pid
+        end = time.monotonic() + 30
+        while (alive(serve_pid) or any(alive(pid) for pid in downstream)) and time.monotonic() < end:
+            await anyio.sleep(0.05)
+    assert not alive(serve_pid)
+    assert not [pid for pid in downstream if alive(pid)]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_stdio_serve_cleanly(config: Path, sig: signal.Signals) -> None:
+    process = subprocess.Popen([*COMMAND, "serve", "--config", str(config)], cwd=ROOT, env=command_env(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        ready = [process.stderr.readline() for _ in range(2)]
+        assert sorted(line.split(":")[1].strip() for line in ready) == ["inventory", "toy"]
+        downstream = children_of(process.pid)
+        assert len(downstream) == 2
+        process.send_signal(sig)  # stdin stays open: only the signal can end it
+        assert process.wait(30) == 0
+        assert "all servers closed" in process.stderr.read()
+        assert not [pid for pid in downstream if alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
