@@ -157,6 +157,14 @@ class SandboxPolicy(RestrictingNodeTransformer):
             new.value = _inline_write(new.value)
         return new
 
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        """RestrictedPython's rules (every class gets the sandbox's `__metaclass__`), and class
+        keywords are an error rather than silently dropped."""
+        for keyword in node.keywords:
+            if keyword.arg != "metaclass":
+                self.error(node, "Class keyword arguments are not allowed.")
+        return super().visit_ClassDef(node)
+
     # -- functions ----------------------------------------------------------------------------
 
     def _instrument_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
