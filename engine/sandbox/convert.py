@@ -30,15 +30,31 @@ _MAX_DEPTH = 100
 _MAX_MESSAGE = 2000
 
 
-def to_plain(value: Any, path: str = "result", depth: int = 0, seen: set[int] | None = None) -> Any:
-    """A plain-data copy of `value`, or `TypeError`."""
+def to_plain(value: Any, budget: int = 1 << 62) -> Any:
+    """A plain-data copy of `value`, or `TypeError`; `ValueError` past `budget` values (each
+    encodes to at least a byte, so a result over the byte limit is refused before it is copied)."""
+    return _Copier(budget).copy(value, "result", 0)
+
+
+class _Copier:
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.seen: set[int] = set()
+
+    def copy(self, value: Any, path: str, depth: int) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise ValueError("the result has more values than its size limit allows")
+        return _to_plain(self, value, path, depth)
+
+
+def _to_plain(copier: _Copier, value: Any, path: str, depth: int) -> Any:
     t = type(value)
     if value is None or t is bool or t is int or t is float or t is str or t is bytes:
         return value
     if depth > _MAX_DEPTH:
         raise TypeError(f"{path}: nested more than {_MAX_DEPTH} levels deep")
-    if seen is None:
-        seen = set()
+    seen = copier.seen
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
@@ -69,14 +85,14 @@ def to_plain(value: Any, path: str = "result", depth: int = 0, seen: set[int] | 
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for key, item in dict.items(value):
-                out[_key(key, path)] = to_plain(item, f"{path}[{key!r}]"[:200], depth + 1, seen)
+                out[_key(key, path)] = copier.copy(item, f"{path}[{key!r}]"[:200], depth + 1)
             return out
         if isinstance(value, (list, tuple, collections.deque)):
             items = list.copy(value) if isinstance(value, list) else tuple(tuple.__iter__(value)) if isinstance(
                 value, tuple) else list(collections.deque.__iter__(value))
-            return [to_plain(item, f"{path}[{i}]", depth + 1, seen) for i, item in enumerate(items)]
+            return [copier.copy(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(items)]
         if isinstance(value, (set, frozenset)):
-            members = [to_plain(item, f"{path}{{...}}", depth + 1, seen) for item in set(value)]
+            members = [copier.copy(item, f"{path}{{...}}", depth + 1) for item in set(value)]
             try:
                 return sorted(members)
             except TypeError:

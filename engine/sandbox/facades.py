@@ -207,6 +207,17 @@ def _itertools() -> dict[str, Any]:
     return names
 
 
+# -- collections ----------------------------------------------------------------------------
+
+
+class Counter(collections.Counter):  # type: ignore[type-arg]
+    """`collections.Counter` whose `elements()` can be stopped (`Counter(a=10**12).elements()`
+    would otherwise be an endless C loop in `list()` or `sum()`)."""
+
+    def elements(self) -> Iterator[Any]:
+        return checked_iter(super().elements())
+
+
 # -- re -------------------------------------------------------------------------------------
 
 
@@ -278,8 +289,8 @@ def _build() -> dict[str, ModuleFacade]:
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),
-        "collections": _pick(collections, ("Counter", "OrderedDict", "defaultdict", "deque",
-                                           "namedtuple", "ChainMap")),
+        "collections": {**_pick(collections, ("OrderedDict", "defaultdict", "deque", "namedtuple", "ChainMap")),
+                        "Counter": Counter},
         "statistics": _pick(statistics, ("mean", "fmean", "geometric_mean", "harmonic_mean", "median",
                                          "median_low", "median_high", "median_grouped", "mode",
                                          "multimode", "pstdev", "pvariance", "stdev", "variance",

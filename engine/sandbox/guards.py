@@ -81,9 +81,10 @@ def require_size(size: int, what: str) -> None:
 
 
 def _max_int_bits() -> int:
-    # An integer may have max_sequence_length / 8 bits (1.25 million by default, about 376,000
-    # decimal digits): big-int arithmetic is quadratic-ish in C, where it cannot be stopped.
-    return current().limits.max_sequence_length // 8
+    # An integer may have max_sequence_length / 32 bits (312,500 by default, about 94,000
+    # decimal digits): big-int arithmetic runs in C, holding the GIL, where it cannot be
+    # stopped, and division is quadratic; this keeps any one operation well under a second.
+    return max(current().limits.max_sequence_length // 32, 4096)
 
 
 # -- attribute access --------------------------------------------------------------------------
@@ -176,7 +177,9 @@ def guarded_delattr(obj: Any, name: str) -> None:
     delattr(guarded_write(obj), _check_name(name))
 
 
-_CLASS_DUNDERS = frozenset({"__module__", "__qualname__", "__doc__", "__classcell__"}) | ALLOWED_FUNC_NAMES
+_CLASS_DUNDERS = frozenset(
+    {"__module__", "__qualname__", "__doc__", "__classcell__", "__static_attributes__", "__firstlineno__"}
+) | ALLOWED_FUNC_NAMES
 
 
 def make_class(name: str, bases: tuple[Any, ...], namespace: dict[str, Any], **kwargs: Any) -> type:
@@ -198,13 +201,42 @@ def make_class(name: str, bases: tuple[Any, ...], namespace: dict[str, Any], **k
     return type(name, bases, namespace)
 
 
+_OPEN_MODULES = frozenset({
+    "builtins", "datetime", "decimal", "fractions", "collections", "re", "uuid", "itertools", "json",
+    "json.decoder", "_hashlib", "hashlib", "_sha256", "_sha512", "_md5", "_sha1", "_sha3", "_blake2",
+    "statistics", "asyncio.locks", "asyncio.queues", "asyncio.exceptions", "enum", "agent",
+})
+
+
+class OpaqueType:
+    """What `type()` returns for a class the program was not given (an engine or tool class):
+    it prints and compares like the class, but cannot be called or looked into."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type) -> None:
+        self._cls = cls
+
+    def __repr__(self) -> str:
+        return repr(self._cls)
+
+    def __eq__(self, other: object) -> bool:
+        return other is self._cls or (isinstance(other, OpaqueType) and other._cls is self._cls)
+
+    def __hash__(self) -> int:
+        return hash(self._cls)
+
+
 def safe_type(obj: Any) -> Any:
     """One-argument `type()`. The type of a class is this function, so the real `type` (and its
-    three-argument form) is never reachable."""
+    three-argument form) is never reachable; classes the program was not handed (engine and tool
+    classes) come back opaque, so their constructors cannot be called with chosen arguments."""
     t = type(obj)
     if issubclass(t, type):
         return safe_type
-    return t
+    if getattr(t, "__module__", None) in _OPEN_MODULES or getattr(t, _CLASS_MARK, False):
+        return t
+    return OpaqueType(t)
 
 
 # -- operators ---------------------------------------------------------------------------------
@@ -239,6 +271,8 @@ def guarded_mul(a: Any, b: Any) -> Any:
 def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
     """`a ** b` and `pow()`: bounded integer and fraction size."""
     if mod is not None:
+        if isinstance(b, int) and isinstance(mod, int) and b.bit_length() * max(mod.bit_length(), 64) > 1 << 26:
+            raise MemoryError("modular exponentiation this large is over the size limit")
         return pow(a, b, mod)
     if isinstance(b, int) and b > 1:
         if isinstance(a, int) and a not in (0, 1, -1):

@@ -75,11 +75,16 @@ def _make_send(
     return send
 
 
+def _plain_error(type_name: str, message: str) -> ErrorInfo:
+    """An error that is not tied to a line of the program (the result, a stop while idle)."""
+    return ErrorInfo(type=type_name, message=message, line=None, traceback=f"{type_name}: {message}")
+
+
 def _stop_error(run: RunState, exc: BaseException | None, lines: tuple[str, ...]) -> ErrorInfo:
     message = run.stop_reason or "the program was stopped"
     if exc is not None:
         return error_info(exc, lines, type_name=run.stop_type, message=message)
-    return ErrorInfo(type=run.stop_type, message=message, line=None, traceback=f"{run.stop_type}: {message}")
+    return _plain_error(run.stop_type, message)
 
 
 _thread = threading.local()
@@ -205,8 +210,7 @@ def _execute(
     if main_task.cancelled():
         if run.stop_reason is not None:
             return Outcome(error=_stop_error(run, None, lines))
-        return Outcome(error=ErrorInfo(type="CancelledError", message="the program was cancelled", line=None,
-                                       traceback="CancelledError"))
+        return Outcome(error=_plain_error("CancelledError", "the program was cancelled"))
     exc = main_task.exception()
     if exc is not None:
         if run.stop_reason is not None and isinstance(exc, (StopExecution, asyncio.CancelledError)):
@@ -220,15 +224,15 @@ def _execute(
     if run.stop_reason is not None:
         return Outcome(error=_stop_error(run, None, lines))
     try:
-        result = to_plain(main_task.result())
+        result = to_plain(main_task.result(), run.limits.max_result_bytes)
+    except ValueError as exc:
+        return Outcome(error=_plain_error("ValueError", f"{exc} ({run.limits.max_result_bytes} bytes)"))
     except TypeError as exc:
-        return Outcome(error=ErrorInfo(type="TypeError", message=str(exc), line=None, traceback=f"TypeError: {exc}"))
+        return Outcome(error=_plain_error("TypeError", str(exc)))
     except RecursionError:
-        return Outcome(error=ErrorInfo(type="TypeError", message="result: nested too deeply", line=None,
-                                       traceback="TypeError: result: nested too deeply"))
+        return Outcome(error=_plain_error("TypeError", "result: nested too deeply"))
     size = len(msgpack.packb(result, use_bin_type=True))
     if size > run.limits.max_result_bytes:
         message = f"the result is {size} bytes encoded, over the limit of {run.limits.max_result_bytes}"
-        return Outcome(error=ErrorInfo(type="ValueError", message=message, line=None,
-                                       traceback=f"ValueError: {message}"), result_bytes=size)
+        return Outcome(error=_plain_error("ValueError", message), result_bytes=size)
     return Outcome(result=result, result_bytes=size)
