@@ -162,19 +162,18 @@ class RemoteGuest:
         if self.dead is not None:
             return
         self.dead = reason
-        if not self._hello.done():
-            self._hello.set_exception(GuestDied(reason))
+        _fail(self._hello, GuestDied(reason))
         for slot in self._runs.values():
-            if not slot.done.done():
-                slot.done.set_exception(GuestDied(reason))
+            _fail(slot.done, GuestDied(reason))
         self._queue.put_nowait(_STOP)
 
     # -- reading ----------------------------------------------------------------------------------
 
     def _on_record(self, record: Record) -> None:
         kind, seq, ack, run, data = record
-        for done in [s for s in self._unacked if s <= ack]:
-            del self._unacked[done]
+        # `_unacked` is in sequence order (insertion order of a dict).
+        while self._unacked and next(iter(self._unacked)) <= ack:
+            del self._unacked[next(iter(self._unacked))]
         if kind == "h":
             if not self._hello.done() and isinstance(data, dict):
                 self._hello.set_result(data)
@@ -322,6 +321,14 @@ class RemoteGuest:
             self._runs.pop(run_id, None)
 
 
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+        # Marks the exception retrieved: a waiter may already have given up on this future
+        # (a hard timeout), and asyncio would otherwise log it as never retrieved.
+        future.exception()
+
+
 def _streamed_lines(slot: _Slot) -> tuple[list[str], bool]:
     text = "".join(slot.streamed)
     if text.endswith("\n"):
@@ -457,6 +464,11 @@ class RemoteExecutor:
             self.startup_seconds = time.perf_counter() - started
             self._guest = guest
             return guest
+
+    @property
+    def resyncs(self) -> int:
+        """How many times the current guest's link was reattached and resynchronised."""
+        return self._guest.resyncs if self._guest is not None else 0
 
     async def start(self) -> None:
         """Start the guest now instead of on the first run."""

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ..envelope import ErrorInfo, error_envelope
+from ..envelope import Envelope, ErrorInfo, error_envelope, format_error
 from ..errors import ToolError
 from ..executors.base import ExecutionRequest, Send
 from ..executors.restricted import RestrictedExecutor
@@ -85,8 +85,20 @@ class RestrictedEngine:
         if task.cancelled():
             message = "the run was cancelled by the host"
             return error_envelope(ErrorInfo(type="TimeoutError", message=message, line=None, traceback=message))
-        return task.result()
+        return _explain_memory_error(task.result())
 
     def _set_cpu_ceiling(self) -> None:
         if self._cpu_ceiling:
             oslimits.cpu_ceiling(sum(self._budgets.values()) + _CPU_MARGIN)
+
+
+def _explain_memory_error(envelope: Envelope) -> Envelope:
+    # An allocation refused by RLIMIT_AS raises a bare `MemoryError()`: say which limit it was.
+    info = envelope["error_info"]
+    if info is not None and info["type"] == "MemoryError" and not info["message"]:
+        message = "killed: memory limit (the sandbox process reached its OS address-space cap)"
+        info = ErrorInfo(type="MemoryError", message=message, line=info["line"],
+                         traceback=(info["traceback"] + ": " + message) if info["traceback"] else message)
+        envelope["error_info"] = info
+        envelope["error"] = format_error(info)
+    return envelope
