@@ -60,7 +60,12 @@ async def test_a_dropped_stream_is_reattached_and_no_call_is_lost_or_repeated(
 ) -> None:
     await e2b.start()
     backend = DroppingBackend(envd, at=2)
-    code = f"out = []\nfor i in range(5):\n    out.append((await {NAMESPACE}.echo(text=str(i)))['echo']['text'])\nreturn out"
+    code = (
+        "out = []\n"
+        "for i in range(5):\n"
+        f"    out.append((await {NAMESPACE}.echo(text=str(i)))['echo']['text'])\n"
+        "return out"
+    )
     envelope = await run_program(e2b, code, backend)
     assert envelope["error"] is None, envelope["error"]
     assert envelope["result"] == ["0", "1", "2", "3", "4"]

@@ -81,7 +81,11 @@ def test_the_rewrite_keeps_the_agents_line_numbers_and_binds_globals() -> None:
 
 @pytest.mark.parametrize(
     ("source", "message"),
-    [("yield 1", "'yield' outside function"), ("nonlocal x", "nonlocal"), ("from __future__ import annotations", "__future__")],
+    [
+        ("yield 1", "'yield' outside function"),
+        ("nonlocal x", "nonlocal"),
+        ("from __future__ import annotations", "__future__"),
+    ],
 )
 def test_programs_that_cannot_be_a_function_body_are_refused(source: str, message: str) -> None:
     with pytest.raises(ProgramSyntaxError, match=message):
