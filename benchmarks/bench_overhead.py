@@ -1,0 +1,243 @@
+"""Engine overhead against what a user would pick instead.
+
+- one tool call: `execute_code` vs a raw `MCPSession.call_tool` on the same stdio server, and
+  mcp-use 1.7.1's code mode (in its own virtualenv) vs its own raw call on the same server;
+- an empty execution (`return 1`) on each executor;
+- a pure-Python workload: the restricted sandbox vs plain `exec` vs smolagents' `LocalPythonExecutor`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from engine import MCPClient
+from engine.executors.registry import EXECUTORS
+
+from .core import BenchmarkError, Section, Table, interleave, ms, ratio, summarize, us
+from .envs import Worker, ensure_env
+from .servers import toy_config
+
+__all__ = ["MCP_USE", "SMOLAGENTS", "bench_empty_execution", "bench_tool_call", "bench_workload"]
+
+MCP_USE = ("mcp-use==1.7.1", "mcp<2")
+SMOLAGENTS = ("smolagents==1.26.0",)
+TOOL_PROGRAM = "return await toy.add(a=1, b=2)"
+
+# A pure-Python workload every contender can run: loops, arithmetic, dicts, lists, strings, sorting.
+# Written as a function so it is the same source everywhere; a few milliseconds on CPython.
+WORKLOAD = """\
+def work(n):
+    counts = {}
+    words = []
+    total = 0
+    for i in range(n):
+        key = "k" + str(i % 97)
+        counts[key] = counts.get(key, 0) + i
+        if i % 3 == 0:
+            total += i * i
+        if i % 50 == 0:
+            words.append(key + ":" + str(total % 1000))
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:5]
+    return [total, len(words), ranked[0][0], sum(v for _, v in ranked)]
+"""
+WORKLOAD_N = 12000
+
+
+async def bench_tool_call(quick: bool) -> Section:
+    """A tool call through `execute_code` vs raw, for engine and for mcp-use."""
+    rounds, per_round = (3, 5) if quick else (25, 20)
+    section = Section("tool_call", "One tool call: code mode vs a raw call on the same stdio server")
+    async with MCPClient(toy_config(), code_mode=True) as client:
+        first = await client.execute_code(TOOL_PROGRAM)
+        if first["error"] is not None or first["result"] != 3:
+            raise BenchmarkError(f"engine could not call toy.add: {first['error']}")
+        session = client.get_session("toy")
+
+        async def engine_code() -> None:
+            await client.execute_code(TOOL_PROGRAM)
+
+        async def engine_raw() -> None:
+            await session.call_tool("add", {"a": 1, "b": 2})
+
+        variants: dict[str, Any] = {"engine execute_code": engine_code, "engine raw call_tool": engine_raw}
+        worker: Worker | None = None
+        if not quick:
+            worker = Worker(ensure_env("mcp-use", MCP_USE), "mcp_use_runner.py")
+            await worker.__aenter__()
+            versions = await worker.request({"op": "version"})
+            await worker.request({"op": "start", "config": toy_config()}, timeout=60)
+            check = await worker.request({"op": "code", "code": TOOL_PROGRAM, "n": 1})
+            if check["result"] != 3:
+                raise BenchmarkError(f"mcp-use's code mode returned {check['result']!r} for toy.add(1, 2)")
+            section.data["mcp_use_versions"] = versions
+            mcp_use = worker
+
+            async def mcp_use_code() -> Sequence[float]:
+                reply = await mcp_use.request({"op": "code", "code": TOOL_PROGRAM, "n": per_round})
+                return list(reply["durations"])
+
+            async def mcp_use_raw() -> Sequence[float]:
+                reply = await mcp_use.request(
+                    {"op": "raw", "server": "toy", "tool": "add", "arguments": {"a": 1, "b": 2}, "n": per_round}
+                )
+                return list(reply["durations"])
+
+            variants["mcp-use 1.7.1 execute_code"] = mcp_use_code
+            variants["mcp-use 1.7.1 raw call_tool"] = mcp_use_raw
+        try:
+            samples = await _interleave_blocks(variants, rounds=rounds, per_round=per_round)
+        finally:
+            if worker is not None:
+                await worker.__aexit__(None, None, None)
+    stats = {name: summarize(values) for name, values in samples.items()}
+    section.data["samples"] = stats
+    table = Table("Median latency of one `toy.add` call", ["variant", "median", "p90", "overhead vs its raw call", "ratio"])
+    for prefix in ("engine", "mcp-use 1.7.1"):
+        code, raw = stats.get(f"{prefix} execute_code"), stats.get(f"{prefix} raw call_tool")
+        if code is None or raw is None:
+            continue
+        overhead = code["median"] - raw["median"]
+        table.rows.append([f"{prefix} raw call_tool", ms(raw["median"]), ms(raw["p90"]), "—", "1.00×"])
+        table.rows.append(
+            [f"{prefix} execute_code", ms(code["median"]), ms(code["p90"]), us(overhead), ratio(code["median"], raw["median"])]
+        )
+        section.data[f"{prefix} overhead_seconds"] = overhead
+    engine_code_s, engine_raw_s = stats["engine execute_code"]["median"], stats["engine raw call_tool"]["median"]
+    met = engine_code_s - engine_raw_s <= max(0.05 * engine_raw_s, 50e-6)
+    section.data["target_met"] = met
+    section.tables.append(table)
+    section.notes.append(
+        "Target for engine: within 5% or 50 µs of the raw call. "
+        f"Measured: {us(engine_code_s - engine_raw_s)} over raw ({'met' if met else 'NOT met'}). "
+        "Each contender is compared with a raw call made by its own MCP client to its own toy server process "
+        "(same server code), so the two overheads are comparable although the processes differ."
+    )
+    if quick:
+        section.notes.append("Quick mode: mcp-use (which needs its own virtualenv) was not run.")
+    return section
+
+
+async def _interleave_blocks(variants: dict[str, Any], *, rounds: int, per_round: int) -> dict[str, list[float]]:
+    """`interleave`, where in-process variants run `per_round` times per slot like the external blocks."""
+    blocks: dict[str, Any] = {}
+    for name, variant in variants.items():
+        if name.startswith("engine"):
+            blocks[name] = _repeat(variant, per_round)
+        else:
+            blocks[name] = variant
+    return await interleave(blocks, rounds=rounds, warmup=1)
+
+
+def _repeat(variant: Any, times: int) -> Any:
+    async def block() -> Sequence[float]:
+        durations = []
+        for _ in range(times):
+            started = time.perf_counter()
+            await variant()
+            durations.append(time.perf_counter() - started)
+        return durations
+
+    return block
+
+
+async def bench_empty_execution(quick: bool) -> Section:
+    """`return 1` on every executor that can run here."""
+    rounds = 20 if quick else 400
+    section = Section("empty_execution", "Empty execution (`return 1`) per executor")
+    table = Table("Median time of `execute_code('return 1')`", ["executor", "median", "p10", "p90", "status"])
+    for name in EXECUTORS:
+        if name == "e2b" and not os.environ.get("E2B_API_KEY"):
+            table.rows.append([name, "—", "—", "—", "skipped: E2B_API_KEY is not set"])
+            section.notes.append("e2b was not measured: it needs E2B_API_KEY and network access to E2B.")
+            continue
+        async with MCPClient(toy_config(), code_mode=True, executor=name) as client:
+            try:
+                out = await client.execute_code("return 1")
+            except Exception as exc:
+                raise BenchmarkError(f"the {name!r} executor cannot run here: {exc}") from exc
+            if out["error"] is not None or out["result"] != 1:
+                raise BenchmarkError(f"the {name!r} executor failed on `return 1`: {out['error']}")
+
+            async def run(client: MCPClient = client) -> None:
+                await client.execute_code("return 1")
+
+            stats = summarize((await interleave({name: run}, rounds=rounds, warmup=5))[name])
+        section.data[name] = stats
+        table.rows.append([name, us(stats["median"]), us(stats["p10"]), us(stats["p90"]), "measured"])
+    section.tables.append(table)
+    restricted = section.data["restricted"]["median"]
+    section.notes.append(
+        f"Target for restricted: ≤ 0.3 ms. Measured {us(restricted)} ({'met' if restricted <= 3e-4 else 'NOT met'})."
+    )
+    return section
+
+
+async def bench_workload(quick: bool) -> Section:
+    """A pure-Python workload: restricted sandbox vs plain `exec` vs smolagents."""
+    rounds, per_round = (3, 3) if quick else (12, 5)
+    section = Section("workload", "Pure-Python workload: sandbox vs plain CPython vs smolagents")
+    plain_code = compile(WORKLOAD, "<workload>", "exec")
+    expected = _plain(plain_code)
+    program = f"{WORKLOAD}\nreturn work({WORKLOAD_N})"
+    async with MCPClient(toy_config(), code_mode=True) as client:
+        out = await client.execute_code(program)
+        if out["error"] is not None or out["result"] != expected:
+            raise BenchmarkError(f"the sandbox computed {out['result']!r} ({out['error']}), CPython {expected!r}")
+
+        async def sandbox() -> None:
+            await client.execute_code(program)
+
+        async def plain() -> None:
+            _plain(plain_code)
+
+        variants: dict[str, Any] = {"restricted sandbox": sandbox, "plain exec (CPython)": plain}
+        worker: Worker | None = None
+        if not quick:
+            worker = Worker(ensure_env("smolagents", SMOLAGENTS), "smolagents_runner.py")
+            await worker.__aenter__()
+            section.data["smolagents_versions"] = await worker.request({"op": "version"})
+            smol_program = f"{WORKLOAD}\nwork({WORKLOAD_N})"
+            check = await worker.request({"op": "run", "code": smol_program, "n": 1})
+            if check["value"] != expected:
+                raise BenchmarkError(f"smolagents computed {check['value']!r}, CPython {expected!r}")
+            smol = worker
+
+            async def smolagents() -> Sequence[float]:
+                # One run per slot: smolagents interprets the AST node by node, ~100x slower than CPython.
+                return list((await smol.request({"op": "run", "code": smol_program, "n": 1}))["durations"])
+
+            variants["smolagents LocalPythonExecutor"] = smolagents
+        try:
+            samples = await _interleave_blocks(
+                {("engine " + k if not k.startswith("smol") else k): v for k, v in variants.items()},
+                rounds=rounds,
+                per_round=per_round,
+            )
+        finally:
+            if worker is not None:
+                await worker.__aexit__(None, None, None)
+    stats = {name.removeprefix("engine "): summarize(values) for name, values in samples.items()}
+    section.data["samples"] = stats
+    base = stats["plain exec (CPython)"]["median"]
+    table = Table(f"Median time of `work({WORKLOAD_N})`", ["runner", "median", "p90", "vs plain CPython"])
+    for name, value in stats.items():
+        table.rows.append([name, ms(value["median"]), ms(value["p90"]), ratio(value["median"], base)])
+    section.tables.append(table)
+    sandbox_ratio = stats["restricted sandbox"]["median"] / base
+    section.data["sandbox_ratio"] = sandbox_ratio
+    section.notes.append(
+        f"Target: ≤ 1.6× plain CPython. Measured {sandbox_ratio:.2f}× ({'met' if sandbox_ratio <= 1.6 else 'NOT met'}); "
+        "the sandbox figure is a whole `execute_code` call (compile cache, thread hand-off, guards, envelope)."
+    )
+    if quick:
+        section.notes.append("Quick mode: smolagents (which runs in its own virtualenv) was not run.")
+    return section
+
+
+def _plain(code: Any) -> Any:
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return namespace["work"](WORKLOAD_N)
