@@ -258,3 +258,16 @@ class EnvdStandIn:
                 future.result(5)
         self._server.should_exit = True
         self._thread.join(10)
+
+
+def main() -> None:
+    """Serve until stdin closes (benchmarks run the stand-in in its own process): prints its URL."""
+    import sys
+
+    with EnvdStandIn() as envd:
+        print(envd.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
