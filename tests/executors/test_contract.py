@@ -6,6 +6,7 @@ cap, result size), code sessions, error lines and the envelope's shape.
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from engine.envelope import Envelope, Usage
@@ -159,3 +160,25 @@ async def test_top_level_await_works_inside_expressions_and_loops(executor: Exec
     )
     envelope = await run_program(executor, code)
     assert envelope["result"] == 6, envelope["error"]
+
+
+async def test_two_programs_run_at_once_without_mixing_their_output(executor: Executor, backend: Backend) -> None:
+    results: dict[str, object] = {}
+
+    async def one(name: str) -> None:
+        code = (
+            "import asyncio\n"
+            f"for i in range(3):\n    print('{name}', i)\n    await {NAMESPACE}.meet(n=2)\n"
+            f"return '{name}'"
+        )
+        results[name] = await run_program(executor, code, backend)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(one, "first")
+        group.start_soon(one, "second")
+    for name in ("first", "second"):
+        envelope = results[name]
+        assert isinstance(envelope, dict)
+        assert envelope["result"] == name, envelope["error"]
+        assert envelope["logs"] == [f"{name} {i}" for i in range(3)]
+    assert backend.max_waiting == 2
