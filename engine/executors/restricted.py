@@ -22,7 +22,7 @@ from typing import Any
 from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
 from ..sandbox.builtins import program_globals
 from ..sandbox.compiler import ProgramSyntaxError, compile_program
-from ..sandbox.context import RunState
+from ..sandbox.context import RunState, install_unraisable_filter
 from ..sandbox.runner import Outcome, execute
 from ..sandbox.state import CodeSessions
 from ..sandbox.workers import Watchdog, WorkerPool
@@ -39,6 +39,7 @@ class RestrictedExecutor:
         self._sessions = CodeSessions()
         self._active: set[RunState] = set()
         self._closed = False
+        install_unraisable_filter()
 
     async def run(self, request: ExecutionRequest) -> Envelope:
         """Run one program and return its envelope. Never raises for a fault of the program."""

@@ -10,6 +10,7 @@ thread, for instance) finds no run and is stopped at once.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -130,6 +131,26 @@ class RunState:
         callback, self.on_abandon = self.on_abandon, None
         if callback is not None:
             callback()
+
+
+def _ignore_stops(unraisable: Any) -> None:
+    """`sys.unraisablehook` filter: a program's generator finalizer that is stopped raises
+    `StopExecution` where nobody can catch it; that is the stop working, not an error to print
+    on the host's stderr. Everything else goes to the previous hook."""
+    if isinstance(unraisable.exc_value, StopExecution):
+        return
+    _previous_hook(unraisable)
+
+
+_previous_hook: Callable[[Any], None] = sys.unraisablehook
+
+
+def install_unraisable_filter() -> None:
+    """Chain `_ignore_stops` in front of the current `sys.unraisablehook` (once)."""
+    global _previous_hook
+    if sys.unraisablehook is not _ignore_stops:
+        _previous_hook = sys.unraisablehook
+        sys.unraisablehook = _ignore_stops
 
 
 _local = threading.local()

@@ -163,6 +163,7 @@ ALLOCATION_BOMBS = {
     "textwrap indent": "import textwrap\nreturn textwrap.indent('a\\n' * 10 ** 6, 'x' * 1000)",
     "re sub": "import re\nreturn re.sub('', 'x' * 10 ** 6, 'a' * 10 ** 6)",
     "itertools product": "import itertools\nreturn list(itertools.product(range(10), repeat=10 ** 7))",
+    "modular pow": "return pow(3, 2 ** 200000, 2 ** 200000 + 1)",
     "strftime width": "import datetime\nreturn datetime.date.today().strftime('%1000000000Y')",
 }
 
@@ -178,7 +179,9 @@ async def test_allocation_bombs_are_refused(executor: RestrictedExecutor, code: 
 
 async def test_unbounded_iterators_can_be_stopped(executor: RestrictedExecutor) -> None:
     for code in ("import itertools\nreturn sum(itertools.count())", "return sum(range(10 ** 15))",
-                 "import itertools\nreturn max(itertools.cycle([1, 2]))"):
+                 "import itertools\nreturn max(itertools.cycle([1, 2]))",
+                 "return len(sum([[0]] * 10 ** 6, []))",
+                 "import collections\nreturn max(collections.Counter(a=10 ** 12).elements())"):
         with anyio.fail_after(5):
             out = await executor.run(make_request(code, timeout=0.3))
         assert out["error_info"] is not None

@@ -96,6 +96,8 @@ ATTACKS: dict[str, str] = {
     # -- introspection of what the sandbox is handed ------------------------------------------
     "namespace private attribute": "s = getattr(tools, '_ToolNamespace__send')",
     "namespace dict": "d = tools.__dict__",
+    "construct a host class": "T = type(tools)\nt = T(print)",
+    "construct a facade": "import json\nF = type(json)\nf = F('os', {})",
     "stub closure": "c = getattr(tools.echo, '__closure__')",
     "print internals": "g = getattr(print, '__globals__')",
     "task loop": "import asyncio\nt = asyncio.create_task(asyncio.sleep(0))\nloop = t.get_loop()",
