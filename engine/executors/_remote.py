@@ -27,13 +27,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import msgpack
-
 from ..bridge.protocol import FrameError, decode, encode, error_frame
-from ..envelope import Envelope, ErrorInfo, Usage, format_error
+from ..envelope import Envelope
 from ..guest import GUEST_VERSION
 from ..guest.link import CONTROL_SEQ, LineDecoder, Record, encode_record
-from ..guest.output import MARKER
+from ..guest.payload import envelope_from_payload, failed_envelope
 from ..limits import Limits
 from .base import ExecutionRequest, HostChannel
 
@@ -298,7 +296,8 @@ class RemoteGuest:
             try:
                 self.send_frame(run_id, encode(frame))
             except FrameError as exc:
-                return _failed("ValueError", f"the run could not be sent: {exc}", started, limits, slot)
+                message = f"the run could not be sent: {exc}"
+                return failed_envelope("ValueError", message, started, limits, slot.streamed)
             try:
                 payload = await asyncio.wait_for(asyncio.shield(slot.done), limits.timeout + grace)
             except TimeoutError:
@@ -308,10 +307,11 @@ class RemoteGuest:
                 except TimeoutError:
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
                     await self.kill("a run did not stop at its deadline")
-                    return _failed("TimeoutError", message, started, limits, slot)
-            return envelope_from_payload(payload, started, limits, slot)
+                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed)
+            return envelope_from_payload(payload, started, limits, slot.streamed)
         except GuestDied as exc:
-            return _failed("SandboxCrashed", f"the sandbox process died: {exc}", started, limits, slot)
+            message = f"the sandbox process died: {exc}"
+            return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed)
         except asyncio.CancelledError:
             self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
             raise
@@ -327,100 +327,6 @@ def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
         # Marks the exception retrieved: a waiter may already have given up on this future
         # (a hard timeout), and asyncio would otherwise log it as never retrieved.
         future.exception()
-
-
-def _streamed_lines(slot: _Slot) -> tuple[list[str], bool]:
-    text = "".join(slot.streamed)
-    if text.endswith("\n"):
-        text = text[:-1]
-    lines = text.split("\n") if text else []
-    return lines, False
-
-
-def _failed(kind: str, message: str, started: float, limits: Limits, slot: _Slot) -> Envelope:
-    info = ErrorInfo(type=kind, message=message, line=None, traceback=f"{kind}: {message}")
-    lines, _ = _streamed_lines(slot)
-    return _assemble(None, lines, info, started, limits, {}, slot.streamed_chars >= limits.max_output_chars > 0)
-
-
-def _error_info(value: Any) -> ErrorInfo | None:
-    if not isinstance(value, dict):
-        return None
-    line = value.get("line")
-    return ErrorInfo(
-        type=str(value.get("type") or "Error")[:200],
-        message=str(value.get("message") or "")[:4000],
-        line=line if type(line) is int else None,
-        traceback=str(value.get("traceback") or "")[:20000],
-    )
-
-
-def envelope_from_payload(payload: Any, started: float, limits: Limits, slot: _Slot) -> Envelope:
-    """Build the envelope from a guest's `done` payload, trusting nothing in it but plain data."""
-    body = payload if isinstance(payload, dict) else {}
-    info = _error_info(body.get("error_info"))
-    logs = body.get("logs")
-    truncated = bool(body.get("truncated"))
-    if not (isinstance(logs, list) and all(isinstance(line, str) for line in logs)):
-        logs, truncated = _streamed_lines(slot)
-    logs, cut = _cap_logs(logs, limits.max_output_chars)
-    result = body.get("result") if info is None else None
-    if info is None:
-        size = len(msgpack.packb(result, use_bin_type=True))
-        if size > limits.max_result_bytes:
-            message = f"the result is {size} bytes encoded, over the limit of {limits.max_result_bytes}"
-            info = ErrorInfo(type="ValueError", message=message, line=None, traceback=f"ValueError: {message}")
-            result = None
-    raw_usage = body.get("usage")
-    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-    return _assemble(result, logs, info, started, limits, usage, truncated or cut)
-
-
-def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
-    marker = MARKER.format(limit=limit)
-    body = [line for line in logs if line != marker]
-    total = sum(len(line) + 1 for line in body)
-    if total <= limit + len(body):
-        return logs, False
-    kept: list[str] = []
-    used = 0
-    for line in body:
-        if used + len(line) > limit:
-            kept.append(line[: max(limit - used, 0)])
-            break
-        kept.append(line)
-        used += len(line) + 1
-    return [*kept, marker], True
-
-
-def _number(usage: dict[str, Any], key: str, kind: type[int] | type[float]) -> Any:
-    value = usage.get(key)
-    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else kind(0)
-
-
-def _assemble(
-    result: Any, logs: list[str], info: ErrorInfo | None, started: float, limits: Limits, usage: dict[str, Any],
-    truncated: bool,
-) -> Envelope:
-    elapsed = time.perf_counter() - started
-    return Envelope(
-        result=result,
-        logs=logs,
-        error=format_error(info) if info is not None else None,
-        execution_time=elapsed,
-        error_info=info,
-        tool_calls=[],
-        usage=Usage(
-            wall_time=elapsed,
-            cpu_time=_number(usage, "cpu_time", float),
-            tool_calls=0,
-            output_chars=_number(usage, "output_chars", int),
-            result_bytes=_number(usage, "result_bytes", int),
-            peak_memory_bytes=_number(usage, "peak_memory_bytes", int),
-            limits=limits.model_dump(),
-        ),
-        truncated=truncated,
-    )
 
 
 class RemoteExecutor:
@@ -481,11 +387,10 @@ class RemoteExecutor:
         started = time.perf_counter()
         try:
             guest = await self._ensure_guest()
-        except (TimeoutError, GuestDied, OSError) as exc:
-            reason = str(exc) or type(exc).__name__
-            info = ErrorInfo(type="SandboxError", message=f"the sandbox could not be started: {reason}", line=None,
-                             traceback="")
-            return _assemble(None, [], info, started, request.limits, {}, False)
+        except Exception as exc:  # the SDK's, the OS's or ours: the run cannot start either way
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            message = f"the sandbox could not be started: {reason}"
+            return failed_envelope("SandboxError", message, started, request.limits, [])
         return await guest.execute(next(self._ids), request, grace=self.grace, stop_grace=self.stop_grace)
 
     async def aclose(self) -> None:

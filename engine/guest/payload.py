@@ -1,0 +1,115 @@
+"""Host side of a run's `done` payload: the `Envelope` built from it, trusting nothing but plain data.
+
+The guest's payload is envelope-shaped plain data (`result`, `logs`, `error_info`, `truncated`,
+`usage`), but a program with full Python can forge frames, so the host re-checks every field: types,
+the output cap, the result's encoded size. When a run never sends `done` (a crash, a hard timeout),
+the envelope is built from the `log` frames it streamed. Host-side only; not shipped to guests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import msgpack
+
+from ..envelope import Envelope, ErrorInfo, Usage, format_error
+from ..limits import Limits
+from .output import MARKER
+
+__all__ = ["assemble", "envelope_from_payload", "failed_envelope"]
+
+
+def _lines(streamed: Sequence[str]) -> list[str]:
+    text = "".join(streamed)
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.split("\n") if text else []
+
+
+def failed_envelope(kind: str, message: str, started: float, limits: Limits, streamed: Sequence[str]) -> Envelope:
+    """An envelope for a run that ended without `done`, with the output it streamed."""
+    info = ErrorInfo(type=kind, message=message, line=None, traceback=f"{kind}: {message}")
+    logs, cut = _cap_logs(_lines(streamed), limits.max_output_chars)
+    return assemble(None, logs, info, started, limits, {}, cut)
+
+
+def _error_info(value: Any) -> ErrorInfo | None:
+    if not isinstance(value, dict):
+        return None
+    line = value.get("line")
+    return ErrorInfo(
+        type=str(value.get("type") or "Error")[:200],
+        message=str(value.get("message") or "")[:4000],
+        line=line if type(line) is int else None,
+        traceback=str(value.get("traceback") or "")[:20000],
+    )
+
+
+def envelope_from_payload(payload: Any, started: float, limits: Limits, streamed: Sequence[str]) -> Envelope:
+    """Build the envelope from a guest's `done` payload."""
+    body = payload if isinstance(payload, dict) else {}
+    info = _error_info(body.get("error_info"))
+    logs = body.get("logs")
+    truncated = bool(body.get("truncated"))
+    if not (isinstance(logs, list) and all(isinstance(line, str) for line in logs)):
+        logs, truncated = _lines(streamed), False
+    logs, cut = _cap_logs(logs, limits.max_output_chars)
+    result = body.get("result") if info is None else None
+    if info is None:
+        size = len(msgpack.packb(result, use_bin_type=True))
+        if size > limits.max_result_bytes:
+            message = f"the result is {size} bytes encoded, over the limit of {limits.max_result_bytes}"
+            info = ErrorInfo(type="ValueError", message=message, line=None, traceback=f"ValueError: {message}")
+            result = None
+    raw_usage = body.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+    return assemble(result, logs, info, started, limits, usage, truncated or cut)
+
+
+def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
+    marker = MARKER.format(limit=limit)
+    body = [line for line in logs if line != marker]
+    if sum(len(line) for line in body) <= limit:
+        return logs, False
+    kept: list[str] = []
+    used = 0
+    for line in body:
+        if used + len(line) > limit:
+            kept.append(line[: max(limit - used, 0)])
+            break
+        kept.append(line)
+        used += len(line)
+    return [*kept, marker], True
+
+
+def _number(usage: dict[str, Any], key: str, kind: type[int] | type[float]) -> Any:
+    value = usage.get(key)
+    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else kind(0)
+
+
+def assemble(
+    result: Any, logs: list[str], info: ErrorInfo | None, started: float, limits: Limits, usage: dict[str, Any],
+    truncated: bool,
+) -> Envelope:
+    """The envelope; wall time is the host's, measured from `started` (`time.perf_counter()`)."""
+    elapsed = time.perf_counter() - started
+    return Envelope(
+        result=result,
+        logs=logs,
+        error=format_error(info) if info is not None else None,
+        execution_time=elapsed,
+        error_info=info,
+        tool_calls=[],
+        usage=Usage(
+            wall_time=elapsed,
+            cpu_time=_number(usage, "cpu_time", float),
+            tool_calls=0,
+            output_chars=_number(usage, "output_chars", int),
+            result_bytes=_number(usage, "result_bytes", int),
+            peak_memory_bytes=_number(usage, "peak_memory_bytes", int),
+            limits=limits.model_dump(),
+        ),
+        truncated=truncated,
+    )
