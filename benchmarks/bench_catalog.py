@@ -159,7 +159,11 @@ def _substring_ranker(fixture: dict[str, list[dict[str, Any]]]) -> Ranker:
 
 def _word_overlap_ranker(fixture: dict[str, list[dict[str, Any]]]) -> Ranker:
     """A fairer naive baseline: how many of the query's words occur in server, name and description."""
-    tools = [(f"{s}.{t['name']}", f"{s} {t['name']} {t.get('description') or ''}".lower()) for s in fixture for t in fixture[s]]
+    tools = [
+        (f"{s}.{t['name']}", f"{s} {t['name']} {t.get('description') or ''}".lower())
+        for s in fixture
+        for t in fixture[s]
+    ]
 
     def rank(query: str) -> list[str]:
         words = [w for w in re.findall(r"[a-z0-9]+", query.lower()) if len(w) > 2]
@@ -202,7 +206,7 @@ def bench_search_quality(quick: bool) -> Section:
     }
     total_tools = sum(len(t) for t in fixture.values())
     section = Section("search_quality", "Search quality on labelled queries")
-    splits = {"all": queries, "test (held out)": [q for q in queries if q.get("split") == "test"]}
+    splits = {"all": queries, "held-out test split": [q for q in queries if q.get("split") == "test"]}
     for split, subset in splits.items():
         if not subset:
             raise BenchmarkError(f"no {split} queries in {QUERIES.name}")

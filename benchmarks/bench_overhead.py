@@ -94,7 +94,9 @@ async def bench_tool_call(quick: bool) -> Section:
                 await worker.__aexit__(None, None, None)
     stats = {name: summarize(values) for name, values in samples.items()}
     section.data["samples"] = stats
-    table = Table("Median latency of one `toy.add` call", ["variant", "median", "p90", "overhead vs its raw call", "ratio"])
+    table = Table(
+        "Median latency of one `toy.add` call", ["variant", "median", "p90", "overhead vs its raw call", "ratio"]
+    )
     for prefix in ("engine", "mcp-use 1.7.1"):
         code, raw = stats.get(f"{prefix} execute_code"), stats.get(f"{prefix} raw call_tool")
         if code is None or raw is None:
@@ -102,7 +104,13 @@ async def bench_tool_call(quick: bool) -> Section:
         overhead = code["median"] - raw["median"]
         table.rows.append([f"{prefix} raw call_tool", ms(raw["median"]), ms(raw["p90"]), "—", "1.00×"])
         table.rows.append(
-            [f"{prefix} execute_code", ms(code["median"]), ms(code["p90"]), us(overhead), ratio(code["median"], raw["median"])]
+            [
+                f"{prefix} execute_code",
+                ms(code["median"]),
+                ms(code["p90"]),
+                us(overhead),
+                ratio(code["median"], raw["median"]),
+            ]
         )
         section.data[f"{prefix} overhead_seconds"] = overhead
     engine_code_s, engine_raw_s = stats["engine execute_code"]["median"], stats["engine raw call_tool"]["median"]
@@ -229,7 +237,8 @@ async def bench_workload(quick: bool) -> Section:
     sandbox_ratio = stats["restricted sandbox"]["median"] / base
     section.data["sandbox_ratio"] = sandbox_ratio
     section.notes.append(
-        f"Target: ≤ 1.6× plain CPython. Measured {sandbox_ratio:.2f}× ({'met' if sandbox_ratio <= 1.6 else 'NOT met'}); "
+        f"Target: ≤ 1.6× plain CPython. Measured {sandbox_ratio:.2f}× "
+        f"({'met' if sandbox_ratio <= 1.6 else 'NOT met'}); "
         "the sandbox figure is a whole `execute_code` call (compile cache, thread hand-off, guards, envelope)."
     )
     if quick:

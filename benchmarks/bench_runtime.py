@@ -29,7 +29,9 @@ async def bench_concurrency(quick: bool) -> Section:
     """`asyncio.gather` of N slow tool calls inside one program, vs the same calls one by one."""
     count, seconds, repeats = (10, 0.05, 1) if quick else (20, 0.1, 5)
     gather = (
-        f"import asyncio\nr = await asyncio.gather(*[toy.sleep(seconds={seconds}) for i in range({count})])\nreturn len(r)"
+        "import asyncio\n"
+        f"r = await asyncio.gather(*[toy.sleep(seconds={seconds}) for i in range({count})])\n"
+        "return len(r)"
     )
     sequential = f"n = 0\nfor i in range({count}):\n    await toy.sleep(seconds={seconds})\n    n += 1\nreturn n"
     section = Section("concurrency", f"Concurrent tool calls: {count} × toy.sleep({seconds}) in one program")
@@ -93,7 +95,9 @@ async def bench_timeout(quick: bool) -> Section:
             section.data[label] = {**stats, "max": max(overshoots), "error_type": error_type}
             table.rows.append([label, ms(stats["median"]), ms(max(overshoots)), str(error_type)])
     section.tables.append(table)
-    section.notes.append("Overshoot = wall time of `execute_code` minus the timeout; it includes building the envelope.")
+    section.notes.append(
+        "Overshoot = wall time of `execute_code` minus the timeout; it includes building the envelope."
+    )
     return section
 
 
@@ -108,7 +112,7 @@ async def bench_throughput(quick: bool) -> Section:
         for concurrency in (1, 10, 100):
             latencies: list[float] = []
 
-            async def lane(runs: int) -> None:
+            async def lane(runs: int, latencies: list[float] = latencies) -> None:
                 for _ in range(runs):
                     started = time.perf_counter()
                     out = await client.execute_code(program)
