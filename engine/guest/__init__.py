@@ -6,9 +6,10 @@ program's tool calls into bridge frames to the host, and ends each run with a `d
 the envelope. Modules: `link` (records and their two encodings), `program` (compile with top-level
 `await`/`return`, errors, plain results), `output` (captured output), `runner` (the full-Python
 engine), `serve` (the main loop), `oslimits` (self-imposed OS limits), `restricted` (the restricted
-engine, local child processes only), `bundle` (ship the guest as source).
+engine, local child processes only), `bundle` (ship the guest as source), and `payload` (host side:
+the envelope built from a run's `done` payload).
 
-Everything but `restricted` and `bundle` needs only the standard library, msgpack and the two
+Everything but `restricted`, `bundle` and `payload` needs only the standard library, msgpack and the two
 shippable engine modules `engine/bridge/protocol.py` and `engine/stubs/runtime.py` (+ `schema.py`),
 which it imports relatively inside `engine` and as top-level modules when shipped (`bundle()`).
 """

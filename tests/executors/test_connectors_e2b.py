@@ -11,6 +11,7 @@ from mcp import Client
 
 from engine.connectors_e2b import E2BStdioConnector, e2b_stdio_client
 from engine.errors import CodeModeError
+from engine.session import MCPSession
 from tests.conftest import TOY
 
 from .e2b_standin import EnvdStandIn
@@ -46,3 +47,15 @@ async def test_the_connector_yields_one_e2b_transport_and_refuses_unknown_option
         async with candidates[0][1]:
             pass
     assert connector.diagnostics() == ""
+
+
+async def test_an_mcp_session_over_the_connector_is_an_ordinary_session(envd: EnvdStandIn) -> None:
+    connector = E2BStdioConnector(
+        name="toy", command=sys.executable, args=[str(TOY), "stdio"],
+        sandbox_options={"debug": True, "sandbox_url": envd.url},
+    )
+    with anyio.fail_after(60):
+        async with MCPSession(connector) as session:
+            await session.initialize()
+            result = await session.call_tool("add", {"a": 2, "b": 3})
+            assert result.structured_content == {"result": 5}
