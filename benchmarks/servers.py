@@ -70,7 +70,9 @@ def _project_files() -> dict[str, str]:
             lines.append(f"def f{line}(x):\n    return x * {line + index}\n")
         files[f"project/src/mod{index}.py"] = "\n".join(lines)
     for index in range(3):
-        files[f"project/docs/page{index}.md"] = f"# Page {index}\n\n" + "Some prose about the project.\n" * (index * 20 + 5)
+        files[f"project/docs/page{index}.md"] = f"# Page {index}\n\n" + "Some prose about the project.\n" * (
+            index * 20 + 5
+        )
     rows = ["date,region,product,units,unit_price"]
     for day in range(240):
         region = _REGIONS[(day * 7) % 4]
