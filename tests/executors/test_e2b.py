@@ -148,3 +148,18 @@ def test_an_api_key_is_required_outside_debug_mode(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("E2B_API_KEY", raising=False)
     with pytest.raises(CodeModeError, match="E2B_API_KEY"):
         E2BExecutor()
+
+
+async def test_a_pre_installed_guest_of_another_version_is_refused(envd: EnvdStandIn, tmp_path: Path) -> None:
+    installed = bundle(tmp_path / "engine-guest")
+    init = installed / "guest" / "__init__.py"
+    init.write_text(init.read_text().replace('GUEST_VERSION = "', 'GUEST_VERSION = "0.0.0-old-'))
+    executor = E2BExecutor(
+        debug=True, sandbox_url=envd.url, python=sys.executable, template="engine-guest", guest_path=str(installed)
+    )
+    try:
+        envelope = await run_program(executor, "return 1")
+        assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "SandboxError"
+        assert "rebuild the sandbox template" in envelope["error_info"]["message"]
+    finally:
+        await executor.aclose()
