@@ -97,13 +97,21 @@ class _OutputRelay:
     def __init__(self, ctx: Context, timeout: float) -> None:
         self.ctx = ctx
         self.timeout = timeout
-        self.lines: asyncio.Queue[str] = asyncio.Queue()
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        """Printed lines to send, in order; None ends the pump."""
         self.sent = 0
         self._loop = asyncio.get_running_loop()
 
     def on_log(self, line: str) -> None:
-        """The executor's hook; safe from any thread."""
-        self._loop.call_soon_threadsafe(self.lines.put_nowait, line)
+        """The executor's hook; safe from any thread, and in order with the run's end on the loop's own."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self._loop:
+            self.lines.put_nowait(line)
+        else:
+            self._loop.call_soon_threadsafe(self.lines.put_nowait, line)
 
     async def _send(self, line: str) -> None:
         try:
@@ -113,8 +121,9 @@ class _OutputRelay:
             logger.debug("log message not delivered: %r", exc)
 
     async def pump(self) -> None:
-        while True:
-            await self._send(await self.lines.get())
+        """Send lines as they come, until the None that `finish` queues after the last one."""
+        while (line := await self.lines.get()) is not None:
+            await self._send(line)
 
     async def tick(self, started: float) -> None:
         while True:
@@ -127,10 +136,8 @@ class _OutputRelay:
             except Exception as exc:  # noqa: BLE001 - progress is best effort
                 logger.debug("progress not delivered: %r", exc)
 
-    async def flush(self, logs: Sequence[str]) -> None:
-        """Send what is still queued; without live streaming, send the run's logs now."""
-        while not self.lines.empty():
-            await self._send(self.lines.get_nowait())
+    async def finish(self, logs: Sequence[str]) -> None:
+        """Without live streaming, send the run's logs now (the pump has sent everything else)."""
         if not STREAMS_OUTPUT:
             for line in logs[:_LOG_LINES_AFTER]:
                 await self._send(line)
@@ -144,14 +151,18 @@ async def run_program(client: MCPClient, code: str, timeout: float, ctx: Context
     relay = _OutputRelay(ctx, timeout)
     extra: dict[str, Any] = {"on_log": relay.on_log} if STREAMS_OUTPUT else {}
     started = time.perf_counter()
-    helpers = [asyncio.create_task(relay.pump()), asyncio.create_task(relay.tick(started))]
+    pump, tick = asyncio.create_task(relay.pump()), asyncio.create_task(relay.tick(started))
     try:
         envelope = await execute(code, timeout, **extra)
+        # Lines handed over from the program's thread may still be on their way to the loop: they
+        # are queued before the end marker because both go through the loop's callback queue.
+        asyncio.get_running_loop().call_soon_threadsafe(relay.lines.put_nowait, None)
+        await pump
     finally:
-        for task in helpers:
+        for task in (pump, tick):
             task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
-    await relay.flush(envelope.get("logs") or [])
+        await asyncio.gather(pump, tick, return_exceptions=True)
+    await relay.finish(envelope.get("logs") or [])
     return envelope
 
 
