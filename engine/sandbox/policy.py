@@ -72,6 +72,14 @@ def _located(nodes: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:
     return nodes
 
 
+def _is_small_number(node: ast.expr) -> bool:
+    """A numeric constant that cannot make `x * c` or `x % c` allocate much for a number `x`."""
+    if not isinstance(node, ast.Constant):
+        return False
+    value = node.value
+    return (type(value) is int and 0 <= value <= 1 << 16) or type(value) is float
+
+
 def _is_small_const(node: ast.expr, limit: int) -> bool:
     value = node.value if isinstance(node, ast.Constant) else None
     return type(value) is int and 0 <= value <= limit
@@ -91,6 +99,18 @@ def _inline_write(value: ast.expr) -> ast.expr:
     expr = ast.IfExp(test=test, body=ast.Name(id=target.id, ctx=ast.Load()), orelse=value)
     _locate(expr, value)
     return expr
+
+
+_SCOPE_KINDS: dict[type[ast.AST], str] = {
+    ast.FunctionDef: "header",
+    ast.AsyncFunctionDef: "header",
+    ast.Lambda: "header",
+    ast.ClassDef: "class",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+}
 
 
 class SandboxPolicy(RestrictingNodeTransformer):
@@ -156,6 +176,25 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if isinstance(new, ast.Subscript):
             new.value = _inline_write(new.value)
         return new
+
+    # The kind of scope being transformed: where `:=` temporaries are allowed (see _inline_numeric).
+    _scopes: list[str]
+
+    def visit(self, node: ast.AST) -> Any:
+        if not hasattr(self, "_scopes"):
+            self._scopes = ["function"]  # the module body becomes __agent_main__'s body
+        kind = _SCOPE_KINDS.get(type(node))
+        if kind is None and isinstance(node, ast.stmt) and self._scopes[-1] == "header":
+            # A statement directly under a def: its body. (Decorators, defaults and annotations
+            # are expressions of the header and run in the enclosing scope.)
+            kind = "function"
+        if kind is None:
+            return super().visit(node)
+        self._scopes.append(kind)
+        try:
+            return super().visit(node)
+        finally:
+            self._scopes.pop()
 
     def visit_ClassDef(self, node: ast.ClassDef) -> Any:
         """RestrictedPython's rules (every class gets the sandbox's `__metaclass__`), and class
@@ -321,25 +360,40 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return inline
         return ast.copy_location(_call(guard, left, right), node)
 
-    @staticmethod
-    def _inline_numeric(node: ast.BinOp, guard: str) -> ast.expr | None:
-        """`x * 3`, `3 * x`, `x % 7` with `x` a plain name: stay native when `x` is an int or a
-        float (no allocation risk with a small constant), call the guard otherwise. Saves a
-        Python call on the hottest arithmetic; the name is evaluated twice, which is harmless."""
+    def _inline_numeric(self, node: ast.BinOp, guard: str) -> ast.expr | None:
+        """`x * 3`, `3 * x`, `x % 7` with a small constant stay native when `x` is an int or a
+        float (no allocation risk), and call the guard otherwise: saves a Python call on the
+        hottest arithmetic. A plain name is read twice (harmless); any other operand is bound
+        once to a temporary with `:=`, where a function scope allows it (not in class bodies or
+        comprehensions, where `:=` would bind elsewhere or is not allowed)."""
         if not isinstance(node.op, (ast.Mult, ast.Mod)):
             return None
-        name: ast.expr | None = None
-        if isinstance(node.left, ast.Name) and _is_small_const(node.right, 1 << 16):
-            name = node.left
-        elif isinstance(node.op, ast.Mult) and isinstance(node.right, ast.Name) and _is_small_const(node.left, 1 << 16):
-            name = node.right
-        if name is None:
+        operand: ast.expr | None = None
+        if _is_small_number(node.right):
+            operand, const, const_right = node.left, node.right, True
+        elif isinstance(node.op, ast.Mult) and _is_small_number(node.left):
+            operand, const, const_right = node.right, node.left, False
+        if operand is None:
             return None
-        assert isinstance(name, ast.Name)
-        test = ast.Compare(
-            left=_call("_type_", ast.Name(id=name.id, ctx=ast.Load())), ops=[ast.In()], comparators=[_name("_nums_")]
-        )
-        expr = ast.IfExp(test=test, body=node, orelse=_call(guard, node.left, node.right))
+        if isinstance(operand, ast.Name):
+            first: ast.expr = ast.Name(id=operand.id, ctx=ast.Load())
+            again: ast.expr = ast.Name(id=operand.id, ctx=ast.Load())
+        elif self._scopes[-1] == "function":
+            temp = self.gen_tmp_name()
+            first = ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=operand)
+            again = ast.Name(id=temp, ctx=ast.Load())
+        else:
+            return None
+
+        def pair(a: ast.expr, b: ast.expr) -> tuple[ast.expr, ast.expr]:
+            return (a, b) if const_right else (b, a)
+
+        native_left, native_right = pair(again, const)
+        native = ast.BinOp(left=native_left, op=node.op, right=native_right)
+        guard_left, guard_right = pair(ast.Name(id=again.id, ctx=ast.Load()) if isinstance(again, ast.Name)
+                                       else again, const)
+        test = ast.Compare(left=_call("_type_", first), ops=[ast.In()], comparators=[_name("_nums_")])
+        expr = ast.IfExp(test=test, body=native, orelse=_call(guard, guard_left, guard_right))
         _locate(expr, node)
         return expr
 

@@ -268,3 +268,18 @@ async def test_cancelling_the_caller_stops_the_program() -> None:
         await ex.aclose()
     alive = [t for t in threading.enumerate() if t.name.startswith("sandbox-") and t.is_alive()]
     assert alive == []
+
+
+async def test_a_program_waiting_on_a_tool_is_stopped_and_the_host_call_cancelled(
+    executor: RestrictedExecutor, tool_host: ToolHost
+) -> None:
+    started = time.perf_counter()
+    with anyio.fail_after(5):
+        out = await executor.run(make_request("return await tools.sleep(seconds=30)", tool_host, timeout=0.3))
+    assert out["error_info"] is not None
+    assert out["error_info"]["type"] == "TimeoutError"
+    assert time.perf_counter() - started < 1.5
+    with anyio.fail_after(2):
+        while tool_host.in_flight:
+            await anyio.sleep(0.01)
+    assert tool_host.cancelled == 1
