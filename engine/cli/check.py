@@ -75,6 +75,9 @@ def check_command(args: argparse.Namespace) -> int:
         colours = [_STATE_COLOURS[s.state] for s in statuses]
         print(table(["SERVER", "STATE", "TOOLS", "LATENCY", "DETAIL"], rows, style=style, max_width=width,
                     cell_styles=lambda row, column: colours[row] if column == 1 else ()))
-        summary = f"{len(statuses) - len(failed)}/{len(statuses)} servers ok"
+        enabled = [s for s in statuses if s.state != "disabled"]
+        summary = f"{len(enabled) - len(failed)}/{len(enabled)} servers connected"
+        if len(enabled) < len(statuses):
+            summary += f", {len(statuses) - len(enabled)} disabled"
         print(style(summary, "bold", "red" if failed else "green"))
     return 1 if failed else 0

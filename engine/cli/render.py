@@ -155,8 +155,13 @@ def envelope_text(envelope: Mapping[str, Any], *, style: Style | None = None, li
     if envelope.get("error"):
         parts.append(style("error: ", "bold", "red") + str(envelope["error"]))
         traceback = info.get("traceback") if isinstance(info, Mapping) else None
-        if isinstance(traceback, str) and traceback.strip() and "\n" in traceback.strip():
-            parts.extend("  " + line for line in traceback.strip().splitlines())
+        frames = traceback.strip().splitlines() if isinstance(traceback, str) else []
+        # The header and the last line (the error again) add nothing to the line above.
+        if frames and frames[0].startswith("Traceback"):
+            frames = frames[1:]
+        if frames and isinstance(info, Mapping) and frames[-1].startswith(f"{info.get('type')}:"):
+            frames = frames[:-1]
+        parts.extend("  " + line for line in frames)
     logs = envelope.get("logs") or []
     if logs:
         parts.append(style("output:", "bold"))

@@ -109,7 +109,7 @@ def test_check_reports_each_server_connected_with_its_tool_count(config: Path) -
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:-1]}
     assert rows["toy"][1:3] == ["connected", "14"] and rows["inventory"][1:3] == ["connected", "2"]
     assert rows["toy"][4] == "ms"  # a latency
-    assert done.stdout.splitlines()[-1] == "2/2 servers ok"
+    assert done.stdout.splitlines()[-1] == "2/2 servers connected"
 
 
 def test_check_names_every_broken_server_in_one_go_and_exits_1(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_without_a_config_the_error_says_how_to_give_one() -> None:
 
 def test_the_config_can_come_from_the_environment(config: Path) -> None:
     done = codemode("check", env=command_env(CODEMODE_CONFIG=str(config)))
-    assert done.returncode == 0 and "2/2 servers ok" in done.stdout
+    assert done.returncode == 0 and "2/2 servers connected" in done.stdout
 
 
 def test_an_unknown_server_for_run_is_a_usage_error(config: Path) -> None:

@@ -69,12 +69,14 @@ def test_the_spinner_draws_only_on_a_terminal() -> None:
 
 def test_envelope_text_puts_the_error_and_its_line_first() -> None:
     info = ErrorInfo(type="NameError", message="name 'x' is not defined", line=2,
-                     traceback="Traceback (most recent call last):\n  line 2, in <module>\nNameError: ...")
+                     traceback="Traceback (most recent call last):\n  line 2, in <module>\n    return x\n"
+                               "NameError: name 'x' is not defined")
     envelope = dict(error_envelope(info))
     envelope["logs"] = ["hello"]
     text = envelope_text(envelope)
     assert text.splitlines()[0] == "error: NameError: name 'x' is not defined (line 2)"
-    assert "  line 2, in <module>" in text and "output:\n  hello" in text and "result:" not in text
+    assert text.splitlines()[1:3] == ["    line 2, in <module>", "      return x"]  # no header, no repeat
+    assert "output:\n  hello" in text and "result:" not in text and "Traceback" not in text
 
 
 def test_envelope_text_shows_a_result_as_json_and_cuts_huge_ones() -> None:
