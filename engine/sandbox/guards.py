@@ -114,10 +114,12 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
         _check_name(name)
         overrides = _OVERRIDES.get(name)
         if overrides is not None:
+            # `super().ljust` must not reach the unchecked method either.
+            target = getattr(obj, "__self__", None) if type(obj) is super else obj
             for cls, unbound in overrides:
-                if isinstance(obj, cls):
-                    return functools.partial(unbound, obj)
-                if isinstance(obj, type) and issubclass(obj, cls):
+                if isinstance(target, cls):
+                    return functools.partial(unbound, target)
+                if isinstance(target, type) and issubclass(target, cls):
                     return unbound
         elif len(_PLAIN_NAMES) < 50_000:
             _PLAIN_NAMES.add(name)
@@ -515,8 +517,14 @@ def checked_iter(iterable: Iterable[Any]) -> Iterator[Any]:
         yield item
 
 
+_NATIVE_RANGE = 1_000_000
+"""Ranges up to this long stay native; longer ones iterate in Python, where a stop is seen even
+when a C function (`list`, `sum`, `dict.fromkeys`) consumes them."""
+
+
 class SafeRange:
-    """A `range` too long to materialise. Iterates through `checked_iter`; refuses `list()`."""
+    """A long `range`: iterates through `checked_iter`; its length (and so `list()`) is refused
+    over the size limit, before anything is allocated."""
 
     __slots__ = ("_r",)
 
@@ -529,8 +537,14 @@ class SafeRange:
     def __reversed__(self) -> Iterator[int]:
         return checked_iter(reversed(self._r))
 
-    def __length_hint__(self) -> int:
-        raise MemoryError(f"{self._r!r} is too long to materialise")
+    def __len__(self) -> int:
+        # Also what `list()`, `tuple()`, `sorted()` ask first: over the limit they fail at once.
+        try:
+            size = len(self._r)
+        except OverflowError:
+            size = 1 << 62
+        require_size(size, f"materialising {self._r!r}")
+        return size
 
     def __contains__(self, item: object) -> bool:
         return item in self._r
@@ -574,4 +588,4 @@ def safe_range(*args: Any) -> Any:
         n = len(r)
     except OverflowError:
         return SafeRange(r)
-    return r if n <= max_sequence() else SafeRange(r)
+    return r if n <= _NATIVE_RANGE else SafeRange(r)

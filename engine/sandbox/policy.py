@@ -349,8 +349,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
             isinstance(side, ast.Constant) and type(side.value) is float for side in (left, right)
         ):
             return node
-        if isinstance(node.op, ast.Pow) and _is_small_const(right, 2):
-            return node
         if isinstance(node.op, ast.LShift) and _is_small_const(right, 64):
             return node
         if isinstance(node.op, ast.Mod) and isinstance(left, ast.Constant) and type(left.value) in (int, float):

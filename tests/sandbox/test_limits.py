@@ -283,3 +283,13 @@ async def test_a_program_waiting_on_a_tool_is_stopped_and_the_host_call_cancelle
         while tool_host.in_flight:
             await anyio.sleep(0.01)
     assert tool_host.cancelled == 1
+
+
+async def test_long_ranges_still_work_lazily(executor: RestrictedExecutor) -> None:
+    code = (
+        "r = range(10 ** 12)\nfirst = None\nfor i in r:\n    if i == 3:\n        first = i\n        break\n"
+        "return [first, r[5], 10 ** 11 in r, list(range(2_000_000))[-1], len(list(r[:10])), len(range(3_000_000))]"
+    )
+    out = await executor.run(make_request(code))
+    assert out["error"] is None, out["error"]
+    assert out["result"] == [3, 5, True, 1_999_999, 10, 3_000_000]

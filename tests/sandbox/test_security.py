@@ -282,3 +282,18 @@ async def test_no_sandbox_threads_after_aclose(marker: Path) -> None:
     assert [t for t in threading.enumerate() if t.name.startswith("sandbox-") and t.is_alive()] == []
     assert not marker.exists()
     assert os.environ.get("ENGINE_SECRET_FOR_TEST") is None
+
+
+async def test_super_does_not_reach_unchecked_methods(executor: RestrictedExecutor) -> None:
+    code = "class S(str):\n    def grow(self):\n        return super().ljust(10 ** 10)\nreturn S('a').grow()"
+    out = await executor.run(make_request(code))
+    assert out["error_info"] is not None
+    assert out["error_info"]["type"] == "MemoryError"
+
+
+async def test_repeated_squaring_is_bounded(executor: RestrictedExecutor) -> None:
+    code = "x = 3 ** 100000\nfor _ in range(40):\n    x = x ** 2\nreturn 1"
+    with anyio.fail_after(10):
+        out = await executor.run(make_request(code, timeout=5))
+    assert out["error_info"] is not None
+    assert out["error_info"]["type"] == "MemoryError"
