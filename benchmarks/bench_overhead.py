@@ -195,11 +195,17 @@ async def bench_workload(quick: bool) -> Section:
         if out["error"] is not None or out["result"] != expected:
             raise BenchmarkError(f"the sandbox computed {out['result']!r} ({out['error']}), CPython {expected!r}")
 
+        cpu_times: list[float] = []
+
         async def sandbox() -> None:
-            await client.execute_code(program)
+            cpu_times.append((await client.execute_code(program))["usage"]["cpu_time"])
+
+        plain_cpu_times: list[float] = []
 
         async def plain() -> None:
+            started = time.thread_time()
             _plain(plain_code)
+            plain_cpu_times.append(time.thread_time() - started)
 
         variants: dict[str, Any] = {"restricted sandbox": sandbox, "plain exec (CPython)": plain}
         worker: Worker | None = None
@@ -228,6 +234,8 @@ async def bench_workload(quick: bool) -> Section:
             if worker is not None:
                 await worker.__aexit__(None, None, None)
     stats = {name.removeprefix("engine "): summarize(values) for name, values in samples.items()}
+    stats["restricted sandbox: the program's CPU time only"] = summarize(cpu_times)
+    stats["plain exec (CPython): CPU time"] = summarize(plain_cpu_times)
     section.data["samples"] = stats
     base = stats["plain exec (CPython)"]["median"]
     table = Table(f"Median time of `work({WORKLOAD_N})`", ["runner", "median", "p90", "vs plain CPython"])
@@ -235,11 +243,18 @@ async def bench_workload(quick: bool) -> Section:
         table.rows.append([name, ms(value["median"]), ms(value["p90"]), ratio(value["median"], base)])
     section.tables.append(table)
     sandbox_ratio = stats["restricted sandbox"]["median"] / base
+    cpu_ratio = (
+        stats["restricted sandbox: the program's CPU time only"]["median"]
+        / stats["plain exec (CPython): CPU time"]["median"]
+    )
     section.data["sandbox_ratio"] = sandbox_ratio
+    section.data["sandbox_cpu_ratio"] = cpu_ratio
     section.notes.append(
-        f"Target: ≤ 1.6× plain CPython. Measured {sandbox_ratio:.2f}× "
-        f"({'met' if sandbox_ratio <= 1.6 else 'NOT met'}); "
-        "the sandbox figure is a whole `execute_code` call (compile cache, thread hand-off, guards, envelope)."
+        f"Target: ≤ 1.6× plain CPython. Whole `execute_code` call: {sandbox_ratio:.2f}× "
+        f"({'met' if sandbox_ratio <= 1.6 else 'NOT met'}). CPU time of the program alone (the envelope's "
+        f"`usage.cpu_time`, without compile cache, thread hand-off and envelope) vs CPU time of plain `exec`: "
+        f"{cpu_ratio:.2f}× ({'met' if cpu_ratio <= 1.6 else 'NOT met'}). Ratios in the table are against plain "
+        "`exec`'s wall time; CPU times are less disturbed by other load on the machine."
     )
     if quick:
         section.notes.append("Quick mode: smolagents (which runs in its own virtualenv) was not run.")
