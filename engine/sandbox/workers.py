@@ -24,12 +24,20 @@ __all__ = ["Watchdog", "WorkerPool", "process_rss"]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+_statm: int | None = None
+
+
 def process_rss() -> int:
-    """Resident memory of this process in bytes (0 where unknown)."""
+    """Resident memory of this process in bytes (0 where unknown).
+
+    Reads `/proc/self/statm` through one descriptor kept open (`pread` at offset 0 returns fresh
+    numbers): a few microseconds, cheap enough for every run and every watchdog tick."""
+    global _statm
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
+        if _statm is None:
+            _statm = os.open("/proc/self/statm", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        return int(os.pread(_statm, 128, 0).split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError, AttributeError):
         return 0
 
 
@@ -158,12 +166,15 @@ class Watchdog:
     """Stops runs that go over their wall-clock, CPU-time or memory limit."""
 
     INTERVAL = 0.004
+    IDLE_AFTER = 1.0
+    """Seconds without runs after which the watchdog stops polling and sleeps until the next run."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[int, _Watched] = {}
         self._wake = threading.Event()
         self._closed = False
+        self._sleeping = False
         self._thread: threading.Thread | None = None
 
     GRACE = 0.5
@@ -178,7 +189,9 @@ class Watchdog:
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name="sandbox-watchdog", daemon=True)
                 self._thread.start()
-        self._wake.set()
+            sleeping = self._sleeping
+        if sleeping:
+            self._wake.set()
 
     def unwatch(self, run: RunState) -> None:
         with self._lock:
@@ -192,14 +205,24 @@ class Watchdog:
         return self._thread
 
     def _loop(self) -> None:
+        idle_since = time.monotonic()
         while not self._closed:
             with self._lock:
                 items = list(self._runs.values())
+                if not items and time.monotonic() - idle_since > self.IDLE_AFTER:
+                    self._sleeping = True
+                    self._wake.clear()
             if not items:
-                # Idle: sleep until a run is watched (no polling while nothing runs).
-                self._wake.wait()
-                self._wake.clear()
+                if self._sleeping:
+                    # Idle for a while: sleep until a run is watched (no polling while nothing runs).
+                    self._wake.wait()
+                    with self._lock:
+                        self._sleeping = False
+                    idle_since = time.monotonic()
+                else:
+                    time.sleep(self.INTERVAL)
                 continue
+            idle_since = time.monotonic()
             # Poll every INTERVAL, but wake right at the nearest deadline.
             nearest = min(item.deadline for item in items if not item.run.stopped) if any(
                 not item.run.stopped for item in items) else time.monotonic() + self.INTERVAL
