@@ -18,25 +18,19 @@ from typing import Any
 from .context import check_stop, current, raise_stop
 from .facades import facade_for
 from .guards import (
-    checked_iter,
     guarded_delattr,
     guarded_dir,
-    guarded_format,
     guarded_getattr,
     guarded_hasattr,
-    guarded_lshift,
-    guarded_mod,
-    guarded_mul,
-    guarded_pow,
     guarded_setattr,
     guarded_write,
     make_class,
-    require_size,
-    safe_format_builtin,
-    safe_range,
     safe_type,
     super_attr,
 )
+from .iterators import checked_iter, safe_range
+from .operators import guarded_format, guarded_lshift, guarded_mod, guarded_mul, guarded_pow, safe_format_builtin
+from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
 

@@ -15,7 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from types import CodeType
 
-from .policy import MAIN_NAME, SandboxPolicy, top_level_names, wrap_module
+from .policy import SandboxPolicy
+from .toplevel import MAIN_NAME, top_level_names, wrap_module
 
 __all__ = ["AGENT_FILENAME", "CompiledProgram", "ProgramSyntaxError", "compile_program"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..envelope import ErrorInfo
 from .compiler import AGENT_FILENAME
-from .policy import MAIN_NAME
+from .toplevel import MAIN_NAME
 
 __all__ = ["error_info", "to_plain"]
 

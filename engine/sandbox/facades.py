@@ -30,7 +30,10 @@ from typing import Any
 
 from .aio import build_asyncio_facade
 from .context import current
-from .guards import _pattern_sub, _pattern_subn, checked_iter, guarded_mul, require_size
+from .iterators import checked_iter
+from .methods import pattern_sub, pattern_subn
+from .operators import guarded_mul
+from .sizes import require_size
 
 __all__ = ["ALLOWED_MODULES", "ModuleFacade", "facade_for"]
 
@@ -223,10 +226,10 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
 
 def _re() -> dict[str, Any]:
     def sub(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return _pattern_sub(re.compile(pattern, flags), repl, string, count)
+        return pattern_sub(re.compile(pattern, flags), repl, string, count)
 
     def subn(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return _pattern_subn(re.compile(pattern, flags), repl, string, count)
+        return pattern_subn(re.compile(pattern, flags), repl, string, count)
 
     names: dict[str, Any] = {
         n: getattr(re, n)

@@ -26,7 +26,7 @@ from .compiler import CompiledProgram
 from .context import RunState, StopExecution, set_current
 from .convert import error_info, to_plain
 from .guards import deny_value_type
-from .policy import MAIN_NAME
+from .toplevel import MAIN_NAME
 
 __all__ = ["Outcome", "execute"]
 

@@ -1,0 +1,166 @@
+"""Checked replacements for the methods that can amplify memory, swapped in on attribute access.
+
+`"x".ljust(n)`, `sep.join(parts)`, `s.replace(a, b)`, `s.translate(t)`, `str.format`, `int.to_bytes`,
+`date.strftime`, `re.Pattern.sub/subn` and `re.Match.expand` compute the size of their result
+before building it. `OVERRIDES` maps each attribute name to the types it applies to (subclasses
+included) and the checked function; `guards.guarded_getattr` and the policy use it.
+"""
+
+from __future__ import annotations
+
+import _string  # type: ignore[import-not-found]
+import collections
+import datetime
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex
+
+from .operators import check_spec
+from .sizes import max_sequence, require_size
+
+__all__ = ["OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
+
+
+
+def _base(obj: Any) -> Any:
+    for base in (str, bytes, bytearray):
+        if isinstance(obj, base):
+            return base
+    raise TypeError("expected str, bytes or bytearray")
+
+
+def _width_method(name: str) -> Callable[..., Any]:
+    def method(self: Any, width: SupportsIndex, *args: Any) -> Any:
+        require_size(int(width), f"{name}() result")
+        return getattr(_base(self), name)(self, width, *args)
+
+    method.__name__ = name
+    return method
+
+
+def _expandtabs(self: Any, tabsize: SupportsIndex = 8) -> Any:
+    tab = "\t" if isinstance(self, str) else b"\t"
+    require_size(len(self) + self.count(tab) * max(int(tabsize), 0), "expandtabs() result")
+    return _base(self).expandtabs(self, tabsize)
+
+
+def _replace(self: Any, old: Any, new: Any, count: SupportsIndex = -1) -> Any:
+    grow = len(new) - len(old)
+    if grow > 0:
+        hits = self.count(old) if len(old) else len(self) + 1
+        limit_count = int(count)
+        if limit_count >= 0:
+            hits = min(hits, limit_count)
+        require_size(len(self) + hits * grow, "replace() result")
+    return _base(self).replace(self, old, new, count)
+
+
+def _join(self: Any, iterable: Iterable[Any]) -> Any:
+    parts = iterable if type(iterable) is list else list(iterable)
+    try:
+        total = sum(map(len, parts)) + len(self) * max(len(parts) - 1, 0)
+    except TypeError:  # a part that is not a string: join() raises the right error
+        total = 0
+    require_size(total, "join() result")
+    return _base(self).join(self, parts)
+
+
+def _translate(self: Any, table: Any, *args: Any) -> Any:
+    if isinstance(self, str):
+        if isinstance(table, dict):
+            values: Iterable[Any] = table.values()
+        elif isinstance(table, (list, tuple, collections.deque)):
+            values = table
+        else:
+            raise TypeError("translate() table must be a dict or a list")
+        longest = max((len(v) for v in values if isinstance(v, str)), default=1)
+        require_size(len(self) * longest, "translate() result")
+    return _base(self).translate(self, table, *args)
+
+
+def _check_format_string(text: str, depth: int = 0) -> None:
+    for _literal, field, spec, _conv in _string.formatter_parser(text):
+        if field is None:
+            continue
+        _first, rest = _string.formatter_field_name_split(field)
+        for is_attr, _key in rest:
+            if is_attr:
+                raise ValueError("attribute access in str.format() fields is not allowed")
+        if spec:
+            if "{" in spec:
+                raise ValueError("nested fields in a str.format() spec are not allowed")
+            check_spec(spec)
+
+
+def _str_format(self: str, *args: Any, **kwargs: Any) -> str:
+    """`str.format` without attribute walks (`"{0.__class__}"`) and without huge widths."""
+    if not isinstance(self, str):
+        raise TypeError("format() needs a str")
+    _check_format_string(self)
+    return str.format(self, *args, **kwargs)
+
+
+def _to_bytes(self: int, length: SupportsIndex = 1, *args: Any, **kwargs: Any) -> bytes:
+    require_size(int(length), "to_bytes() result")
+    return int.to_bytes(self, length, *args, **kwargs)
+
+
+def _strftime(self: Any, fmt: str) -> str:
+    if not isinstance(fmt, str):
+        raise TypeError("strftime() format must be a string")
+    check_spec(fmt, "strftime width")
+    return type(self).strftime(self, fmt)  # type: ignore[no-any-return]
+
+
+def pattern_sub(self: re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> Any:
+    _check_sub(self, repl, string, count)
+    return self.sub(repl, string, count)
+
+
+def pattern_subn(self: re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> Any:
+    _check_sub(self, repl, string, count)
+    return self.subn(repl, string, count)
+
+
+def _check_sub(pattern: re.Pattern[Any], repl: Any, string: Any, count: int) -> None:
+    if not isinstance(repl, (str, bytes)):
+        return  # a function: its results are built by the program, guarded there
+    limit = max_sequence()
+    if (len(string) + 1) * (len(repl) + 1) <= limit:
+        return
+    hits = 0
+    for _ in pattern.finditer(string):
+        hits += 1
+        if count and hits >= count:
+            break
+    # Group references may copy up to the whole string per match.
+    per_hit = len(repl) + (len(string) if "\\" in str(repl) else 0)
+    require_size(len(string) + hits * per_hit, "sub() result")
+
+
+def _match_expand(self: re.Match[Any], template: Any) -> Any:
+    if "\\" in str(template):
+        require_size(len(template) * (len(self.string) + 1), "expand() result")
+    return self.expand(template)
+
+
+OVERRIDES: dict[str, tuple[tuple[type | tuple[type, ...], Callable[..., Any]], ...]] = {
+    name: (((str, bytes, bytearray), _width_method(name)),) for name in ("ljust", "rjust", "center", "zfill")
+}
+OVERRIDES.update(
+    {
+        "expandtabs": (((str, bytes, bytearray), _expandtabs),),
+        "replace": (((str, bytes, bytearray), _replace),),
+        "join": (((str, bytes, bytearray), _join),),
+        "translate": (((str, bytes, bytearray), _translate),),
+        "format": ((str, _str_format),),
+        "to_bytes": ((int, _to_bytes),),
+        "strftime": (((datetime.date, datetime.time), _strftime),),
+        "sub": ((re.Pattern, pattern_sub),),
+        "subn": ((re.Pattern, pattern_subn),),
+        "expand": ((re.Match, _match_expand),),
+    }
+)
+
+OVERRIDE_NAMES = frozenset(OVERRIDES)
+"""Attribute names whose value is replaced by a checked version for some types."""

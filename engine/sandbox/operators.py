@@ -1,0 +1,129 @@
+"""Guards for the operators the policy rewrites: `*`, `**`, `<<`, `%` and format specs.
+
+`a * b` becomes `_mul_(a, b)` (sequence repetition and integer products bounded), `a ** b`
+`_pow_` (integer and fraction powers bounded; `pow(a, b, m)` bounded by cost), `a << b` `_lshift_`,
+`a % b` `_mod_` (`%`-format widths bounded), and an f-string field with a spec `_format_`.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from fractions import Fraction
+from typing import Any
+
+from .sizes import max_int_bits, max_sequence, require_size
+
+__all__ = ["check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
+           "safe_format_builtin"]
+
+
+_SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
+
+
+_SMALL = 1 << 2048
+
+
+def guarded_mul(a: Any, b: Any) -> Any:
+    """`a * b`: bounded sequence repetition and integer size."""
+    ta = type(a)
+    tb = type(b)
+    if ta is float or tb is float:
+        return a * b
+    if ta is int and tb is int:
+        if not (-_SMALL < a < _SMALL and -_SMALL < b < _SMALL):
+            bits = a.bit_length() + b.bit_length()
+            if bits > max_int_bits():
+                raise MemoryError(f"integer product of {bits} bits is over the limit of {max_int_bits()}")
+        return a * b
+    if isinstance(a, int) and isinstance(b, _SEQUENCES):
+        if a > 0:
+            require_size(len(b) * a, "sequence repetition")
+    elif isinstance(b, int) and isinstance(a, _SEQUENCES):
+        if b > 0:
+            require_size(len(a) * b, "sequence repetition")
+    return a * b
+
+
+def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
+    """`a ** b` and `pow()`: bounded integer and fraction size."""
+    if mod is not None:
+        if isinstance(b, int) and isinstance(mod, int) and b.bit_length() * max(mod.bit_length(), 64) > 1 << 26:
+            raise MemoryError("modular exponentiation this large is over the size limit")
+        return pow(a, b, mod)
+    if isinstance(b, int) and b > 1:
+        if isinstance(a, int) and a not in (0, 1, -1):
+            bits = a.bit_length() * b
+            if bits > max_int_bits():
+                raise MemoryError(f"{a.bit_length()}-bit integer to the power {b} is over the size limit")
+        elif isinstance(a, Fraction):
+            bits = max(a.numerator.bit_length(), a.denominator.bit_length()) * b
+            if bits > max_int_bits():
+                raise MemoryError(f"fraction to the power {b} is over the size limit")
+    return a**b
+
+
+def guarded_lshift(a: Any, b: Any) -> Any:
+    """`a << b`: bounded integer size."""
+    if isinstance(a, int) and isinstance(b, int) and a and b > 0:
+        if a.bit_length() + b > max_int_bits():
+            raise MemoryError(f"shift by {b} bits is over the size limit")
+    return a << b
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def check_spec(spec: str, what: str = "format width or precision") -> None:
+    limit = max_sequence()
+    for match in _DIGITS.finditer(spec):
+        digits = match.group()
+        if len(digits) > 9 or int(digits) > limit:
+            raise MemoryError(f"{what} {digits} is over the limit of {limit}")
+
+
+def guarded_format(value: Any, conversion: str = "", spec: str = "") -> str:
+    """f-string fields with a format spec, and the sandbox's `format()`."""
+    if conversion == "r":
+        value = repr(value)
+    elif conversion == "s":
+        value = str(value)
+    elif conversion == "a":
+        value = ascii(value)
+    if type(spec) is not str:
+        raise TypeError("format spec must be a string")
+    if spec:
+        check_spec(spec)
+    return format(value, spec)
+
+
+def safe_format_builtin(value: Any, spec: str = "") -> str:
+    return guarded_format(value, "", spec)
+
+
+_PERCENT = re.compile(rb"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_PERCENT_S = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def guarded_mod(a: Any, b: Any) -> Any:
+    """`a % b`: for `%`-formatting, bounded widths and precisions."""
+    if type(a) is int or type(a) is float:
+        return a % b
+    if isinstance(a, (str, bytes, bytearray)):
+        pattern: Any = _PERCENT_S if isinstance(a, str) else _PERCENT
+        limit = max_sequence()
+        star = False
+        for match in pattern.finditer(a):
+            for group in match.groups():
+                if not group:
+                    continue
+                if group in ("*", b"*"):
+                    star = True
+                elif len(group) > 9 or int(group) > limit:
+                    raise MemoryError(f"%-format width or precision over the limit of {limit}")
+        if star:
+            args = b if isinstance(b, tuple) else (b,)
+            for arg in args:
+                if isinstance(arg, int) and abs(arg) > limit:
+                    raise MemoryError(f"%-format width or precision over the limit of {limit}")
+    return a % b
