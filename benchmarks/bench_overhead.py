@@ -238,9 +238,14 @@ async def bench_workload(quick: bool) -> Section:
     stats["plain exec (CPython): CPU time"] = summarize(plain_cpu_times)
     section.data["samples"] = stats
     base = stats["plain exec (CPython)"]["median"]
-    table = Table(f"Median time of `work({WORKLOAD_N})`", ["runner", "median", "p90", "vs plain CPython"])
+    base_cpu = stats["plain exec (CPython): CPU time"]["median"]
+    table = Table(
+        f"Median time of `work({WORKLOAD_N})`",
+        ["runner", "median", "p90", "vs plain CPython (wall to wall, CPU time to CPU time)"],
+    )
     for name, value in stats.items():
-        table.rows.append([name, ms(value["median"]), ms(value["p90"]), ratio(value["median"], base)])
+        against = base_cpu if "CPU time" in name else base
+        table.rows.append([name, ms(value["median"]), ms(value["p90"]), ratio(value["median"], against)])
     section.tables.append(table)
     sandbox_ratio = stats["restricted sandbox"]["median"] / base
     cpu_ratio = (
@@ -253,8 +258,8 @@ async def bench_workload(quick: bool) -> Section:
         f"Target: ≤ 1.6× plain CPython. Whole `execute_code` call: {sandbox_ratio:.2f}× "
         f"({'met' if sandbox_ratio <= 1.6 else 'NOT met'}). CPU time of the program alone (the envelope's "
         f"`usage.cpu_time`, without compile cache, thread hand-off and envelope) vs CPU time of plain `exec`: "
-        f"{cpu_ratio:.2f}× ({'met' if cpu_ratio <= 1.6 else 'NOT met'}). Ratios in the table are against plain "
-        "`exec`'s wall time; CPU times are less disturbed by other load on the machine."
+        f"{cpu_ratio:.2f}× ({'met' if cpu_ratio <= 1.6 else 'NOT met'}). CPU times are less disturbed by other "
+        "load on the machine; the gap between the sandbox's wall and CPU time is time its worker thread waited."
     )
     if quick:
         section.notes.append("Quick mode: smolagents (which runs in its own virtualenv) was not run.")
