@@ -69,10 +69,9 @@ def _git_commit() -> str | None:
 def describe_machine() -> dict[str, Any]:
     """The machine, the interpreter and the versions that matter to the figures."""
     cores = os.cpu_count()
-    try:
+    usable: int | None = cores
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
         usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cores
     return {
         "cpu": _cpu_model(),
         "cores": cores,
