@@ -85,6 +85,10 @@ class RestrictedExecutor:
         def job() -> None:
             try:
                 outcome = execute(run, program, request.make_globals, request.host_channel, host_loop)
+            except BaseException:  # an interrupt that fired between two engine statements
+                message = run.stop_reason or "the program was interrupted"
+                outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
+                                                  traceback=f"{run.stop_type}: {message}"))
             finally:
                 self._watchdog.unwatch(run)
             deliver(outcome)

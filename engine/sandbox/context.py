@@ -10,6 +10,7 @@ thread, for instance) finds no run and is stopped at once.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 
 from ..limits import Limits
 
-__all__ = ["OutputBuffer", "RunState", "StopExecution", "check_stop", "current", "raise_stop"]
+__all__ = ["Interrupt", "OutputBuffer", "RunState", "StopExecution", "check_stop", "current", "raise_stop"]
 
 
 class _NoPublicConstructor(type):
@@ -39,6 +40,22 @@ class StopExecution(BaseException, metaclass=_NoPublicConstructor):
     catches it anyway (`except BaseException`, bare `except`) is instrumented to re-raise it on
     entry to the handler, because the run's stop flag stays set.
     """
+
+
+class Interrupt(BaseException):
+    """Injected into a worker thread (`PyThreadState_SetAsyncExc`) when a stopped program keeps
+    running in Python code that has no stop checks (the facades' pure-Python library code). The
+    program never sees this class by name; if it catches it, its handler's stop check re-raises."""
+
+
+# Two prototypes of the same C function (one takes the exception class, one NULL to clear): each
+# its own function object, since `ctypes.pythonapi.X` is cached and shares its `argtypes`.
+_set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+_clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
 
 
 def raise_stop(reason: str) -> NoReturn:
@@ -97,6 +114,9 @@ class RunState:
         self.on_abandon: Callable[[], None] | None = None
         """Called (once, from the watchdog) when a stopped program did not unwind in time."""
         self.thread_id: int | None = None
+        self._lock = threading.Lock()
+        self._active = False
+        self._interrupted = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         """Tasks created on behalf of the program; cancelled and awaited when it ends."""
@@ -126,6 +146,29 @@ class RunState:
                 loop.call_soon_threadsafe(cancel)
             except RuntimeError:  # the loop closed in between: the program is over anyway
                 pass
+
+    def begin(self, thread_id: int) -> None:
+        """The worker thread starts running this program."""
+        with self._lock:
+            self.thread_id = thread_id
+            self._active = True
+
+    def finish(self) -> None:
+        """The worker thread is done with this program: no more interrupts, none pending.
+        Call it until it returns (a pending interrupt may fire inside it)."""
+        with self._lock:
+            self._active = False
+            thread_id = self.thread_id
+        if thread_id is not None and self._interrupted:
+            _clear_async_exc(thread_id, None)
+
+    def interrupt(self) -> None:
+        """Raise `Interrupt` in the worker thread, once, if it is still running this program."""
+        with self._lock:
+            if not self._active or self._interrupted or self.thread_id is None:
+                return
+            self._interrupted = True
+            _set_async_exc(self.thread_id, Interrupt)
 
     def abandon(self) -> None:
         callback, self.on_abandon = self.on_abandon, None

@@ -23,7 +23,7 @@ import msgpack
 from ..envelope import ErrorInfo
 from ..executors.base import HostChannel, MakeGlobals
 from .compiler import CompiledProgram
-from .context import RunState, StopExecution, set_current
+from .context import Interrupt, RunState, StopExecution, set_current
 from .convert import error_info, to_plain
 from .guards import deny_value_type
 from .toplevel import MAIN_NAME
@@ -124,14 +124,15 @@ def execute(
     host_channel: HostChannel | None,
     host_loop: asyncio.AbstractEventLoop,
 ) -> Outcome:
-    """Run `program` on the calling (worker) thread. Never raises."""
+    """Run `program` on the calling (worker) thread. Never raises (but see `Interrupt`)."""
     cpu0 = time.thread_time()
     set_current(run)
-    run.thread_id = threading.get_ident()
+    thread_id = threading.get_ident()
+    run.begin(thread_id)
     # cpu_start first: the watchdog reads the clock as soon as cpu_clock is set.
     run.cpu_start = cpu0
     try:
-        run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
+        run.cpu_clock = time.pthread_getcpuclockid(thread_id)
     except (AttributeError, OSError):
         run.cpu_clock = None
     loop = _thread_loop()
@@ -146,6 +147,12 @@ def execute(
             outcome = Outcome(error=ErrorInfo(type="InternalError", message=f"{type(exc).__name__}: {exc}",
                                               line=None, traceback=""))
     finally:
+        while True:  # an interrupt still pending may fire in here: finish until it is cleared
+            try:
+                run.finish()
+                break
+            except Interrupt:
+                continue
         run.globals["_stop_"] = True
         run.cancel_main = None
         run.loop = None
@@ -213,7 +220,7 @@ def _execute(
         return Outcome(error=_plain_error("CancelledError", "the program was cancelled"))
     exc = main_task.exception()
     if exc is not None:
-        if run.stop_reason is not None and isinstance(exc, (StopExecution, asyncio.CancelledError)):
+        if run.stop_reason is not None and isinstance(exc, (StopExecution, Interrupt, asyncio.CancelledError)):
             return Outcome(error=_stop_error(run, exc, lines))
         if isinstance(exc, StopExecution):
             return Outcome(error=error_info(exc, lines, type_name="StopExecution"))

@@ -177,6 +177,9 @@ class Watchdog:
         self._sleeping = False
         self._thread: threading.Thread | None = None
 
+    INTERRUPT_AFTER = 0.05
+    """Seconds after a stop before the program's thread gets an `Interrupt` exception."""
+
     GRACE = 0.5
     """Seconds a stopped program gets to unwind before it is given up on (`RunState.abandon`)."""
 
@@ -230,7 +233,10 @@ class Watchdog:
             now = time.monotonic()
             rss = process_rss()
             for item in items:
-                self._check(item, now, rss)
+                try:
+                    self._check(item, now, rss)
+                except Exception:  # noqa: S112 - the watchdog must outlive any one run's trouble
+                    continue
 
     def _check(self, item: _Watched, now: float, rss: int) -> None:
         run = item.run
@@ -241,6 +247,10 @@ class Watchdog:
             if run.stopped_at and now - run.stopped_at > self.GRACE:
                 self.unwatch(run)
                 run.abandon()
+            elif run.stopped_at and now - run.stopped_at > self.INTERRUPT_AFTER:
+                # Still running after the cooperative stop: it is in library Python code without
+                # stop checks (or in native code, where nothing helps). Interrupt it.
+                run.interrupt()
             return
         if now >= item.deadline:
             run.stop(f"the program exceeded its wall-clock limit of {run.limits.timeout:g} s", "TimeoutError")

@@ -293,3 +293,22 @@ async def test_long_ranges_still_work_lazily(executor: RestrictedExecutor) -> No
     out = await executor.run(make_request(code))
     assert out["error"] is None, out["error"]
     assert out["result"] == [3, 5, True, 1_999_999, 10, 3_000_000]
+
+
+async def test_library_code_without_stop_checks_is_interrupted(executor: RestrictedExecutor) -> None:
+    # statistics.mean over Fractions runs for seconds in the facade's own Python code, which has
+    # no stop checks: the watchdog interrupts the thread instead.
+    code = (
+        "import statistics, fractions\ndata = [fractions.Fraction(1, 7)] * 3000000\n"
+        "return str(statistics.mean(data))"
+    )
+    started = time.perf_counter()
+    with anyio.fail_after(10):
+        out = await executor.run(make_request(code, timeout=0.3))
+    assert out["error_info"] is not None
+    assert out["error_info"]["type"] == "TimeoutError"
+    assert "abandoned" not in out["error_info"]["message"]
+    assert out["error_info"]["line"] == 3
+    assert time.perf_counter() - started < 1.0
+    after = await executor.run(make_request("return 1"))
+    assert after["result"] == 1
