@@ -77,8 +77,11 @@ class GuestTransport(Protocol):
 class _Slot:
     """One run in flight on the host."""
 
-    def __init__(self, channel: HostChannel | None, limits: Limits) -> None:
+    def __init__(
+        self, channel: HostChannel | None, limits: Limits, on_log: Callable[[str, str], None] | None = None
+    ) -> None:
         self.channel = channel
+        self.on_log = on_log
         self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.calls: dict[int, asyncio.Task[None]] = {}
         self.seen: set[int] = set()
@@ -86,11 +89,18 @@ class _Slot:
         self.streamed_chars = 0
         self.limit = limits.max_output_chars
 
-    def log(self, text: str) -> None:
+    def log(self, text: str, stream: str) -> None:
         room = self.limit - self.streamed_chars
-        if room > 0:
-            self.streamed.append(text[:room])
-            self.streamed_chars += min(len(text), room)
+        if room <= 0:
+            return
+        text = text[:room]
+        self.streamed.append(text)
+        self.streamed_chars += len(text)
+        if self.on_log is not None:
+            try:
+                self.on_log(text, stream)
+            except Exception:  # a failing observer must not break the run
+                logger.exception("on_log callback failed")
 
 
 class RemoteGuest:
@@ -203,7 +213,7 @@ class RemoteGuest:
             if call is not None:
                 call.cancel()
         elif kind == "log":
-            slot.log(frame["text"])
+            slot.log(frame["text"], frame["stream"])
         elif kind == "done" and frame["id"] == run and not slot.done.done():
             slot.done.set_result(frame["payload"])
 
@@ -282,7 +292,8 @@ class RemoteGuest:
         """Run one request on this guest; always returns an envelope (kills the guest on a hard timeout)."""
         limits = request.limits
         started = time.perf_counter()
-        slot = _Slot(request.host_channel, limits)
+        # Streamed output goes to `request.on_log` if the request type grows one (not in the contract yet).
+        slot = _Slot(request.host_channel, limits, getattr(request, "on_log", None))
         self._runs[run_id] = slot
         frame = {
             "k": "run",
