@@ -156,6 +156,9 @@ class RestrictedExecutor:
         watchdog = self._watchdog.close()
         if watchdog is not None:
             await asyncio.to_thread(watchdog.join, 1.0)
+        # Programs stuck in native code: their callers get an envelope now, not never.
+        for run in list(self._active):
+            run.abandon()
         self._sessions.clear()
 
     async def __aenter__(self) -> RestrictedExecutor:
