@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -152,16 +153,19 @@ def _repeat(variant: Any, times: int) -> Any:
 
 
 async def bench_empty_execution(quick: bool) -> Section:
-    """`return 1` on every executor that can run here."""
+    """`return 1` on every executor that can run here, interleaved."""
     rounds = 20 if quick else 400
     section = Section("empty_execution", "Empty execution (`return 1`) per executor")
     table = Table("Median time of `execute_code('return 1')`", ["executor", "median", "p10", "p90", "status"])
-    for name in EXECUTORS:
-        if name == "e2b" and not os.environ.get("E2B_API_KEY"):
-            table.rows.append([name, "—", "—", "—", "skipped: E2B_API_KEY is not set"])
-            section.notes.append("e2b was not measured: it needs E2B_API_KEY and network access to E2B.")
-            continue
-        async with MCPClient(toy_config(), code_mode=True, executor=name) as client:
+    skipped: dict[str, str] = {}
+    variants: dict[str, Any] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for name in EXECUTORS:
+            if name == "e2b" and not os.environ.get("E2B_API_KEY"):
+                skipped[name] = "skipped: E2B_API_KEY is not set"
+                section.notes.append("e2b was not measured: it needs E2B_API_KEY and network access to E2B.")
+                continue
+            client = await stack.enter_async_context(MCPClient(toy_config(), code_mode=True, executor=name))
             try:
                 out = await client.execute_code("return 1")
             except Exception as exc:
@@ -172,7 +176,13 @@ async def bench_empty_execution(quick: bool) -> Section:
             async def run(client: MCPClient = client) -> None:
                 await client.execute_code("return 1")
 
-            stats = summarize((await interleave({name: run}, rounds=rounds, warmup=5))[name])
+            variants[name] = run
+        samples = await interleave(variants, rounds=rounds, warmup=5)
+    for name in EXECUTORS:
+        if name in skipped:
+            table.rows.append([name, "—", "—", "—", skipped[name]])
+            continue
+        stats = summarize(samples[name])
         section.data[name] = stats
         table.rows.append([name, us(stats["median"]), us(stats["p10"]), us(stats["p90"]), "measured"])
     section.tables.append(table)

@@ -6,14 +6,16 @@ Everything here runs on the `restricted` executor against the toy server over st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from engine import MCPClient
 
-from .core import BenchmarkError, Section, Table, ms, summarize
+from .core import BenchmarkError, Section, Table, interleave, ms, summarize
 from .servers import toy_config
 
 __all__ = ["bench_concurrency", "bench_memory", "bench_throughput", "bench_timeout"]
@@ -39,25 +41,31 @@ async def bench_concurrency(quick: bool) -> Section:
         f"Wall time of one program making {count} calls of {seconds * 1000:.0f} ms",
         ["program", "max_concurrent_tool_calls", "median", "ideal"],
     )
-    cases = [
-        ("asyncio.gather", gather, count, seconds),
-        ("asyncio.gather", gather, 8, seconds * -(-count // 8)),
-        ("one by one", sequential, count, seconds * count),
-    ]
-    for label, program, limit, ideal in cases:
-        async with MCPClient(toy_config(), code_mode=True, limits={"max_concurrent_tool_calls": limit}) as client:
+    cases = {
+        f"asyncio.gather, limit {count}": (gather, count, seconds),
+        "asyncio.gather, limit 8 (default)": (gather, 8, seconds * -(-count // 8)),
+        f"one by one, limit {count}": (sequential, count, seconds * count),
+    }
+    variants: dict[str, Callable[[], Awaitable[None]]] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for label, (program, limit, _) in cases.items():
+            client = await stack.enter_async_context(
+                MCPClient(toy_config(), code_mode=True, limits={"max_concurrent_tool_calls": limit})
+            )
             await client.execute_code("return await toy.add(a=1, b=1)")  # connect and warm up
-            samples = []
-            for _ in range(repeats):
-                started = time.perf_counter()
+
+            async def run(client: MCPClient = client, program: str = program, label: str = label) -> None:
                 out = await client.execute_code(program)
-                samples.append(time.perf_counter() - started)
                 if out["error"] is not None or out["result"] != count:
                     raise BenchmarkError(f"the {label} program failed: {out['error']}")
-        median = summarize(samples)["median"]
-        section.data[f"{label} limit={limit}"] = {"median": median, "ideal": ideal}
-        default = " (default)" if limit == 8 else ""
-        table.rows.append([label, f"{limit}{default}", ms(median), ms(ideal)])
+
+            variants[label] = run
+        samples = await interleave(variants, rounds=repeats, warmup=0)
+    for label, (_, _, ideal) in cases.items():
+        median = summarize(samples[label])["median"]
+        section.data[label] = {"median": median, "ideal": ideal}
+        program_kind, _, limit_text = label.partition(", limit ")
+        table.rows.append([program_kind, limit_text, ms(median), ms(ideal)])
     section.tables.append(table)
     section.notes.append(
         f"With the default limit of 8 concurrent tool calls per program, {count} calls run in {-(-count // 8)} waves; "
