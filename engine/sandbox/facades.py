@@ -48,6 +48,11 @@ class ModuleFacade:
     def __repr__(self) -> str:
         return f"<sandboxed module {self.__dict__['_ModuleFacade__label']!r}>"
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for missing names (also `__name__`, which `from x import y` falls back to:
+        # raising here keeps that fallback away from `sys.modules`).
+        raise AttributeError(f"module {self.__dict__['_ModuleFacade__label']!r} has no attribute {name!r}")
+
 
 # -- json -----------------------------------------------------------------------------------
 
