@@ -29,6 +29,7 @@ from mcp.types import CallToolResult, ContentBlock, TextContent
 from ..client import MCPClient
 from ..codemode import CODE_MODE_SYSTEM_PROMPT
 from ..errors import EngineError
+from ..limits import Limits
 from ..stubs import render_all, specs_for_server
 from ..stubs.spec import namespace_identifier
 from .connect import ServerStatus
@@ -69,9 +70,19 @@ def _identifiers(status: ServerStatus) -> list[str]:
         return [tool.name for tool in status.tools]
 
 
-def build_instructions(statuses: Sequence[ServerStatus], stubs: str = "", *, limit: int = INSTRUCTIONS_LIMIT) -> str:
-    """What a connecting agent is told: how code mode works, then each namespace and its tools."""
-    lines = [CODE_MODE_SYSTEM_PROMPT.rstrip(), "", "Namespaces available in execute_code programs:"]
+def build_instructions(
+    statuses: Sequence[ServerStatus],
+    stubs: str = "",
+    *,
+    limits: Limits | None = None,
+    limit: int = INSTRUCTIONS_LIMIT,
+) -> str:
+    """What a connecting agent is told: how code mode works, its limits, then each namespace and its tools."""
+    lines = [CODE_MODE_SYSTEM_PROMPT.rstrip(), ""]
+    if limits is not None:
+        lines += [f"Limits per program: {limits.timeout:g} s, {limits.max_tool_calls} tool calls "
+                  f"({limits.max_concurrent_tool_calls} at once), {limits.max_output_chars} characters of output.", ""]
+    lines.append("Namespaces available in execute_code programs:")
     for status in statuses:
         if status.state == "connected":
             names = ", ".join(sorted(_identifiers(status))) or "(no tools)"
@@ -175,7 +186,7 @@ def build_server(
 ) -> MCPServer:
     """The code-mode MCP server over `client` (whose sessions `statuses` describe)."""
     stubs = render_stubs(statuses)
-    instructions = build_instructions(statuses, stubs, limit=instructions_limit)
+    instructions = build_instructions(statuses, stubs, limits=client.limits, limit=instructions_limit)
     max_timeout = client.limits.timeout
     server: MCPServer = MCPServer(name, instructions=instructions)
 

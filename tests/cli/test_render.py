@@ -119,7 +119,8 @@ def _status(name: str, *tools: str) -> ServerStatus:
 
 def test_instructions_list_namespaces_with_callable_names_and_unavailable_servers() -> None:
     statuses = [_status("my-docs", "search-pages", "get"), ServerStatus("down", "failed", error="it crashed")]
-    text = build_instructions(statuses, render_stubs(statuses))
+    text = build_instructions(statuses, render_stubs(statuses), limits=Limits(timeout=7, max_tool_calls=9))
+    assert "Limits per program: 7 s, 9 tool calls (8 at once), 50000 characters of output." in text
     assert "- my_docs (server 'my-docs', 2 tools): get, search_pages" in text
     assert "- down: unavailable (it crashed)" in text
     assert "async def search_pages(*, q: str)" in text

@@ -23,8 +23,8 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.types import LoggingMessageNotificationParams
 
 from engine.cli.server import STREAMS_OUTPUT
-from tests.cli.conftest import COMMAND, alive, children_of, command_env, processes_with
-from tests.conftest import ROOT, free_port
+from tests.cli.conftest import COMMAND, alive, children_of, command_env, processes_with, write_config
+from tests.conftest import ROOT, free_port, toy_entry
 
 pytestmark = pytest.mark.anyio
 
@@ -217,3 +217,18 @@ def test_a_signal_stops_stdio_serve_cleanly(config: Path, sig: signal.Signals) -
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_a_server_that_fails_to_start_is_named_unavailable_and_the_rest_still_serve(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "servers.json", {
+        "toy": toy_entry(), "gone": {"command": str(tmp_path / "no-such-server")},
+    }, codeMode={"limits": {"timeout": 12}})
+    with anyio.fail_after(60):
+        async with serve_stdio(config) as served:
+            instructions = served.client.instructions or ""
+            result = await served.client.call_tool("execute_code", {"code": "return await toy.echo(text='hi')"})
+            bad_search = await served.client.call_tool("search_tools", {"query": "x", "detail_level": "everything"})
+    assert "- gone: unavailable (server 'gone': could not connect" in instructions
+    assert "Limits per program: 12 s," in instructions
+    assert result.structured_content is not None and result.structured_content["result"] == "hi"
+    assert bad_search.is_error and "detail_level must be one of" in bad_search.content[0].text  # type: ignore[union-attr]
