@@ -27,6 +27,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"- Taken: {machine['taken_at']}, engine commit {machine.get('git_commit') or 'unknown'}, {mode}, "
         f"{results['duration_seconds']:.0f} s in all",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in machine['versions'].items() if v)}",
+        f"- Load average at the start (1, 5, 15 min): {machine.get('load_average') or 'unknown'} "
+        f"on {machine['usable_cores']} cores: other work on the machine shows in the p90 columns",
         "- Every comparison ran side by side in this one run (variants interleaved); figures are medians.",
         "",
     ]
