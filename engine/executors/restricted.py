@@ -70,6 +70,15 @@ class RestrictedExecutor:
         program_globals(globals_)
         run = RunState(limits, globals_)
         host_loop = asyncio.get_running_loop()
+        # Streaming output: `on_log(text, stream)` on the host loop, if the request carries one
+        # (the same optional hook the remote executors honour).
+        on_log = getattr(request, "on_log", None)
+        if callable(on_log):
+
+            def stream(text: str) -> None:
+                host_loop.call_soon_threadsafe(on_log, text, "stdout")
+
+            run.output.sink = stream
         delivered: asyncio.Future[Outcome] = host_loop.create_future()
 
         def settle(outcome: Outcome) -> None:

@@ -66,7 +66,7 @@ def raise_stop(reason: str) -> NoReturn:
 class OutputBuffer:
     """Captured `print` output of one execution, capped at `limit` characters."""
 
-    __slots__ = ("chunks", "chars", "limit", "truncated")
+    __slots__ = ("chunks", "chars", "limit", "sink", "truncated")
 
     MARKER = "... [output truncated: over {limit} characters]"
 
@@ -75,18 +75,25 @@ class OutputBuffer:
         self.chars = 0
         self.limit = limit
         self.truncated = False
+        self.sink: Callable[[str], None] | None = None
+        """Also receives every kept piece of output as it is printed (streaming to the host)."""
 
     def write(self, text: str) -> None:
         if self.truncated:
             return
         room = self.limit - self.chars
         if len(text) > room:
-            self.chunks.append(text[: max(room, 0)])
+            text = text[: max(room, 0)]
+            self.chunks.append(text)
             self.chars = self.limit
             self.truncated = True
+            if self.sink is not None and text:
+                self.sink(text)
             return
         self.chunks.append(text)
         self.chars += len(text)
+        if self.sink is not None:
+            self.sink(text)
 
     def lines(self) -> list[str]:
         """The output as a list of lines (a trailing newline does not add an empty line)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import anyio
 import pytest
 
+from engine.executors.base import ExecutionRequest
 from engine.executors.restricted import RestrictedExecutor
 from engine.sandbox import ALLOWED_MODULES
 
@@ -359,3 +363,22 @@ async def test_a_program_may_not_run_after_the_executor_closed() -> None:
     await ex.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await ex.run(make_request("return 1"))
+
+
+async def test_printed_output_streams_to_an_on_log_hook_when_the_request_has_one(
+    executor: RestrictedExecutor,
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    @dataclass(frozen=True)
+    class StreamingRequest(ExecutionRequest):
+        on_log: Callable[[str, str], None] = field(default=lambda text, stream: None)
+
+    code = "import asyncio\nprint('first')\nawait asyncio.sleep(0.05)\nprint('second')\nreturn 1"
+    request = StreamingRequest(code, on_log=lambda text, stream: seen.append((text, stream)))
+    with anyio.fail_after(10):
+        out = await executor.run(request)
+    assert out["result"] == 1
+    assert "".join(text for text, _ in seen) == "first\nsecond\n"
+    assert {stream for _, stream in seen} == {"stdout"}
+    assert out["logs"] == ["first", "second"]
