@@ -79,6 +79,9 @@ class _Stopper:
         """The uvicorn server once it runs: it gets `should_exit` so it can finish its shutdown."""
 
     async def watch(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        if sys.platform == "win32":  # no signal receivers there: Ctrl-C arrives as KeyboardInterrupt
+            task_status.started()
+            return
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             task_status.started()
             async for _ in signals:
