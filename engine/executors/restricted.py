@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
@@ -91,7 +91,7 @@ class RestrictedExecutor:
             except RuntimeError:  # the host loop is closed: nobody is waiting any more
                 pass
 
-        def job() -> None:
+        def job() -> Callable[[], None]:
             try:
                 outcome = execute(run, program, request.make_globals, request.host_channel, host_loop)
             except BaseException:  # an interrupt that fired between two engine statements
@@ -100,7 +100,8 @@ class RestrictedExecutor:
                                                   traceback=f"{run.stop_type}: {message}"))
             finally:
                 self._watchdog.unwatch(run)
-            deliver(outcome)
+            # Delivered once the worker is back in the pool (see WorkerPool.submit).
+            return lambda: deliver(outcome)
 
         def abandon() -> None:
             # The program ignored its stop for the whole grace period: it is stuck in native code.
@@ -114,7 +115,14 @@ class RestrictedExecutor:
         self._active.add(run)
         self._watchdog.watch(run)
         try:
-            worker = self._pool.submit(job, limits.max_recursion_depth)
+            try:
+                worker = self._pool.submit(job, limits.max_recursion_depth)
+            except RuntimeError as exc:  # no thread could be started: the process is at a limit
+                self._watchdog.unwatch(run)
+                message = f"no worker thread is available: {exc}"
+                outcome = Outcome(error=ErrorInfo(type="RuntimeError", message=message, line=None,
+                                                  traceback=f"RuntimeError: {message}"))
+                return self._envelope(run, outcome, started)
             outcome = await delivered
         except asyncio.CancelledError:
             run.stop("the execution was cancelled", "CancelledError")

@@ -41,8 +41,10 @@ def process_rss() -> int:
         return 0
 
 
-Job = tuple[Callable[[], None], int]
-"""A job for a worker: the function to run (it must not raise) and the stack room it needs."""
+Job = tuple[Callable[[], Callable[[], None] | None], int]
+"""A job for a worker: the function to run and the stack room it needs. The function may return
+a follow-up (delivering its result), which runs after the worker is back in the pool, so the
+caller's next program finds it idle instead of starting a thread."""
 
 _FRAMES_TO_PROGRAM = 14
 """Frames between the padded serving loop and the program's first frame (runner, event loop, task)."""
@@ -90,11 +92,18 @@ class _Worker(threading.Thread):
         """Run jobs at this depth until one needs different room (returned) or the end (None)."""
         room = job[1] if job is not None else 0
         while job is not None and job[1] == room:
+            follow_up = None
             try:
-                job[0]()
+                follow_up = job[0]()
             except BaseException:  # noqa: S110 - jobs report their own failures; keep the thread alive
                 pass
-            if not self.pool._release(self):
+            released = self.pool._release(self)
+            if follow_up is not None:
+                try:
+                    follow_up()
+                except BaseException:  # noqa: S110 - as above
+                    pass
+            if not released:
                 return None
             job = self.jobs.get()
         return job
@@ -109,8 +118,11 @@ class WorkerPool:
         self._busy: set[_Worker] = set()
         self._closed = False
 
-    def submit(self, fn: Callable[[], None], stack_room: int) -> _Worker:
-        """Run `fn` on an idle worker (or a new one) with `stack_room` frames of recursion left."""
+    def submit(self, fn: Callable[[], Callable[[], None] | None], stack_room: int) -> _Worker:
+        """Run `fn` on an idle worker (or a new one) with `stack_room` frames of recursion left.
+
+        Raises `RuntimeError` when no thread can be started (the process is at its thread or
+        memory limit)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the executor is closed")
@@ -120,7 +132,12 @@ class WorkerPool:
                 worker = _Worker(self)
             self._busy.add(worker)
         if start:
-            worker.start()
+            try:
+                worker.start()
+            except RuntimeError:
+                with self._lock:
+                    self._busy.discard(worker)
+                raise
         worker.jobs.put((fn, stack_room))
         return worker
 
