@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp import types
@@ -53,6 +54,7 @@ class CodeMode:
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
         self._specs: dict[str, list[ToolSpec]] = {}
+        self._prepared: _Prepared | None = None
         self._unavailable: dict[str, str] = {}
         self._load_lock = asyncio.Lock()
 
@@ -73,10 +75,12 @@ class CodeMode:
         """Drop what is known of a server whose session closed."""
         self.catalog.remove(server)
         self._specs.pop(server, None)
+        self._prepared = None
 
     def _tools_changed(self, session: MCPSession) -> None:
         self.catalog.invalidate(session.name)
         self._specs.pop(session.name, None)
+        self._prepared = None
 
     def servers(self) -> list[str]:
         """The servers whose tools programs may use: configured, enabled and allowed."""
@@ -84,6 +88,7 @@ class CodeMode:
 
     async def ensure_tools(self) -> dict[str, list[ToolSpec]]:
         """Connect lazily and load the tools of every usable server not yet known; return specs."""
+        self._prepared = None
         async with self._load_lock:
             missing = [name for name in self.servers() if name not in self._specs]
             if missing:
@@ -104,6 +109,17 @@ class CodeMode:
         self.catalog.set_tools(name, tools)
         self._specs[name] = specs_for_server(name, tools)
         self._unavailable.pop(name, None)
+        self._prepared = None
+
+    async def _prepare(self) -> _Prepared:
+        """What every execution needs from the tool lists, computed once per change of them."""
+        prepared = self._prepared
+        if prepared is not None and prepared.servers == self.servers() and not self._unavailable:
+            return prepared
+        specs = await self.ensure_tools()
+        prepared = _Prepared.build(self.servers(), specs)
+        self._prepared = prepared
+        return prepared
 
     # -- the backend the bridge dispatcher calls ------------------------------------------------
 
@@ -132,17 +148,15 @@ class CodeMode:
         """Run one program and return its envelope; tool calls go through a fresh dispatcher."""
         if not isinstance(code, str):
             raise CodeModeError(f"code must be a string, got {type(code).__name__}")
-        specs = await self.ensure_tools()
-        by_namespace = {namespace_identifier(server): server_specs for server, server_specs in specs.items()}
+        prepared = await self._prepare()
         limits = self.limits.model_copy(update={"timeout": float(timeout)})
         dispatcher = HostDispatcher(self, limits=limits, allowed_servers=self.client.allowed_servers)
-        listing = {ns: [spec.identifier for spec in server_specs] for ns, server_specs in by_namespace.items()}
 
         def make_globals(send: Send) -> dict[str, object]:
-            names: dict[str, object] = dict(build_namespaces(by_namespace, send, tool_error=ToolError))
+            names: dict[str, object] = dict(build_namespaces(prepared.by_namespace, send, tool_error=ToolError))
             names["search_tools"] = make_search_tools(send, tool_error=ToolError)
             names["ToolError"] = ToolError
-            names["tool_namespaces"] = {ns: list(tools) for ns, tools in listing.items()}
+            names["tool_namespaces"] = {ns: list(tools) for ns, tools in prepared.listing.items()}
             return names
 
         request = ExecutionRequest(
@@ -151,7 +165,7 @@ class CodeMode:
             host_channel=dispatcher.handle,
             make_globals=make_globals,
             session_id=session_id,
-            tool_specs={ns: [spec.to_dict() for spec in server_specs] for ns, server_specs in by_namespace.items()},
+            tool_specs=prepared.tool_specs,
         )
         envelope = await self.executor.run(request)
         envelope["tool_calls"] = dispatcher.trace
@@ -168,3 +182,23 @@ class CodeMode:
         executor, self._executor = self._executor, None
         if executor is not None:
             await executor.aclose()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The tool lists in the shapes an execution needs: by namespace, as names, as plain data."""
+
+    servers: list[str]
+    by_namespace: dict[str, list[ToolSpec]]
+    listing: dict[str, list[str]]
+    tool_specs: dict[str, list[dict[str, Any]]]
+
+    @classmethod
+    def build(cls, servers: list[str], specs: Mapping[str, list[ToolSpec]]) -> _Prepared:
+        by_namespace = {namespace_identifier(server): server_specs for server, server_specs in specs.items()}
+        return cls(
+            servers=servers,
+            by_namespace=by_namespace,
+            listing={ns: [spec.identifier for spec in items] for ns, items in by_namespace.items()},
+            tool_specs={ns: [spec.to_dict() for spec in items] for ns, items in by_namespace.items()},
+        )
