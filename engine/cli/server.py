@@ -103,38 +103,56 @@ def _text(payload: Any) -> list[ContentBlock]:
 
 
 class _OutputRelay:
-    """Sends printed lines and progress to the caller of one `execute_code` while the program runs."""
+    """Sends printed lines and progress to the caller of one `execute_code` while the program runs.
+
+    Executors hand over output as it is written, in pieces (`on_log(text, stream)`, the shape of
+    the bridge's `log` frame); the relay cuts them into lines, one log message per line.
+    """
 
     def __init__(self, ctx: Context, timeout: float) -> None:
         self.ctx = ctx
         self.timeout = timeout
-        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
-        """Printed lines to send, in order; None ends the pump."""
+        self.lines: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        """(line, stream) to send, in order; None ends the pump."""
         self.sent = 0
+        self._partial: dict[str, str] = {}
         self._loop = asyncio.get_running_loop()
 
-    def on_log(self, line: str) -> None:
+    def on_log(self, text: str, stream: str = "stdout") -> None:
         """The executor's hook; safe from any thread, and in order with the run's end on the loop's own."""
         try:
             here = asyncio.get_running_loop()
         except RuntimeError:
             here = None
         if here is self._loop:
-            self.lines.put_nowait(line)
+            self._feed(text, stream)
         else:
-            self._loop.call_soon_threadsafe(self.lines.put_nowait, line)
+            self._loop.call_soon_threadsafe(self._feed, text, stream)
 
-    async def _send(self, line: str) -> None:
+    def _feed(self, text: str, stream: str) -> None:
+        *complete, self._partial[stream] = (self._partial.get(stream, "") + text).split("\n")
+        for line in complete:
+            self.lines.put_nowait((line, stream))
+
+    def end(self) -> None:
+        """Queue what is left of unfinished lines, then the end marker (on the loop, after every piece)."""
+        for stream, rest in self._partial.items():
+            if rest:
+                self.lines.put_nowait((rest, stream))
+        self._partial.clear()
+        self.lines.put_nowait(None)
+
+    async def _send(self, line: str, stream: str = "stdout") -> None:
         try:
-            await self.ctx.log("info", line, logger_name="stdout")
+            await self.ctx.log("info" if stream == "stdout" else "warning", line, logger_name=stream)
             self.sent += 1
         except Exception as exc:  # noqa: BLE001 - a client that stopped listening must not fail the run
             logger.debug("log message not delivered: %r", exc)
 
     async def pump(self) -> None:
         """Send lines as they come, until the None that `finish` queues after the last one."""
-        while (line := await self.lines.get()) is not None:
-            await self._send(line)
+        while (item := await self.lines.get()) is not None:
+            await self._send(*item)
 
     async def tick(self, started: float) -> None:
         while True:
@@ -167,7 +185,7 @@ async def run_program(client: MCPClient, code: str, timeout: float, ctx: Context
         envelope = await execute(code, timeout, **extra)
         # Lines handed over from the program's thread may still be on their way to the loop: they
         # are queued before the end marker because both go through the loop's callback queue.
-        asyncio.get_running_loop().call_soon_threadsafe(relay.lines.put_nowait, None)
+        asyncio.get_running_loop().call_soon_threadsafe(relay.end)
         await pump
     finally:
         for task in (pump, tick):

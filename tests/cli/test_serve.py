@@ -171,7 +171,7 @@ async def test_a_long_program_reports_progress_and_its_output_as_log_messages(tr
     assert all(message is not None and message.startswith("running for") for message in messages)
 
 
-@pytest.mark.xfail(not STREAMS_OUTPUT, reason="the executor has no on_log hook yet: output arrives after the run",
+@pytest.mark.xfail(not STREAMS_OUTPUT, reason="MCPClient.execute_code has no on_log yet: output arrives after the run",
                    strict=True)
 async def test_printed_lines_arrive_while_the_program_still_runs(transport: Any, config: Path) -> None:
     with anyio.fail_after(60):
