@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -259,7 +260,14 @@ class MCPClient:
 
     # -- code mode ----------------------------------------------------------------------------
 
-    async def execute_code(self, code: str, timeout: float = 30.0, *, session_id: str | None = None) -> dict[str, Any]:
+    async def execute_code(
+        self,
+        code: str,
+        timeout: float = 30.0,
+        *,
+        session_id: str | None = None,
+        on_log: Callable[[str, str], None] | None = None,
+    ) -> dict[str, Any]:
         """Run a Python program with every server's tools as `await <server>.<tool>(...)`.
 
         ```python
@@ -274,13 +282,14 @@ class MCPClient:
             code: the program; top-level `await` and `return` are allowed.
             timeout: wall-clock seconds; a program still running then is stopped.
             session_id: keep the program's globals across calls with the same id (a code session).
+            on_log: called with `(text, stream)` while the program prints, as it runs.
 
         Returns:
             The result envelope: `result`, `logs`, `error`, `execution_time`, and `error_info`,
             `tool_calls`, `usage`, `truncated`. A failing program does not raise.
         """
         mode = self._require_code_mode("execute_code")
-        envelope = await mode.execute(code, timeout=timeout, session_id=session_id)
+        envelope = await mode.execute(code, timeout=timeout, session_id=session_id, on_log=on_log)
         return dict(envelope)
 
     async def search_tools(

@@ -195,3 +195,30 @@ found = await search_tools("add two integers", detail_level="descriptions", limi
 return [found["meta"]["result_count"], found["results"][0]["name"], "description" in found["results"][0]]
 ''')
         assert out["error"] is None and out["result"] == [2, "add", True]
+
+
+async def test_tool_namespaces_are_listed_under_mcp_uses_name_too(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        out = await run(client, 'return [sorted(__tool_namespaces), "add" in __tool_namespaces["toy"]]')
+        assert out["error"] is None and out["result"] == [["toy"], True]
+        rebind = await run(client, "__tool_namespaces = {}\nreturn 1")
+        assert rebind["error_info"]["type"] == "SyntaxError"
+
+
+async def test_printed_lines_stream_while_the_program_runs_and_code_sessions_keep_state(tmp_path: Path) -> None:
+    streamed: list[tuple[str, float]] = []
+    async with client_for(tmp_path, "toy") as client:
+        with anyio.fail_after(60):
+            out = await client.execute_code(
+                'print("before")\nawait toy.sleep(seconds=0.5)\nprint("after")\nreturn 1',
+                on_log=lambda text, stream: streamed.append((text, anyio.current_time())),
+            )
+        finished = anyio.current_time()
+        assert out["logs"] == ["before", "after"]
+        assert "".join(text for text, _ in streamed).split() == ["before", "after"]
+        first_seen = next(at for text, at in streamed if "before" in text)
+        assert finished - first_seen >= 0.4, "the first line arrived before the tool call finished"
+        await client.execute_code("counter = 41", session_id="notebook")
+        kept = await client.execute_code("counter += 1\nreturn counter", session_id="notebook")
+        fresh = await client.execute_code("return counter")
+        assert kept["result"] == 42 and fresh["error_info"]["type"] == "NameError"

@@ -29,7 +29,9 @@ async def test_toy_server_over_sse_including_auto_detection(toy_sse_url: str, tr
             assert result.content[0].text == "over sse"  # type: ignore[union-attr]
 
 
-async def test_server_everything_over_streamable_http_and_sse(everything_http_url: str, everything_sse_url: str) -> None:
+async def test_server_everything_over_streamable_http_and_sse(
+    everything_http_url: str, everything_sse_url: str
+) -> None:
     config = {
         "mcpServers": {
             "http": {"url": everything_http_url, "transport": "streamable-http"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -144,7 +144,14 @@ class CodeMode:
         except (TypeError, ValueError) as exc:
             raise CodeModeError(f"search_tools: {exc}") from exc
 
-    async def execute(self, code: str, *, timeout: float = 30.0, session_id: str | None = None) -> Envelope:
+    async def execute(
+        self,
+        code: str,
+        *,
+        timeout: float = 30.0,
+        session_id: str | None = None,
+        on_log: Callable[[str, str], None] | None = None,
+    ) -> Envelope:
         """Run one program and return its envelope; tool calls go through a fresh dispatcher."""
         if not isinstance(code, str):
             raise CodeModeError(f"code must be a string, got {type(code).__name__}")
@@ -156,7 +163,9 @@ class CodeMode:
             names: dict[str, object] = dict(build_namespaces(prepared.by_namespace, send, tool_error=ToolError))
             names["search_tools"] = make_search_tools(send, tool_error=ToolError)
             names["ToolError"] = ToolError
-            names["tool_namespaces"] = {ns: list(tools) for ns, tools in prepared.listing.items()}
+            listing = {ns: list(tools) for ns, tools in prepared.listing.items()}
+            names["tool_namespaces"] = listing
+            names["__tool_namespaces"] = listing  # mcp_use's name for it
             return names
 
         request = ExecutionRequest(
@@ -165,6 +174,7 @@ class CodeMode:
             host_channel=dispatcher.handle,
             make_globals=make_globals,
             session_id=session_id,
+            on_log=on_log,
             tool_specs=prepared.tool_specs,
         )
         envelope = await self.executor.run(request)

@@ -46,6 +46,9 @@ class ExecutionRequest:
     """Builds the program's injected names; None for none."""
     session_id: str | None = None
     """A code session whose globals persist across executions; None starts fresh."""
+    on_log: Callable[[str, str], None] | None = None
+    """Called on the host loop with `(text, stream)` as the program prints, while it runs; the
+    same output is also in the envelope's `logs`."""
     tool_specs: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
     """The same tools as plain data (`ToolSpec.to_dict()` per namespace identifier), for executors
     whose program runs in another process or machine and builds its namespaces there."""

@@ -110,6 +110,11 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
+READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
+"""`_`-prefixed globals a program may read (never bind or delete): mcp_use's `__tool_namespaces`,
+the `{namespace: [tools]}` listing. Each holds only plain data the executor's caller injected."""
+
+
 class SandboxPolicy(RestrictingNodeTransformer):
     """RestrictedPython's policy, plus async support, allocation guards and stop checks."""
 
@@ -120,7 +125,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         supply a captured `print`, so there is no `printed`/`_print_` collector."""
         if isinstance(node.ctx, ast.Load):
             self.used_names[node.id] = True
-            if node.id == "print":
+            if node.id == "print" or node.id in READABLE_DUNDER_GLOBALS:
                 return node
         self.check_name(node, node.id)
         return node

@@ -26,6 +26,7 @@ from .compiler import CompiledProgram
 from .context import Interrupt, RunState, StopExecution, set_current
 from .convert import error_info, to_plain
 from .guards import deny_value_type
+from .policy import READABLE_DUNDER_GLOBALS
 from .toplevel import MAIN_NAME
 
 __all__ = ["Outcome", "execute"]
@@ -184,7 +185,9 @@ def _execute(
     if make_globals is not None:
         injected: Mapping[str, object] = make_globals(_make_send(host_channel, host_loop))
         for name, value in injected.items():
-            if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"make_globals returned an invalid name: {name!r}")
+            if name.startswith("_") and name not in READABLE_DUNDER_GLOBALS:
                 raise ValueError(f"make_globals returned an invalid name: {name!r}")
             run.globals[name] = value
     exec(program.code, run.globals)
