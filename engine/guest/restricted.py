@@ -10,6 +10,7 @@ callback. Not shipped to remote guests.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -95,6 +96,13 @@ class RestrictedEngine:
 def _explain_memory_error(envelope: Envelope) -> Envelope:
     # An allocation refused by RLIMIT_AS raises a bare `MemoryError()`: say which limit it was.
     info = envelope["error_info"]
+    if info is not None and info["type"] == "InternalError" and info["message"].startswith("MemoryError"):
+        # The allocation that failed was the engine's, on the program's behalf: same cause.
+        info = ErrorInfo(type="MemoryError", message="", line=None, traceback="")
+    if info is not None and info["type"] == "MemoryError":
+        # The program's objects hang off its exception's traceback cycle: free them now, or the
+        # next run starts with the address space still full (and cannot even start a thread).
+        gc.collect()
     if info is not None and info["type"] == "MemoryError" and not info["message"]:
         message = "killed: memory limit (the sandbox process reached its OS address-space cap)"
         info = ErrorInfo(type="MemoryError", message=message, line=info["line"],
