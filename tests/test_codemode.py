@@ -98,10 +98,12 @@ return len(results)
 async def test_gather_runs_tool_calls_concurrently(tmp_path: Path) -> None:
     async with client_for(tmp_path, "toy", limits={"max_concurrent_tool_calls": 20}) as client:
         await run(client, "return await toy.add(a=1, b=1)")  # connect and warm up
-        out = await run(client, GATHER_20)
-    assert out["error"] is None and out["result"] == 20
+        runs = [await run(client, GATHER_20) for _ in range(3)]
+    assert all(out["error"] is None and out["result"] == 20 for out in runs)
     # 20 calls of a tool that sleeps 100 ms: concurrently they take about 100 ms, not 2 s.
-    assert out["execution_time"] < 0.15, out["execution_time"]
+    # The best of three runs, so that a busy machine does not decide the outcome.
+    best = min(out["execution_time"] for out in runs)
+    assert best < 0.15, [out["execution_time"] for out in runs]
 
 
 async def test_the_default_concurrency_limit_of_eight_is_enforced(tmp_path: Path) -> None:

@@ -16,14 +16,12 @@ stored, but they are never indexed, searched or counted as user tools.
 
 from __future__ import annotations
 
-import builtins
-import keyword
-import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final, Literal, NamedTuple, get_args
 
 import mcp.types
 
+from ..stubs.spec import sanitize_identifier
 from .search import Document, SearchIndex, build_part
 
 __all__ = ["CODE_MODE_SERVER", "DETAIL_LEVELS", "CatalogStatistics", "DetailLevel", "ToolCatalog", "python_identifier"]
@@ -50,29 +48,14 @@ class CatalogStatistics(NamedTuple):
     searches: int
 
 
-_RESERVED: Final = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
-
-
 def python_identifier(name: str, fallback: str = "tool") -> str:
     """A Python identifier for a server or tool name, as the agent's program calls it.
 
-    The same rules as the stub generator's sanitiser, so search results name what the program can
-    call: NFKC-normalised, characters that cannot be in an identifier become `_`, leading underscores
-    are dropped (the sandbox forbids `_`-names), `fallback` is used for an empty result and prefixed
-    to a leading digit, and keywords and builtins get a trailing `_`.
-    `my-github` -> `my_github`, `2fa` -> `tool_2fa`, `import` -> `import_`, `list` -> `list_`.
+    The stub generator's own sanitiser (`engine.stubs.spec.sanitize_identifier`), so search results
+    name exactly what the program can call: `my-github` -> `my_github`, `2fa` -> `tool_2fa`,
+    `import` -> `import_`, `list` -> `list_`.
     """
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(c if ("a" + c).isidentifier() else "_" for c in text).lstrip("_")
-    if not text:
-        return fallback
-    if not text[0].isidentifier():
-        text = f"{fallback}_{text}"
-    if not text.isidentifier():  # NFKC of the joined text can differ from that of its characters
-        text = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in text).lstrip("_") or fallback
-        if text[0].isdigit():
-            text = f"{fallback}_{text}"
-    return text + "_" if text in _RESERVED else text
+    return sanitize_identifier(name, fallback=fallback)
 
 
 def _namespace_identifier(server: str) -> str:

@@ -23,7 +23,6 @@ from ..errors import CodeModeError, ToolError
 from ..executors import ExecutionRequest, Executor, Send, get_executor
 from ..limits import Limits
 from ..stubs import ToolSpec, build_namespaces, make_search_tools, namespace_identifier, specs_for_server
-from ..stubs.spec import sanitize_identifier
 
 if TYPE_CHECKING:
     from ..client import MCPClient
@@ -47,9 +46,7 @@ class CodeMode:
     ) -> None:
         self.client = client
         self.limits = limits or Limits()
-        self.catalog = ToolCatalog(
-            namespace=namespace_identifier, identifier=lambda name: sanitize_identifier(name, fallback="tool")
-        )
+        self.catalog = ToolCatalog()
         self._executor_name = executor
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
