@@ -28,7 +28,8 @@ from .guards import (
     safe_type,
     super_attr,
 )
-from .iterators import checked_iter, safe_range
+from .iterators import checked_iter, flat_nesting, safe_range
+from .numbers import guarded_divmod, guarded_floordiv, guarded_round
 from .operators import guarded_format, guarded_lshift, guarded_mod, guarded_mul, guarded_pow, safe_format_builtin
 from .sizes import require_size
 
@@ -36,10 +37,10 @@ __all__ = ["SAFE_BUILTINS", "program_globals"]
 
 _PLAIN = (
     "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "classmethod", "complex", "dict",
-    "divmod", "enumerate", "filter", "float", "frozenset", "hash", "hex", "int", "isinstance",
-    "issubclass", "len", "list", "map", "max", "min", "next", "object", "oct", "ord", "property",
-    "repr", "reversed", "round", "set", "slice", "sorted", "staticmethod", "str", "super",
-    "tuple", "zip", "aiter", "anext", "NotImplemented", "Ellipsis", "None", "True", "False",
+    "float", "frozenset", "hash", "hex", "int", "isinstance",
+    "issubclass", "len", "list", "max", "min", "next", "object", "oct", "ord", "property",
+    "repr", "reversed", "set", "slice", "sorted", "staticmethod", "str", "super",
+    "tuple", "aiter", "anext", "NotImplemented", "Ellipsis", "None", "True", "False",
 )
 
 _EXCEPTIONS = (
@@ -166,6 +167,12 @@ SAFE_BUILTINS.update(
         "format": safe_format_builtin,
         "bytes": _bytes,
         "bytearray": _bytearray,
+        "divmod": guarded_divmod,
+        "round": guarded_round,
+        "map": flat_nesting(map),
+        "filter": flat_nesting(filter),
+        "zip": flat_nesting(zip),
+        "enumerate": flat_nesting(enumerate),
         # Hooks the compiled program calls (names start with "_", so the program cannot).
         "_apply_": _apply,
         "_superattr_": super_attr,
@@ -179,13 +186,14 @@ SAFE_BUILTINS.update(
         "_pow_": guarded_pow,
         "_lshift_": guarded_lshift,
         "_mod_": guarded_mod,
+        "_floordiv_": guarded_floordiv,
         "_format_": guarded_format,
         "_stopped_": _stopped,
         "_guard_": check_stop,
     }
 )
 for _name in ("getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format", "bytes",
-              "bytearray", "sum"):
+              "bytearray", "sum", "divmod", "round"):
     _public_name(SAFE_BUILTINS[_name], _name)
 
 

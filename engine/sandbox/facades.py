@@ -14,14 +14,12 @@ import base64
 import collections
 import datetime
 import decimal
-import fractions
 import hashlib
 import itertools
 import json
 import math
 import random
 import re
-import statistics
 import string
 import textwrap
 import uuid
@@ -30,8 +28,9 @@ from typing import Any
 
 from .aio import build_asyncio_facade
 from .context import current
-from .iterators import checked_iter
+from .iterators import checked_iter, flat_nesting
 from .methods import pattern_sub, pattern_subn
+from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
 from .operators import guarded_mul
 from .sizes import require_size
 
@@ -127,7 +126,7 @@ def _lcm(*integers: int) -> int:
 
 def _math() -> dict[str, Any]:
     names = {n: getattr(math, n) for n in dir(math) if not n.startswith("_")}
-    names.update(factorial=_factorial, comb=_comb, perm=_perm, prod=_prod, lcm=_lcm)
+    names.update(factorial=_factorial, comb=_comb, perm=_perm, prod=_prod, lcm=_lcm, gcd=safe_gcd, isqrt=safe_isqrt)
     return names
 
 
@@ -202,12 +201,27 @@ def _combinations_wr(iterable: Iterable[Any], r: int) -> Iterator[Any]:
     return checked_iter(itertools.combinations_with_replacement(_pools([iterable])[0], r))
 
 
+def _tee(iterable: Iterable[Any], n: int = 2) -> tuple[Iterator[Any], ...]:
+    if n > 1000:
+        raise ValueError("tee() is limited to 1000 copies")
+    return tuple(flat_nesting(iter)(it) for it in itertools.tee(flat_nesting(iter)(iterable), n))
+
+
 def _itertools() -> dict[str, Any]:
-    names = {
-        n: getattr(itertools, n)
-        for n in ("accumulate", "chain", "compress", "dropwhile", "filterfalse", "groupby", "islice",
-                  "pairwise", "starmap", "takewhile", "tee", "zip_longest")
+    names: dict[str, Any] = {
+        n: flat_nesting(getattr(itertools, n))
+        for n in ("accumulate", "compress", "dropwhile", "filterfalse", "groupby", "islice",
+                  "pairwise", "starmap", "takewhile", "zip_longest")
     }
+    chain: Any = flat_nesting(itertools.chain)
+    # The iterables of `from_iterable` hide inside its argument: always one frame per level.
+    from_iterable = itertools.chain.from_iterable
+
+    def chain_from_iterable(iterables: Iterable[Iterable[Any]]) -> Iterator[Any]:
+        yield from from_iterable(iterables)
+
+    chain.from_iterable = chain_from_iterable
+    names.update(chain=chain, tee=_tee)
     names.update(
         count=_count, cycle=_cycle, repeat=_repeat, product=_product, permutations=_permutations,
         combinations=_combinations, combinations_with_replacement=_combinations_wr,
@@ -299,10 +313,7 @@ def _build() -> dict[str, ModuleFacade]:
         "itertools": _itertools(),
         "collections": {**_pick(collections, ("OrderedDict", "defaultdict", "deque", "namedtuple", "ChainMap")),
                         "Counter": Counter},
-        "statistics": _pick(statistics, ("mean", "fmean", "geometric_mean", "harmonic_mean", "median",
-                                         "median_low", "median_high", "median_grouped", "mode",
-                                         "multimode", "pstdev", "pvariance", "stdev", "variance",
-                                         "quantiles", "StatisticsError")),
+        "statistics": statistics_names(),
         "base64": _pick(base64, ("b64encode", "b64decode", "standard_b64encode", "standard_b64decode",
                                  "urlsafe_b64encode", "urlsafe_b64decode", "b32encode", "b32decode",
                                  "b16encode", "b16decode", "b85encode", "b85decode", "a85encode",
@@ -311,10 +322,10 @@ def _build() -> dict[str, ModuleFacade]:
                                    "blake2s", "sha3_224", "sha3_256", "sha3_384", "sha3_512")),
         "uuid": _pick(uuid, ("UUID", "uuid3", "uuid4", "uuid5", "NAMESPACE_DNS", "NAMESPACE_URL",
                              "NAMESPACE_OID", "NAMESPACE_X500")),
-        "decimal": _pick(decimal, ("Decimal", "InvalidOperation", "DivisionByZero", "ROUND_UP",
+        "decimal": {"Decimal": SafeDecimal, **_pick(decimal, ("InvalidOperation", "DivisionByZero", "ROUND_UP",
                                    "ROUND_DOWN", "ROUND_CEILING", "ROUND_FLOOR", "ROUND_HALF_UP",
-                                   "ROUND_HALF_DOWN", "ROUND_HALF_EVEN", "ROUND_05UP")),
-        "fractions": {"Fraction": fractions.Fraction},
+                                   "ROUND_HALF_DOWN", "ROUND_HALF_EVEN", "ROUND_05UP"))},
+        "fractions": {"Fraction": SafeFraction},
         "textwrap": {"wrap": _wrap, "fill": _fill, "shorten": _shorten, "dedent": textwrap.dedent,
                      "indent": _indent},
         "string": {**_pick(string, ("ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits",

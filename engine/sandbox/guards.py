@@ -20,7 +20,8 @@ from typing import Any
 
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
-from .methods import OVERRIDES
+from .methods import CLASS_METHODS, OVERRIDES
+from .numbers import FACADE_TYPES
 
 __all__ = [
     "BLOCKED_NAMES",
@@ -44,6 +45,8 @@ _BLOCKED_NAMES = frozenset(INSPECT_ATTRIBUTES) | {
     "get_coro",
     "get_loop",
     "format_map",
+    # `C.mro()` lists the real classes behind the facades' number classes (see `numbers`).
+    "mro",
 }
 
 BLOCKED_NAMES = _BLOCKED_NAMES
@@ -95,7 +98,7 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
                 if isinstance(target, cls):
                     return functools.partial(unbound, target)
                 if isinstance(target, type) and issubclass(target, cls):
-                    return unbound
+                    return functools.partial(unbound, target) if name in CLASS_METHODS else unbound
         elif len(_PLAIN_NAMES) < 50_000:
             _PLAIN_NAMES.add(name)
     if default is _NO_DEFAULT:
@@ -211,6 +214,9 @@ def safe_type(obj: Any) -> Any:
     t = type(obj)
     if issubclass(t, type):
         return safe_type
+    facade = FACADE_TYPES.get(t)
+    if facade is not None:
+        return facade
     if getattr(t, "__module__", None) in _OPEN_MODULES or getattr(t, _CLASS_MARK, False):
         return t
     return OpaqueType(t)

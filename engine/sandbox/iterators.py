@@ -8,13 +8,14 @@ ranges over a million items, whose length is refused over the size limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import types
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .context import current, raise_stop
 from .sizes import require_size
 
-__all__ = ["SafeRange", "checked_iter", "safe_range"]
+__all__ = ["SafeRange", "checked_iter", "flat_nesting", "safe_range"]
 
 
 
@@ -28,6 +29,38 @@ def checked_iter(iterable: Iterable[Any]) -> Iterator[Any]:
         if run.stopped:
             raise_stop(run.stop_reason or "stopped")
         yield item
+
+
+_LEAVES = frozenset({list, tuple, str, bytes, bytearray, dict, set, frozenset, range, types.GeneratorType})
+"""Argument types a native iterator may wrap without adding C-stack depth: containers hold no
+iterator, and a generator runs its own (recursion-checked) Python frame."""
+
+
+def _frame(iterator: Iterator[Any]) -> Iterator[Any]:
+    yield from iterator
+
+
+def flat_nesting(native: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+    """Wrap a C iterator factory (`map`, `filter`, `zip`, `itertools.chain`...) so that stacking it
+    on another C iterator costs one Python frame per level.
+
+    `next()` on `map(f, map(f, ... map(f, it)))` recurses in C with no recursion check: a few
+    hundred thousand levels overflow the C stack and crash the process. When an argument is itself
+    an iterator (other than a generator), the result is handed out through a one-line generator,
+    whose frame the interpreter's recursion limit counts, so deep chains end in `RecursionError`.
+    Arguments that are containers keep the native object (the common case costs nothing)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        result = native(*args, **kwargs)
+        for arg in (*args, *kwargs.values()):
+            kind = type(arg)
+            if kind not in _LEAVES and hasattr(kind, "__next__"):
+                return _frame(result)
+        return result
+
+    wrapper.__name__ = wrapper.__qualname__ = getattr(native, "__name__", "iterator")
+    wrapper.__doc__ = native.__doc__
+    return wrapper
 
 
 _NATIVE_RANGE = 1_000_000

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
 from .operators import check_spec
-from .sizes import max_sequence, require_size
+from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
+__all__ = ["CLASS_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
 
 
 
@@ -105,6 +105,14 @@ def _to_bytes(self: int, length: SupportsIndex = 1, *args: Any, **kwargs: Any) -
     return int.to_bytes(self, length, *args, **kwargs)
 
 
+def _from_bytes(cls: Any, data: Any, *args: Any, **kwargs: Any) -> int:
+    """`int.from_bytes`: the integer's size is bounded like the operators bound it."""
+    cls = cls if isinstance(cls, type) else type(cls)
+    if len(data) * 8 > max_int_bits():
+        raise MemoryError(f"int.from_bytes() of {len(data)} bytes is over the integer size limit")
+    return cls.from_bytes(data, *args, **kwargs)  # type: ignore[no-any-return]
+
+
 def _strftime(self: Any, fmt: str) -> str:
     if not isinstance(fmt, str):
         raise TypeError("strftime() format must be a string")
@@ -155,12 +163,16 @@ OVERRIDES.update(
         "translate": (((str, bytes, bytearray), _translate),),
         "format": ((str, _str_format),),
         "to_bytes": ((int, _to_bytes),),
+        "from_bytes": ((int, _from_bytes),),
         "strftime": (((datetime.date, datetime.time), _strftime),),
         "sub": ((re.Pattern, pattern_sub),),
         "subn": ((re.Pattern, pattern_subn),),
         "expand": ((re.Match, _match_expand),),
     }
 )
+
+CLASS_METHODS = frozenset({"from_bytes"})
+"""Overrides of class methods: bound to the class (or the instance's class) when read."""
 
 OVERRIDE_NAMES = frozenset(OVERRIDES)
 """Attribute names whose value is replaced by a checked version for some types."""

@@ -12,6 +12,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from .numbers import int_division_check
 from .sizes import max_int_bits, max_sequence, require_size
 
 __all__ = ["check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
@@ -36,7 +37,13 @@ def guarded_mul(a: Any, b: Any) -> Any:
             if bits > max_int_bits():
                 raise MemoryError(f"integer product of {bits} bits is over the limit of {max_int_bits()}")
         return a * b
-    if isinstance(a, int) and isinstance(b, _SEQUENCES):
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        if _exact_bits(a) + _exact_bits(b) > max_int_bits():
+            raise MemoryError("fraction product over the size limit")
+    elif isinstance(a, int) and isinstance(b, int):
+        if a.bit_length() + b.bit_length() > max_int_bits():
+            raise MemoryError("integer product over the size limit")
+    elif isinstance(a, int) and isinstance(b, _SEQUENCES):
         if a > 0:
             require_size(len(b) * a, "sequence repetition")
     elif isinstance(b, int) and isinstance(a, _SEQUENCES):
@@ -50,6 +57,10 @@ def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
     if mod is not None:
         if isinstance(b, int) and isinstance(mod, int) and b.bit_length() * max(mod.bit_length(), 64) > 1 << 26:
             raise MemoryError("modular exponentiation this large is over the size limit")
+        # Reducing `a` and inverting (`b < 0`) are divisions by `mod`.
+        if isinstance(mod, int) and mod.bit_length() > max_int_bits():
+            raise MemoryError("modular arithmetic with a modulus this large is over the size limit")
+        int_division_check(a, mod)
         return pow(a, b, mod)
     if isinstance(b, int) and b > 1:
         if isinstance(a, int) and a not in (0, 1, -1):
@@ -69,6 +80,14 @@ def guarded_lshift(a: Any, b: Any) -> Any:
         if a.bit_length() + b > max_int_bits():
             raise MemoryError(f"shift by {b} bits is over the size limit")
     return a << b
+
+
+def _exact_bits(x: Any) -> int:
+    if isinstance(x, int):
+        return x.bit_length()
+    if isinstance(x, Fraction):
+        return max(x.numerator.bit_length(), x.denominator.bit_length())
+    return 0
 
 
 _DIGITS = re.compile(r"\d+")
@@ -107,7 +126,11 @@ _PERCENT_S = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 def guarded_mod(a: Any, b: Any) -> Any:
     """`a % b`: for `%`-formatting, bounded widths and precisions."""
-    if type(a) is int or type(a) is float:
+    if type(a) is float:
+        return a % b
+    if type(a) is int:
+        if not -_SMALL < a < _SMALL or isinstance(b, Fraction):
+            int_division_check(a, b)
         return a % b
     if isinstance(a, (str, bytes, bytearray)):
         pattern: Any = _PERCENT_S if isinstance(a, str) else _PERCENT

@@ -34,6 +34,7 @@ _GUARDED_OPS: dict[type[ast.operator], str] = {
     ast.Pow: "_pow_",
     ast.LShift: "_lshift_",
     ast.Mod: "_mod_",
+    ast.FloorDiv: "_floordiv_",
 }
 
 
@@ -353,7 +354,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         if isinstance(node.op, ast.LShift) and _is_small_const(right, 64):
             return node
-        if isinstance(node.op, ast.Mod) and isinstance(left, ast.Constant) and type(left.value) in (int, float):
+        if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and isinstance(left, ast.Constant) and type(
+                left.value) in (int, float):
             return node
         inline = self._inline_numeric(node, guard)
         if inline is not None:
@@ -366,7 +368,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         hottest arithmetic. A plain name is read twice (harmless); any other operand is bound
         once to a temporary with `:=`, where a function scope allows it (not in class bodies or
         comprehensions, where `:=` would bind elsewhere or is not allowed)."""
-        if not isinstance(node.op, (ast.Mult, ast.Mod)):
+        if not isinstance(node.op, (ast.Mult, ast.Mod, ast.FloorDiv)):
             return None
         operand: ast.expr | None = None
         if _is_small_number(node.right):

@@ -12,6 +12,7 @@ and awaits the reply on the worker loop; cancelling that await cancels the host-
 from __future__ import annotations
 
 import asyncio
+import decimal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +27,7 @@ from .compiler import CompiledProgram
 from .context import Interrupt, RunState, StopExecution, set_current
 from .convert import error_info, to_plain
 from .guards import deny_value_type
+from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
 from .toplevel import MAIN_NAME
 
@@ -136,6 +138,9 @@ def execute(
         run.cpu_clock = time.pthread_getcpuclockid(thread_id)
     except (AttributeError, OSError):
         run.cpu_clock = None
+    # A fresh decimal context per run: nothing a previous run on this thread did carries over,
+    # and exponents stay within what converts to an integer quickly (see `numbers`).
+    decimal.setcontext(decimal_context())
     loop = _thread_loop()
     run.loop = loop
     outcome = Outcome()
