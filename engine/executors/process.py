@@ -61,6 +61,7 @@ class _ChildTransport:
         self._process: asyncio.subprocess.Process | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._killed = False
+        self._stderr_tail = b""
 
     @property
     def pid(self) -> int | None:
@@ -94,13 +95,19 @@ class _ChildTransport:
                 break
             on_data(chunk)
         code = await process.wait()
-        on_exit(_describe_exit(code, self._killed))
+        reason = _describe_exit(code, self._killed)
+        # The child's last words (an import error, a traceback) say why it could not start.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._tasks[1]), 1.0)
+        tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
+        on_exit(reason + (": " + " | ".join(tail) if tail and not self._killed else ""))
 
     async def _stderr(self) -> None:
+        # Guest diagnostics: drained so the child never blocks on a full pipe, the tail kept.
         process = self._process
         assert process is not None and process.stderr is not None
-        while await process.stderr.read(1 << 16):
-            pass  # guest diagnostics; drained so the child never blocks on a full pipe
+        while chunk := await process.stderr.read(1 << 16):
+            self._stderr_tail = (self._stderr_tail + chunk)[-4096:]
 
     async def write(self, data: bytes) -> None:
         process = self._process

@@ -108,3 +108,17 @@ async def test_closing_the_executor_ends_the_child(process: ProcessExecutor) -> 
     await process.aclose()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_child_that_cannot_start_is_reported_with_its_last_words(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'ImportError: no engine here' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    executor = ProcessExecutor(python=str(fake))
+    try:
+        envelope = await run_program(executor, "return 1")
+    finally:
+        await executor.aclose()
+    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "SandboxError"
+    assert "exited with status 1" in envelope["error_info"]["message"]
+    assert "ImportError: no engine here" in envelope["error_info"]["message"]
