@@ -24,8 +24,8 @@ from mcp.client.session import (
 )
 from mcp.types import ListRootsResult, Root
 
-from .config import ServerConfig, load_config, parse_config, parse_server
-from .connectors import InProcessConnector, connector_for
+from .config import ServerConfig, StdioServerConfig, load_config, parse_config, parse_server
+from .connectors import Connector, InProcessConnector, connector_for
 from .errors import CodeModeError, ConfigError, ServerError, SessionStateError
 from .executors.registry import EXECUTORS
 from .limits import Limits
@@ -79,11 +79,6 @@ class MCPClient:
         self._servers: dict[str, ServerConfig] = parse_config(raw)
         self._raw: dict[str, Any] = {"mcpServers": dict(raw.get("mcpServers", {}))}
         self.allowed_servers = list(allowed_servers) if allowed_servers is not None else None
-        if sandbox:
-            raise CodeModeError(
-                "sandbox=True (running MCP servers inside E2B) is not available yet; "
-                "start the servers locally (sandbox=False)"
-            )
         self.sandbox = sandbox
         self.sandbox_options = sandbox_options
         self.roots = list(roots) if roots is not None else None
@@ -178,7 +173,7 @@ class MCPClient:
             return existing
         config = self._server_config(server_name)
         session = MCPSession(
-            connector_for(server_name, config, verify=self.verify),
+            self._connector(server_name, config),
             auto_connect=True,
             callbacks=self.callbacks,
             middleware=self.middleware,
@@ -331,6 +326,22 @@ class MCPClient:
         if config.disabled:
             raise ConfigError(f"server {name!r} is disabled in the configuration")
         return config
+
+    def _connector(self, name: str, config: ServerConfig) -> Connector:
+        """How to reach one server: locally, or (stdio servers with `sandbox=True`) inside E2B."""
+        if self.sandbox and isinstance(config, StdioServerConfig):
+            from .connectors_e2b import E2BStdioConnector
+
+            return E2BStdioConnector(
+                name=name,
+                command=config.command,
+                args=list(config.args),
+                env=dict(config.env) if config.env else None,
+                cwd=config.cwd,
+                sandbox_options=dict(self.sandbox_options or {}),
+                request_timeout=config.request_timeout,
+            )
+        return connector_for(name, config, verify=self.verify)
 
     def _is_usable(self, name: str) -> bool:
         allowed = self.allowed_servers is None or name in self.allowed_servers

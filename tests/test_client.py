@@ -201,5 +201,3 @@ async def test_code_mode_entry_points_need_code_mode() -> None:
         await client.execute_code("return 1")
     with pytest.raises(CodeModeError, match="code_mode=True"):
         await client.search_tools("add")
-    with pytest.raises(CodeModeError, match="sandbox=True"):
-        MCPClient({"mcpServers": {}}, sandbox=True)

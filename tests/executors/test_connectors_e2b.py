@@ -59,3 +59,17 @@ async def test_an_mcp_session_over_the_connector_is_an_ordinary_session(envd: En
             await session.initialize()
             result = await session.call_tool("add", {"a": 2, "b": 3})
             assert result.structured_content == {"result": 5}
+
+
+async def test_mcp_client_with_sandbox_true_runs_stdio_servers_inside_the_sandbox(envd: EnvdStandIn) -> None:
+    from engine import MCPClient
+
+    config = {"mcpServers": {"toy": {"command": sys.executable, "args": [str(TOY), "stdio"]}}}
+    options = {"debug": True, "sandbox_url": envd.url}
+    async with MCPClient(config, sandbox=True, sandbox_options=options, code_mode=True) as client:
+        with anyio.fail_after(60):
+            session = await client.create_session("toy")
+            assert type(session.connector) is E2BStdioConnector
+            assert (await session.call_tool("add", {"a": 4, "b": 5})).structured_content == {"result": 9}
+            out = await client.execute_code("return await toy.add(a=1, b=2)")
+            assert out["error"] is None and out["result"] == 3
