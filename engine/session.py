@@ -18,7 +18,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from mcp import Client, MCPError
@@ -51,6 +51,7 @@ __all__ = ["ClientCallbacks", "MCPSession", "SessionState"]
 logger = logging.getLogger("engine.session")
 
 _MAX_PAGES = 1000
+_Item = TypeVar("_Item")
 
 
 class SessionState(enum.Enum):
@@ -217,15 +218,11 @@ class MCPSession:
         """List all the server's tools, following every page."""
 
         async def fetch(client: Client) -> list[Tool]:
-            tools: list[Tool] = []
-            cursor: str | None = None
-            for _ in range(_MAX_PAGES):
-                page = await client.list_tools(cursor=cursor, cache_mode="refresh")
-                tools.extend(page.tools)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            return tools
+            async def page(cursor: str | None) -> tuple[list[Tool], str | None]:
+                result = await client.list_tools(cursor=cursor, cache_mode="refresh")
+                return result.tools, result.next_cursor
+
+            return await _all_pages(page)
 
         self._tools = await self._request("tools/list", {}, fetch)
         return list(self._tools)
@@ -262,15 +259,11 @@ class MCPSession:
         """List all the server's resources, following every page."""
 
         async def fetch(client: Client) -> list[Resource]:
-            items: list[Resource] = []
-            cursor: str | None = None
-            for _ in range(_MAX_PAGES):
-                page = await client.list_resources(cursor=cursor)
-                items.extend(page.resources)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            return items
+            async def page(cursor: str | None) -> tuple[list[Resource], str | None]:
+                result = await client.list_resources(cursor=cursor)
+                return result.resources, result.next_cursor
+
+            return await _all_pages(page)
 
         resources: list[Resource] = await self._request("resources/list", {}, fetch)
         return resources
@@ -288,15 +281,11 @@ class MCPSession:
         """List all the server's prompts, following every page."""
 
         async def fetch(client: Client) -> list[Prompt]:
-            items: list[Prompt] = []
-            cursor: str | None = None
-            for _ in range(_MAX_PAGES):
-                page = await client.list_prompts(cursor=cursor)
-                items.extend(page.prompts)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            return items
+            async def page(cursor: str | None) -> tuple[list[Prompt], str | None]:
+                result = await client.list_prompts(cursor=cursor)
+                return result.prompts, result.next_cursor
+
+            return await _all_pages(page)
 
         prompts: list[Prompt] = await self._request("prompts/list", {}, fetch)
         return prompts
@@ -446,6 +435,18 @@ def _map_errors(session: MCPSession, method: str, timeout: float | None) -> Iter
 
 
 _LOST = (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, BrokenPipeError, ConnectionError)
+
+
+async def _all_pages(page: Callable[[str | None], Awaitable[tuple[list[_Item], str | None]]]) -> list[_Item]:
+    """Follow `nextCursor` until the last page (at most `_MAX_PAGES`, against a looping server)."""
+    items: list[_Item] = []
+    cursor: str | None = None
+    for _ in range(_MAX_PAGES):
+        batch, cursor = await page(cursor)
+        items.extend(batch)
+        if not cursor:
+            break
+    return items
 
 
 def _supports_listen(client: Client) -> bool:
