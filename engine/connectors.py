@@ -11,20 +11,21 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import httpx2
 from mcp.client._transport import Transport
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 
 from .config import HttpServerConfig, ServerConfig, StdioServerConfig
 
 __all__ = ["Connector", "HttpConnector", "InProcessConnector", "StdioConnector", "connector_for"]
 
-Target = Transport | MCPServer
+Target = Transport | MCPServer | Server[Any]
 """What `mcp.Client` connects to: a transport, or a server object run in-process."""
 
 
@@ -130,10 +131,10 @@ class HttpConnector:
 
 @dataclass
 class InProcessConnector:
-    """A server object in this process (an `MCPServer`), connected without any I/O."""
+    """A server object in this process (an `MCPServer` or a low-level `Server`), connected without I/O."""
 
     name: str
-    server: MCPServer
+    server: MCPServer | Server[Any]
     connect_timeout: float = 30.0
     request_timeout: float | None = None
 
