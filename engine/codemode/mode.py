@@ -22,7 +22,7 @@ from ..envelope import Envelope
 from ..errors import CodeModeError, ToolError
 from ..executors import ExecutionRequest, Executor, Send, get_executor
 from ..limits import Limits
-from ..stubs import ToolSpec, build_namespaces, make_search_tools, namespace_identifier, specs_for_server
+from ..stubs import PreparedNamespaces, ToolSpec, make_search_tools, namespace_identifier, specs_for_server
 
 if TYPE_CHECKING:
     from ..client import MCPClient
@@ -157,7 +157,7 @@ class CodeMode:
         dispatcher = HostDispatcher(self, limits=limits, allowed_servers=self.client.allowed_servers)
 
         def make_globals(send: Send) -> dict[str, object]:
-            names: dict[str, object] = dict(build_namespaces(prepared.by_namespace, send, tool_error=ToolError))
+            names: dict[str, object] = dict(prepared.namespaces.bind(send, tool_error=ToolError))
             names["search_tools"] = make_search_tools(send, tool_error=ToolError)
             names["ToolError"] = ToolError
             listing = {ns: list(tools) for ns, tools in prepared.listing.items()}
@@ -197,6 +197,7 @@ class _Prepared:
 
     servers: list[str]
     by_namespace: dict[str, list[ToolSpec]]
+    namespaces: PreparedNamespaces
     listing: dict[str, list[str]]
     tool_specs: dict[str, list[dict[str, Any]]]
 
@@ -206,6 +207,7 @@ class _Prepared:
         return cls(
             servers=servers,
             by_namespace=by_namespace,
+            namespaces=PreparedNamespaces(by_namespace),
             listing={ns: [spec.identifier for spec in items] for ns, items in by_namespace.items()},
             tool_specs={ns: [spec.to_dict() for spec in items] for ns, items in by_namespace.items()},
         )

@@ -9,12 +9,13 @@ prompts and documentation.
 from __future__ import annotations
 
 from .render import render_all, render_namespace
-from .runtime import Namespace, ToolLimitError, build_namespaces, make_search_tools
+from .runtime import Namespace, PreparedNamespaces, ToolLimitError, build_namespaces, make_search_tools
 from .spec import NameCollisionError, ToolSpec, namespace_identifier, namespace_identifiers, specs_for_server
 
 __all__ = [
     "NameCollisionError",
     "Namespace",
+    "PreparedNamespaces",
     "ToolLimitError",
     "ToolSpec",
     "build_namespaces",

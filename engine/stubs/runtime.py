@@ -25,7 +25,7 @@ except ImportError:  # shipped to a guest: the modules sit side by side at top l
     import protocol as _protocol  # type: ignore[import-not-found,no-redef]
     import schema as _schema  # type: ignore[import-not-found,no-redef]
 
-__all__ = ["Namespace", "ToolLimitError", "build_namespaces", "make_search_tools"]
+__all__ = ["Namespace", "PreparedNamespaces", "ToolLimitError", "build_namespaces", "make_search_tools"]
 
 Send = Callable[[bytes], Awaitable[bytes]]
 Stub = Callable[..., Awaitable[Any]]
@@ -66,32 +66,54 @@ _BUILTIN_ERRORS: dict[str, type[Exception]] = {
 
 
 class Namespace:
-    """The tools of one MCP server, as async functions: `await ns.tool(...)` or `await ns["orig-name"](...)`."""
+    """The tools of one MCP server, as async functions: `await ns.tool(...)` or `await ns["orig-name"](...)`.
 
-    __slots__ = ("_name", "_server", "_tools", "_originals")
+    Stub functions are made on first use from templates prepared once per tool list, so a program
+    pays only for the tools it touches, however many the servers offer.
+    """
+
+    __slots__ = ("_name", "_server", "_templates", "_originals", "_send", "_tool_error", "_stubs")
     _name: str
     _server: str
-    _tools: dict[str, Stub]
-    _originals: dict[str, Stub]
+    _templates: Mapping[str, _StubTemplate]
+    _originals: Mapping[str, str]
+    _send: Send
+    _tool_error: type[Exception]
+    _stubs: dict[str, Stub]
 
-    def __init__(self, name: str, server: str, tools: Mapping[str, Stub], originals: Mapping[str, Stub]) -> None:
+    def __init__(
+        self,
+        name: str,
+        server: str,
+        templates: Mapping[str, _StubTemplate],
+        originals: Mapping[str, str],
+        send: Send,
+        tool_error: type[Exception],
+    ) -> None:
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_server", server)
-        object.__setattr__(self, "_tools", dict(tools))
-        object.__setattr__(self, "_originals", dict(originals))
+        object.__setattr__(self, "_templates", templates)
+        object.__setattr__(self, "_originals", originals)
+        object.__setattr__(self, "_send", send)
+        object.__setattr__(self, "_tool_error", tool_error)
+        object.__setattr__(self, "_stubs", {})
 
     def __getattr__(self, name: str) -> Stub:
-        tools: dict[str, Stub] = object.__getattribute__(self, "_tools")
-        try:
-            return tools[name]
-        except KeyError:
-            raise AttributeError(self._missing(name)) from None
+        stubs: dict[str, Stub] = object.__getattribute__(self, "_stubs")
+        stub = stubs.get(name)
+        if stub is not None:
+            return stub
+        template = self._templates.get(name)
+        if template is None:
+            raise AttributeError(self._missing(name))
+        stub = stubs[name] = template.bind(self._send, self._tool_error)
+        return stub
 
     def __getitem__(self, name: str) -> Stub:
-        stub = self._originals.get(name) or self._tools.get(name)
-        if stub is None:
+        identifier = self._originals.get(name, name)
+        if not isinstance(identifier, str) or identifier not in self._templates:
             raise KeyError(self._missing(name))
-        return stub
+        return self.__getattr__(identifier)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"namespace {self._name!r} is read-only")
@@ -100,15 +122,15 @@ class Namespace:
         raise AttributeError(f"namespace {self._name!r} is read-only")
 
     def __dir__(self) -> list[str]:
-        return sorted(self._tools)
+        return sorted(self._templates)
 
     def __repr__(self) -> str:
-        names = sorted(self._tools)
+        names = sorted(self._templates)
         shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
         return f"<namespace {self._name} (server {self._server!r}): {len(names)} tools: {shown}>"
 
     def _missing(self, name: str) -> str:
-        names = sorted(self._tools)
+        names = sorted(self._templates)
         close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
         ordered = close + [n for n in names if n not in close]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -179,24 +201,35 @@ def _docstring(description: str, server: str, tool: str) -> str:
     return text
 
 
-def _make_stub(spec: Mapping[str, Any], namespace: str, send: Send, tool_error: type[Exception]) -> Stub:
-    server = str(spec["server"])
-    tool = str(spec["name"])
-    identifier = str(spec["identifier"])
-    schema = spec.get("input_schema") or {}
-    where = f"{namespace}.{identifier}"
-    checker = _schema.ArgumentChecker(schema, where)
+class _StubTemplate:
+    """Everything about one tool's stub that does not depend on the execution: built once."""
 
-    async def stub(*args: Any, **kwargs: Any) -> Any:
-        if args:
-            raise TypeError(f"{where}() takes keyword arguments only, e.g. {where}(name=value)")
-        return await _roundtrip(send, server, tool, checker.check(kwargs), tool_error)
+    __slots__ = ("server", "tool", "identifier", "where", "checker", "doc", "signature")
 
-    stub.__name__ = identifier
-    stub.__qualname__ = where
-    stub.__doc__ = _docstring(str(spec.get("description") or ""), server, tool)
-    stub.__signature__ = _signature(schema)  # type: ignore[attr-defined]
-    return stub
+    def __init__(self, spec: Mapping[str, Any], namespace: str) -> None:
+        self.server = str(spec["server"])
+        self.tool = str(spec["name"])
+        self.identifier = str(spec["identifier"])
+        schema = spec.get("input_schema") or {}
+        self.where = f"{namespace}.{self.identifier}"
+        self.checker = _schema.ArgumentChecker(schema, self.where)
+        self.doc = _docstring(str(spec.get("description") or ""), self.server, self.tool)
+        self.signature = _signature(schema)
+
+    def bind(self, send: Send, tool_error: type[Exception]) -> Stub:
+        """The stub function of one execution: the template's checks, then a frame through `send`."""
+        server, tool, where, check = self.server, self.tool, self.where, self.checker.check
+
+        async def stub(*args: Any, **kwargs: Any) -> Any:
+            if args:
+                raise TypeError(f"{where}() takes keyword arguments only, e.g. {where}(name=value)")
+            return await _roundtrip(send, server, tool, check(kwargs), tool_error)
+
+        stub.__name__ = self.identifier
+        stub.__qualname__ = where
+        stub.__doc__ = self.doc
+        stub.__signature__ = self.signature  # type: ignore[attr-defined]
+        return stub
 
 
 def _spec_dict(spec: Any) -> Mapping[str, Any]:
@@ -205,6 +238,39 @@ def _spec_dict(spec: Any) -> Mapping[str, Any]:
         return spec
     as_dict: Mapping[str, Any] = spec.to_dict()
     return as_dict
+
+
+class PreparedNamespaces:
+    """Tool specs turned into stub templates once; `bind(send)` makes one execution's namespaces.
+
+    ```python
+    prepared = PreparedNamespaces(specs)          # when the tool lists change
+    namespaces = prepared.bind(send, tool_error=ToolError)   # per execution: no per-tool work
+    ```
+    """
+
+    def __init__(self, specs: Mapping[str, Sequence[Any]]) -> None:
+        self._namespaces: dict[str, tuple[str, dict[str, _StubTemplate], dict[str, str]]] = {}
+        for namespace, tool_specs in specs.items():
+            templates: dict[str, _StubTemplate] = {}
+            originals: dict[str, str] = {}
+            server = namespace
+            for raw in tool_specs:
+                spec = _spec_dict(raw)
+                template = _StubTemplate(spec, namespace)
+                server = template.server
+                if template.identifier in templates:
+                    raise ValueError(f"namespace {namespace!r} has two tools named {template.identifier!r}")
+                templates[template.identifier] = template
+                originals[template.tool] = template.identifier
+            self._namespaces[namespace] = (server, templates, originals)
+
+    def bind(self, send: Send, *, tool_error: type[Exception]) -> dict[str, Namespace]:
+        """One `Namespace` per namespace identifier, whose stubs send through `send`."""
+        return {
+            namespace: Namespace(namespace, server, templates, originals, send, tool_error)
+            for namespace, (server, templates, originals) in self._namespaces.items()
+        }
 
 
 def build_namespaces(
@@ -217,21 +283,7 @@ def build_namespaces(
         send: the executor's `Send`: one encoded frame out, the encoded reply back.
         tool_error: the class raised for a failed tool, called as `tool_error(server, tool, message)`.
     """
-    namespaces: dict[str, Namespace] = {}
-    for namespace, tool_specs in specs.items():
-        tools: dict[str, Stub] = {}
-        originals: dict[str, Stub] = {}
-        server = namespace
-        for raw in tool_specs:
-            spec = _spec_dict(raw)
-            server = str(spec["server"])
-            stub = _make_stub(spec, namespace, send, tool_error)
-            if spec["identifier"] in tools:
-                raise ValueError(f"namespace {namespace!r} has two tools named {spec['identifier']!r}")
-            tools[str(spec["identifier"])] = stub
-            originals[str(spec["name"])] = stub
-        namespaces[namespace] = Namespace(namespace, server, tools, originals)
-    return namespaces
+    return PreparedNamespaces(specs).bind(send, tool_error=tool_error)
 
 
 def make_search_tools(send: Send, *, tool_error: type[Exception] = RuntimeError) -> Stub:
