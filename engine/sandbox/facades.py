@@ -19,7 +19,6 @@ import itertools
 import json
 import math
 import random
-import re
 import string
 import textwrap
 import uuid
@@ -29,9 +28,9 @@ from typing import Any
 from .aio import build_asyncio_facade
 from .context import current
 from .iterators import checked_iter, flat_nesting
-from .methods import pattern_sub, pattern_subn
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
 from .operators import guarded_mul
+from .regex import re_names
 from .sizes import require_size
 
 __all__ = ["ALLOWED_MODULES", "ModuleFacade", "facade_for"]
@@ -243,23 +242,6 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
 # -- re -------------------------------------------------------------------------------------
 
 
-def _re() -> dict[str, Any]:
-    def sub(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return pattern_sub(re.compile(pattern, flags), repl, string, count)
-
-    def subn(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return pattern_subn(re.compile(pattern, flags), repl, string, count)
-
-    names: dict[str, Any] = {
-        n: getattr(re, n)
-        for n in ("compile", "search", "match", "fullmatch", "findall", "finditer", "split", "escape",
-                  "error", "A", "ASCII", "I", "IGNORECASE", "M", "MULTILINE", "S", "DOTALL", "X",
-                  "VERBOSE", "U", "UNICODE", "NOFLAG", "Pattern", "Match")
-    }
-    names.update(sub=sub, subn=subn)
-    return names
-
-
 # -- textwrap -------------------------------------------------------------------------------
 
 _TEXTWRAP_OPTIONS = ("width", "expand_tabs", "tabsize", "replace_whitespace", "drop_whitespace",
@@ -307,7 +289,7 @@ def _build() -> dict[str, ModuleFacade]:
     tables: dict[str, dict[str, Any]] = {
         "json": {"dumps": _dumps, "loads": _loads, "JSONDecodeError": json.JSONDecodeError},
         "math": _math(),
-        "re": _re(),
+        "re": re_names(),
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),

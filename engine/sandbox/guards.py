@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import re
 import types
 import unicodedata
 from typing import Any
@@ -22,6 +23,7 @@ from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
 from .methods import CLASS_METHODS, OVERRIDES
 from .numbers import FACADE_TYPES
+from .regex import match_pattern
 
 __all__ = [
     "BLOCKED_NAMES",
@@ -80,6 +82,9 @@ def _check_name(name: object) -> str:
     return name
 
 
+VALUE_OVERRIDES: dict[str, tuple[type, Any]] = {"re": (re.Match, match_pattern)}
+"""Attributes whose *value* is replaced for one type: `Match.re` is the checked pattern."""
+
 _NO_DEFAULT: Any = object()
 
 _PLAIN_NAMES: set[str] = set()
@@ -91,7 +96,11 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     if name not in _PLAIN_NAMES:
         _check_name(name)
         overrides = OVERRIDES.get(name)
-        if overrides is not None:
+        value_override = VALUE_OVERRIDES.get(name)
+        if value_override is not None:
+            if isinstance(obj, value_override[0]):
+                return value_override[1](obj)
+        elif overrides is not None:
             # `super().ljust` must not reach the unchecked method either.
             target = getattr(obj, "__self__", None) if type(obj) is super else obj
             for cls, unbound in overrides:

@@ -24,7 +24,7 @@ from typing import Any
 
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
-from .guards import BLOCKED_NAMES
+from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["SandboxPolicy"]
@@ -161,6 +161,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if (
             isinstance(node.ctx, ast.Load)
             and node.attr not in OVERRIDE_NAMES
+            and node.attr not in VALUE_OVERRIDES
             and isinstance(new, ast.Call)
             and len(new.args) == 2
         ):
