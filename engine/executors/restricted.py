@@ -21,7 +21,7 @@ from typing import Any
 
 from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
 from ..sandbox.builtins import program_globals
-from ..sandbox.compiler import ProgramSyntaxError, compile_program
+from ..sandbox.compiler import INLINE_SOURCE_CHARS, ProgramSyntaxError, compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
 from ..sandbox.runner import Outcome, execute
 from ..sandbox.state import CodeSessions
@@ -48,7 +48,10 @@ class RestrictedExecutor:
         started = time.perf_counter()
         limits = request.limits
         try:
-            program = compile_program(request.code)
+            if len(request.code) <= INLINE_SOURCE_CHARS:
+                program = compile_program(request.code)
+            else:  # a long program: compile it off the host loop (it is pure Python work mostly)
+                program = await asyncio.to_thread(compile_program, request.code)
         except ProgramSyntaxError as exc:
             info = ErrorInfo(type="SyntaxError", message=exc.message, line=exc.line,
                              traceback=f"SyntaxError: {exc.message}")

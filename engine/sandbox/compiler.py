@@ -18,7 +18,14 @@ from types import CodeType
 from .policy import SandboxPolicy
 from .toplevel import MAIN_NAME, top_level_names, wrap_module
 
-__all__ = ["AGENT_FILENAME", "CompiledProgram", "ProgramSyntaxError", "compile_program"]
+__all__ = [
+    "AGENT_FILENAME",
+    "INLINE_SOURCE_CHARS",
+    "MAX_SOURCE_CHARS",
+    "CompiledProgram",
+    "ProgramSyntaxError",
+    "compile_program",
+]
 
 AGENT_FILENAME = "<agent>"
 """The filename of every frame that runs the agent's code: how tracebacks tell its frames apart."""
@@ -95,8 +102,21 @@ _cache: OrderedDict[str, CompiledProgram | ProgramSyntaxError] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+MAX_SOURCE_CHARS = 300_000
+"""Longest program accepted. Compiling costs about 4 s per megabyte of source and is not covered
+by the execution's limits, so a huge program would be a free CPU (and, for the C parser, a GIL)
+hog; agent programs are a few kilobytes."""
+
+INLINE_SOURCE_CHARS = 20_000
+"""Programs up to this long compile on the caller's thread (about 0.1 s at most); longer ones
+should be compiled off the event loop (`RestrictedExecutor` does)."""
+
+
 def compile_program(source: str) -> CompiledProgram:
     """Compile `source` (cached by its hash), or raise `ProgramSyntaxError`."""
+    if len(source) > MAX_SOURCE_CHARS:
+        message = f"the program is {len(source)} characters long, over the limit of {MAX_SOURCE_CHARS}"
+        raise ProgramSyntaxError((message,), None, message)
     key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
     with _cache_lock:
         hit = _cache.get(key)

@@ -79,7 +79,9 @@ class OutputBuffer:
         """Also receives every kept piece of output as it is printed (streaming to the host)."""
 
     def write(self, text: str) -> None:
-        if self.truncated:
+        if self.truncated or not text:
+            # Empty pieces add nothing; kept, `print(end="")` in a loop would grow the chunk list
+            # (and flood a streaming sink) without ever reaching the character limit.
             return
         room = self.limit - self.chars
         if len(text) > room:

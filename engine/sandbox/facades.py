@@ -231,6 +231,18 @@ def _itertools() -> dict[str, Any]:
 # -- collections ----------------------------------------------------------------------------
 
 
+def _namedtuple(typename: str, field_names: Any, **options: Any) -> type:
+    """`collections.namedtuple` with at most 1000 fields: it compiles generated source in C, which
+    holds the GIL for seconds with hundreds of thousands of fields."""
+    names = field_names.replace(",", " ").split() if isinstance(field_names, str) else list(
+        checked_iter(field_names))
+    if len(names) > 1000 or sum(len(str(n)) for n in names) + len(str(typename)) > 50_000:
+        raise ValueError("namedtuple() is limited to 1000 fields")
+    options["module"] = "agent"  # the program's own class, as if defined in its code
+    cls: type = collections.namedtuple(typename, names, **options)  # type: ignore[misc]
+    return cls
+
+
 class Counter(collections.Counter):  # type: ignore[type-arg]
     """`collections.Counter` whose `elements()` can be stopped (`Counter(a=10**12).elements()`
     would otherwise be an endless C loop in `list()` or `sum()`)."""
@@ -293,8 +305,8 @@ def _build() -> dict[str, ModuleFacade]:
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),
-        "collections": {**_pick(collections, ("OrderedDict", "defaultdict", "deque", "namedtuple", "ChainMap")),
-                        "Counter": Counter},
+        "collections": {**_pick(collections, ("OrderedDict", "defaultdict", "deque", "ChainMap")),
+                        "Counter": Counter, "namedtuple": _namedtuple},
         "statistics": statistics_names(),
         "base64": _pick(base64, ("b64encode", "b64decode", "standard_b64encode", "standard_b64decode",
                                  "urlsafe_b64encode", "urlsafe_b64decode", "b32encode", "b32decode",

@@ -246,7 +246,10 @@ def _execute(
         return Outcome(error=_plain_error("TypeError", str(exc)))
     except RecursionError:
         return Outcome(error=_plain_error("TypeError", "result: nested too deeply"))
-    size = len(msgpack.packb(result, use_bin_type=True))
+    try:
+        size = len(msgpack.packb(result, use_bin_type=True))
+    except (OverflowError, ValueError) as exc:  # an integer outside 64 bits, for one
+        return Outcome(error=_plain_error("TypeError", f"the result cannot be encoded: {exc}"))
     if size > run.limits.max_result_bytes:
         message = f"the result is {size} bytes encoded, over the limit of {run.limits.max_result_bytes}"
         return Outcome(error=_plain_error("ValueError", message), result_bytes=size)
