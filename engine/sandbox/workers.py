@@ -109,6 +109,35 @@ class _Worker(threading.Thread):
         return job
 
 
+WORKER_STACK_BYTES = 1 << 30
+"""C stack reserved for each worker thread (virtual memory: pages are committed only when used).
+
+CPython frees a chain of objects recursively, and for some types (unstarted generators, for one:
+`it = (x for x in it)` repeated) without the "trashcan" that bounds the recursion. A chain the
+memory limit still allows (about 360 bytes of heap per generator) takes about 250 bytes of C stack
+per link to free, so a default 8 MiB stack overflows (a segmentation fault of the whole process)
+from a few tens of thousands of links. A gibibyte covers the chains of a 1.4 GiB memory limit."""
+
+_stack_lock = threading.Lock()
+
+
+def _start_with_deep_stack(thread: threading.Thread) -> None:
+    """Start `thread` with `WORKER_STACK_BYTES` of stack, or the largest size the system grants."""
+    with _stack_lock:
+        previous = threading.stack_size()
+        try:
+            for size in (WORKER_STACK_BYTES, WORKER_STACK_BYTES // 4, 0):
+                try:
+                    threading.stack_size(size)
+                    thread.start()
+                    return
+                except (RuntimeError, ValueError, MemoryError):
+                    if size == 0:
+                        raise
+        finally:
+            threading.stack_size(previous)
+
+
 class WorkerPool:
     """Reusable daemon threads, one program at a time each."""
 
@@ -133,7 +162,7 @@ class WorkerPool:
             self._busy.add(worker)
         if start:
             try:
-                worker.start()
+                _start_with_deep_stack(worker)
             except RuntimeError:
                 with self._lock:
                     self._busy.discard(worker)
