@@ -64,7 +64,15 @@ def _own(aw: Any) -> asyncio.Future[Any]:
         raise TypeError(f"an awaitable is required, not {type(aw).__name__}")
     run.tasks.add(task)
     task.add_done_callback(run.tasks.discard)
+    task.add_done_callback(_retrieve)
     return task
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark the task's exception as seen: a program's failed or stopped tasks must not reach the
+    host's log as "Task exception was never retrieved" (with engine tracebacks) when collected."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _await(aw: Awaitable[Any]) -> Any:
