@@ -72,6 +72,7 @@ class RestrictedExecutor:
         limits = request.limits
         program_globals(globals_)
         run = RunState(limits, globals_)
+        run.keep_globals = request.session_id is not None
         host_loop = asyncio.get_running_loop()
         # Streaming output: `on_log(text, stream)` on the host loop, if the request carries one
         # (the same optional hook the remote executors honour).

@@ -138,6 +138,8 @@ class RunState:
         self.cpu_start = 0.0
         self.extras: dict[str, Any] = {}
         """Per-execution objects created on demand (the private `random` facade)."""
+        self.keep_globals = False
+        """A code session's globals outlive the run; others are emptied on the worker thread."""
 
     def stop(self, reason: str, error_type: str = "TimeoutError") -> None:
         """Ask the program to stop. Thread-safe; the first reason wins."""

@@ -165,9 +165,23 @@ def execute(
         if not _is_clean(loop):
             _drop_loop(loop)
         run.tasks.clear()
+        if not run.keep_globals:
+            # Free what the program built here, on this thread's deep stack: freeing a deep chain
+            # recurses in C, and on the host thread's ordinary stack it could crash the process.
+            _free_globals(run)
         set_current(None)
         outcome.cpu_time = time.thread_time() - cpu0
     return outcome
+
+
+def _free_globals(run: RunState) -> None:
+    while True:  # an interrupt still pending may fire in here
+        try:
+            run.globals.clear()
+            run.globals["_stop_"] = True
+            return
+        except Interrupt:
+            continue
 
 
 async def _cleanup(loop: asyncio.AbstractEventLoop, leftovers: list[asyncio.Task[Any]]) -> None:

@@ -7,7 +7,10 @@ session are serialised (one at a time), since they share state.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
+
+from .workers import start_with_deep_stack
 
 __all__ = ["CodeSessions"]
 
@@ -38,13 +41,25 @@ class CodeSessions:
         session = self._sessions.pop(session_id, None)
         if session is None:
             return False
-        session.globals.clear()
+        free_off_thread(session.globals)
         return True
 
     def clear(self) -> None:
         for session in self._sessions.values():
-            session.globals.clear()
+            free_off_thread(session.globals)
         self._sessions.clear()
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
+
+
+def free_off_thread(program_globals: dict[str, Any]) -> None:
+    """Empty a session's globals on a thread with a deep C stack (see `workers.WORKER_STACK_BYTES`):
+    freeing what a program built can recurse deeper than the caller's stack allows."""
+    snapshot = dict(program_globals)
+    program_globals.clear()
+    thread = threading.Thread(target=snapshot.clear, name="sandbox-free", daemon=True)
+    try:
+        start_with_deep_stack(thread)
+    except RuntimeError:  # no thread can be started: free it here
+        snapshot.clear()

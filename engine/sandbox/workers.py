@@ -19,7 +19,7 @@ from types import FrameType
 
 from .context import RunState
 
-__all__ = ["Watchdog", "WorkerPool", "process_rss"]
+__all__ = ["WORKER_STACK_BYTES", "Watchdog", "WorkerPool", "process_rss", "start_with_deep_stack"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -121,7 +121,7 @@ from a few tens of thousands of links. A gibibyte covers the chains of a 1.4 GiB
 _stack_lock = threading.Lock()
 
 
-def _start_with_deep_stack(thread: threading.Thread) -> None:
+def start_with_deep_stack(thread: threading.Thread) -> None:
     """Start `thread` with `WORKER_STACK_BYTES` of stack, or the largest size the system grants."""
     with _stack_lock:
         previous = threading.stack_size()
@@ -162,7 +162,7 @@ class WorkerPool:
             self._busy.add(worker)
         if start:
             try:
-                _start_with_deep_stack(worker)
+                start_with_deep_stack(worker)
             except RuntimeError:
                 with self._lock:
                     self._busy.discard(worker)
