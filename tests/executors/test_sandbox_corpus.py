@@ -19,7 +19,9 @@ from engine.bridge.dispatcher import HostDispatcher
 from engine.executors.base import ExecutionRequest, Executor
 from engine.limits import Limits
 from engine.stubs import specs_for_server
+from tests.sandbox.review_attacks import REFUSED
 from tests.sandbox.test_security import ATTACKS
+from tests.sandbox.test_security_review import REFUSED_TYPES
 
 from .conftest import FACTORIES, SANDBOX_EXECUTORS, Backend
 from .e2b_standin import EnvdStandIn
@@ -31,6 +33,8 @@ ALLOWED = {
     "SyntaxError", "AttributeError", "TypeError", "ImportError", "NameError", "ValueError", "MemoryError",
     "NotImplementedError",
 }
+CHILD_FAILURES = {"SandboxCrashed", "SandboxError", "TimeoutError"}
+"""What the host reports when an attack takes the child down (or it is killed at the host deadline)."""
 
 
 @pytest.fixture(scope="module")
@@ -67,5 +71,19 @@ async def test_attack_fails_in_the_child_too(sandboxed: Executor, tmp_path: Path
     assert out["error_info"] is not None and out["error_info"]["type"] in ALLOWED, out["error"]
     assert not marker.exists()
     with anyio.fail_after(10):
+        sanity = await sandboxed.run(_request("import json\nreturn json.dumps([1, 2])"))
+    assert sanity["result"] == "[1, 2]"
+
+
+@pytest.mark.parametrize("code", list(REFUSED.values()), ids=list(REFUSED))
+async def test_review_attack_fails_in_the_child_too(sandboxed: Executor, tmp_path: Path, code: str) -> None:
+    # The independent review's corpus (`tests/sandbox/review_attacks.py`): refused in the child too.
+    marker = tmp_path / "escaped"
+    with anyio.fail_after(30):
+        out = await sandboxed.run(_request(code.replace("{marker}", str(marker))))
+    assert out["result"] is None and out["error_info"] is not None, out["result"]
+    assert out["error_info"]["type"] in REFUSED_TYPES | CHILD_FAILURES, out["error"]
+    assert not marker.exists()
+    with anyio.fail_after(30):
         sanity = await sandboxed.run(_request("import json\nreturn json.dumps([1, 2])"))
     assert sanity["result"] == "[1, 2]"
