@@ -224,3 +224,15 @@ async def test_printed_lines_stream_while_the_program_runs_and_code_sessions_kee
         kept = await client.execute_code("counter += 1\nreturn counter", session_id="notebook")
         fresh = await client.execute_code("return counter")
         assert kept["result"] == 42 and fresh["error_info"]["type"] == "NameError"
+
+
+async def test_clashing_tool_names_are_an_error_by_identifier_and_reachable_by_original_name(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        ambiguous = await run(client, "return await toy.clash_name()")
+        assert ambiguous["error_info"]["type"] == "AttributeError"
+        message = ambiguous["error_info"]["message"]
+        assert "ambiguous" in message and "'clash-name'" in message and "'clash_name'" in message
+        both = await run(client, 'return [await toy["clash-name"](), await toy["clash_name"]()]')
+        assert both["error"] is None and both["result"] == ["dash", "underscore"]
+        others = await run(client, "return await toy.add(a=2, b=2)")
+        assert others["result"] == 4

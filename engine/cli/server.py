@@ -56,7 +56,9 @@ def render_stubs(statuses: Sequence[ServerStatus]) -> str:
     for status in statuses:
         if status.state == "connected":
             try:
-                specs[namespace_identifier(status.name)] = specs_for_server(status.name, status.tools)
+                specs[namespace_identifier(status.name)] = specs_for_server(
+                    status.name, status.tools, on_collision="original_only"
+                )
             except (ValueError, TypeError) as exc:
                 logger.warning("no stubs for server %r: %s", status.name, exc)
     return render_all(specs) if specs else ""
@@ -65,7 +67,8 @@ def render_stubs(statuses: Sequence[ServerStatus]) -> str:
 def _identifiers(status: ServerStatus) -> list[str]:
     """The names a program calls (sanitised: `list-issues` -> `list_issues`)."""
     try:
-        return [spec.identifier for spec in specs_for_server(status.name, status.tools)]
+        specs = specs_for_server(status.name, status.tools, on_collision="original_only")
+        return [spec.identifier or f"[{spec.name!r}]" for spec in specs]
     except (ValueError, TypeError):
         return [tool.name for tool in status.tools]
 

@@ -104,7 +104,7 @@ class CodeMode:
             session = await self.client.create_session(name, auto_initialize=False)
         tools = session.tools if session.tools else await session.list_tools()
         self.catalog.set_tools(name, tools)
-        self._specs[name] = specs_for_server(name, tools)
+        self._specs[name] = specs_for_server(name, tools, on_collision="original_only")
         self._unavailable.pop(name, None)
         self._prepared = None
 

@@ -187,16 +187,20 @@ class _Renderer:
 
     def namespace(self, identifier: str, specs: Sequence[ToolSpec]) -> str:
         _check_identifier(identifier)
-        for spec in specs:
+        named = [spec for spec in specs if spec.identifier]
+        for spec in named:
             _check_identifier(spec.identifier)
         self._prefix = _pascal(identifier)
         self.used.add(identifier)
         server = specs[0].server if specs else identifier
-        lines = [
-            f"class {identifier}:",
-            _docstring(f"MCP server {server!r}. Call as `await {identifier}.<tool>(...)`.", "    "),
-        ]
-        for spec in specs:
+        doc = f"MCP server {server!r}. Call as `await {identifier}.<tool>(...)`."
+        clashing = [spec.name for spec in specs if not spec.identifier]
+        if clashing:
+            # Names whose identifiers clash are reachable only by their original name; repr() keeps
+            # any quote or newline in them inside the docstring's escaping.
+            doc += " Also, by original name only: " + ", ".join(f"{identifier}[{n!r}]" for n in clashing) + "."
+        lines = [f"class {identifier}:", _docstring(doc, "    ")]
+        for spec in named:
             lines.append("")
             lines.append(self._tool(identifier, spec))
         return "\n".join(lines) + "\n"

@@ -30,6 +30,9 @@ __all__ = ["Namespace", "PreparedNamespaces", "ToolLimitError", "build_namespace
 Send = Callable[[bytes], Awaitable[bytes]]
 Stub = Callable[..., Awaitable[Any]]
 
+AMBIGUOUS = "?"
+"""Prefix of the key of a tool whose name clashed with another's after sanitising (not an identifier)."""
+
 DOC_LIMIT = 2000
 """Characters of a tool's description kept in its stub's docstring."""
 
@@ -122,15 +125,22 @@ class Namespace:
         raise AttributeError(f"namespace {self._name!r} is read-only")
 
     def __dir__(self) -> list[str]:
-        return sorted(self._templates)
+        return sorted(name for name in self._templates if not name.startswith(AMBIGUOUS))
 
     def __repr__(self) -> str:
-        names = sorted(self._templates)
+        names = self.__dir__()
         shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
         return f"<namespace {self._name} (server {self._server!r}): {len(names)} tools: {shown}>"
 
     def _missing(self, name: str) -> str:
-        names = sorted(self._templates)
+        clashing = [t.tool for key, t in self._templates.items() if key.startswith(AMBIGUOUS) and t.clashes == name]
+        if clashing:
+            options = " or ".join(f"{self._name}[{tool!r}]" for tool in clashing)
+            return (
+                f"{self._name}.{name} is ambiguous: tools {', '.join(repr(t) for t in clashing)} all map to "
+                f"{name!r}; call one by its original name: {options}"
+            )
+        names = self.__dir__()
         close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
         ordered = close + [n for n in names if n not in close]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -204,14 +214,15 @@ def _docstring(description: str, server: str, tool: str) -> str:
 class _StubTemplate:
     """Everything about one tool's stub that does not depend on the execution: built once."""
 
-    __slots__ = ("server", "tool", "identifier", "where", "checker", "doc", "signature")
+    __slots__ = ("server", "tool", "identifier", "clashes", "where", "checker", "doc", "signature")
 
     def __init__(self, spec: Mapping[str, Any], namespace: str) -> None:
         self.server = str(spec["server"])
         self.tool = str(spec["name"])
-        self.identifier = str(spec["identifier"])
+        self.identifier = str(spec["identifier"] or "")
+        self.clashes = str(spec.get("clashes") or "")
         schema = spec.get("input_schema") or {}
-        self.where = f"{namespace}.{self.identifier}"
+        self.where = f"{namespace}.{self.identifier}" if self.identifier else f"{namespace}[{self.tool!r}]"
         self.checker = _schema.ArgumentChecker(schema, self.where)
         self.doc = _docstring(str(spec.get("description") or ""), self.server, self.tool)
         self.signature = _signature(schema)
@@ -225,7 +236,7 @@ class _StubTemplate:
                 raise TypeError(f"{where}() takes keyword arguments only, e.g. {where}(name=value)")
             return await _roundtrip(send, server, tool, check(kwargs), tool_error)
 
-        stub.__name__ = self.identifier
+        stub.__name__ = self.identifier or "tool"
         stub.__qualname__ = where
         stub.__doc__ = self.doc
         stub.__signature__ = self.signature  # type: ignore[attr-defined]
@@ -259,10 +270,13 @@ class PreparedNamespaces:
                 spec = _spec_dict(raw)
                 template = _StubTemplate(spec, namespace)
                 server = template.server
-                if template.identifier in templates:
-                    raise ValueError(f"namespace {namespace!r} has two tools named {template.identifier!r}")
-                templates[template.identifier] = template
-                originals[template.tool] = template.identifier
+                # A tool without an identifier (its name clashed with another's) is keyed by a
+                # string that is not an identifier: reachable only as `ns["original-name"]`.
+                key = template.identifier or f"{AMBIGUOUS}{template.tool}"
+                if key in templates:
+                    raise ValueError(f"namespace {namespace!r} has two tools named {key!r}")
+                templates[key] = template
+                originals[template.tool] = key
             self._namespaces[namespace] = (server, templates, originals)
 
     def bind(self, send: Send, *, tool_error: type[Exception]) -> dict[str, Namespace]:

@@ -13,7 +13,7 @@ import keyword
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import mcp.types as types
 
@@ -72,10 +72,13 @@ class ToolSpec:
     name: str
     """The tool's original name (sent on the wire)."""
     identifier: str
-    """The sanitised Python identifier of the stub (`ns.<identifier>`)."""
+    """The sanitised Python identifier of the stub (`ns.<identifier>`); empty when two tool names
+    map to the same identifier, so that the tool is reachable only as `ns["<name>"]`."""
     description: str = ""
     input_schema: Mapping[str, Any] | None = None
     output_schema: Mapping[str, Any] | None = None
+    clashes: str = ""
+    """When `identifier` is empty: the identifier this tool's name and another's both map to."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for shipping to a guest (msgpack-safe)."""
@@ -86,6 +89,7 @@ class ToolSpec:
             "description": self.description,
             "input_schema": dict(self.input_schema) if self.input_schema is not None else None,
             "output_schema": dict(self.output_schema) if self.output_schema is not None else None,
+            "clashes": self.clashes,
         }
 
     @classmethod
@@ -98,35 +102,47 @@ class ToolSpec:
             description=str(data.get("description") or ""),
             input_schema=data.get("input_schema"),
             output_schema=data.get("output_schema"),
+            clashes=str(data.get("clashes") or ""),
         )
 
 
-def specs_for_server(server: str, tools: Sequence[types.Tool]) -> list[ToolSpec]:
+def specs_for_server(
+    server: str, tools: Sequence[types.Tool], *, on_collision: Literal["error", "original_only"] = "error"
+) -> list[ToolSpec]:
     """Specs for every tool of one server, in the server's order.
 
+    Args:
+        on_collision: what to do when two tool names sanitise to the same identifier. `"error"`
+            raises; `"original_only"` gives neither of them the identifier (an empty `identifier`),
+            so `ns.<identifier>` is an error that names both, while each stays reachable by its
+            original name, `ns["original-name"]`. Never a silent overwrite either way.
+
     Raises:
-        NameCollisionError: two tool names sanitise to the same identifier.
+        NameCollisionError: two tool names sanitise to the same identifier (with `"error"`).
     """
-    specs: list[ToolSpec] = []
+    identifiers = [sanitize_identifier(tool.name, fallback="tool") for tool in tools]
     seen: dict[str, str] = {}
-    for tool in tools:
-        identifier = sanitize_identifier(tool.name, fallback="tool")
+    clashing: set[str] = set()
+    for tool, identifier in zip(tools, identifiers, strict=True):
         if identifier in seen:
-            raise NameCollisionError(
-                f"server {server!r}: tools {seen[identifier]!r} and {tool.name!r} both map to {identifier!r}"
-            )
-        seen[identifier] = tool.name
-        specs.append(
-            ToolSpec(
-                server=server,
-                name=tool.name,
-                identifier=identifier,
-                description=tool.description or "",
-                input_schema=tool.input_schema,
-                output_schema=tool.output_schema,
-            )
+            if on_collision == "error":
+                raise NameCollisionError(
+                    f"server {server!r}: tools {seen[identifier]!r} and {tool.name!r} both map to {identifier!r}"
+                )
+            clashing.add(identifier)
+        seen.setdefault(identifier, tool.name)
+    return [
+        ToolSpec(
+            server=server,
+            name=tool.name,
+            identifier="" if identifier in clashing else identifier,
+            description=tool.description or "",
+            input_schema=tool.input_schema,
+            output_schema=tool.output_schema,
+            clashes=identifier if identifier in clashing else "",
         )
-    return specs
+        for tool, identifier in zip(tools, identifiers, strict=True)
+    ]
 
 
 def namespace_identifiers(servers: Sequence[str]) -> dict[str, str]:

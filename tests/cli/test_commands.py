@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.cli.conftest import codemode, command_env, inventory_entry, write_config
 from tests.conftest import toy_entry
+from tests.servers.toy import server as toy_server
 
 TWO_SERVERS = (
     "import asyncio\n"
@@ -18,6 +20,9 @@ TWO_SERVERS = (
     "print('stock', stock['on_hand'])\n"
     "return total\n"
 )
+
+TOY_TOOLS = len(anyio.run(toy_server.list_tools))
+"""How many tools the toy server offers (counted from the server itself, not hard-coded)."""
 
 
 def test_run_prints_output_and_result_and_exits_0(config: Path, tmp_path: Path) -> None:
@@ -79,7 +84,8 @@ def test_tools_lists_every_tool_of_every_server_as_a_table(config: Path) -> None
     assert lines[0].split() == ["TOOL", "DESCRIPTION"]
     assert any(line.startswith("inventory.get_stock ") and "Units on hand" in line for line in lines)
     assert any(line.startswith("toy.add ") and "Add two integers." in line for line in lines)
-    assert lines[-1] == "16 of 16 tools from 2 servers"
+    total = TOY_TOOLS + 2  # the toy server's tools and the inventory's two
+    assert lines[-1] == f"{total} of {total} tools from 2 servers"
 
 
 def test_tools_with_a_query_ranks_the_best_match_first(config: Path) -> None:
@@ -107,7 +113,7 @@ def test_check_reports_each_server_connected_with_its_tool_count(config: Path) -
     done = codemode("check", "--config", str(config))
     assert done.returncode == 0, done.stdout
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:-1]}
-    assert rows["toy"][1:3] == ["connected", "14"] and rows["inventory"][1:3] == ["connected", "2"]
+    assert rows["toy"][1:3] == ["connected", str(TOY_TOOLS)] and rows["inventory"][1:3] == ["connected", "2"]
     assert rows["toy"][4] == "ms"  # a latency
     assert done.stdout.splitlines()[-1] == "2/2 servers connected"
 

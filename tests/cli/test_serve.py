@@ -25,8 +25,12 @@ from mcp.types import LoggingMessageNotificationParams
 from engine.cli.server import STREAMS_OUTPUT
 from tests.cli.conftest import COMMAND, alive, children_of, command_env, processes_with, write_config
 from tests.conftest import ROOT, free_port, toy_entry
+from tests.servers.toy import server as toy_server
 
 pytestmark = pytest.mark.anyio
+
+TOY_TOOLS = len(anyio.run(toy_server.list_tools))
+"""How many tools the toy server offers (counted from the server itself, not hard-coded)."""
 
 
 class Received:
@@ -102,7 +106,8 @@ async def test_it_offers_two_tools_and_instructions_that_name_every_namespace(tr
             tools = await served.client.list_tools()
             assert sorted(t.name for t in tools.tools) == ["execute_code", "search_tools"]
             instructions = served.client.instructions or ""
-            assert "- toy (server 'toy', 14 tools): add," in instructions
+            assert f"- toy (server 'toy', {TOY_TOOLS} tools): [" in instructions  # clashing names first
+            assert "['clash-name'], ['clash_name'], add," in instructions
             assert "- inventory (server 'inventory', 2 tools): get_stock, list_products" in instructions
             assert "async def get_stock(*, sku: str)" in instructions  # the stubs fit, so they are included
             prompt = await served.client.get_prompt("code_mode")

@@ -130,6 +130,18 @@ async def log_and_return(message: str, ctx: Context) -> str:
     return message
 
 
+@server.tool(name="clash-name")
+def clash_dash() -> str:
+    """One of two tools whose names sanitise to the same identifier."""
+    return "dash"
+
+
+@server.tool(name="clash_name")
+def clash_underscore() -> str:
+    """The other one."""
+    return "underscore"
+
+
 @server.resource("note://{key}")
 def note_resource(key: str) -> str:
     """A note as a resource."""
