@@ -236,3 +236,27 @@ async def test_clashing_tool_names_are_an_error_by_identifier_and_reachable_by_o
         assert both["error"] is None and both["result"] == ["dash", "underscore"]
         others = await run(client, "return await toy.add(a=2, b=2)")
         assert others["result"] == 4
+
+
+async def test_a_broken_server_is_left_out_and_not_retried_on_every_execution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import MCPSession
+
+    attempts: list[str] = []
+    original = MCPSession.connect
+
+    async def counting_connect(self: MCPSession) -> None:
+        attempts.append(self.name)
+        await original(self)
+
+    monkeypatch.setattr(MCPSession, "connect", counting_connect)
+    config = {"mcpServers": {"toy": toy_entry(), "ghost": {"command": str(tmp_path / "no-such-server")}}}
+    async with MCPClient(config, code_mode=True) as client:
+        for _ in range(3):
+            out = await run(client, "return await toy.add(a=1, b=1)")
+            assert out["error"] is None and out["result"] == 2
+        missing = await run(client, "return ghost")
+        assert missing["error_info"]["type"] == "NameError"
+        assert "ghost" in client._code_mode.unavailable  # type: ignore[union-attr]
+    assert attempts.count("ghost") == 1, attempts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ __all__ = ["CodeMode"]
 
 logger = logging.getLogger("engine.codemode")
 
+RETRY_AFTER = 30.0
+"""Seconds before code mode tries again to reach a server that failed to start."""
+
 
 class CodeMode:
     """Runs programs for one client; created by the client on first use of code mode."""
@@ -52,7 +56,7 @@ class CodeMode:
         self._executor: Executor | None = None
         self._specs: dict[str, list[ToolSpec]] = {}
         self._prepared: _Prepared | None = None
-        self._unavailable: dict[str, str] = {}
+        self._unavailable: dict[str, tuple[str, float]] = {}
         self._load_lock = asyncio.Lock()
 
     @property
@@ -83,25 +87,43 @@ class CodeMode:
         """The servers whose tools programs may use: configured, enabled and allowed."""
         return [name for name in self.client.get_server_names() if self.client._is_usable(name)]
 
+    def _due(self) -> list[str]:
+        """Usable servers whose tools are not known yet: never tried, or failed long enough ago."""
+        now = time.monotonic()
+        return [
+            name
+            for name in self.servers()
+            if name not in self._specs
+            and (name not in self._unavailable or now - self._unavailable[name][1] >= RETRY_AFTER)
+        ]
+
     async def ensure_tools(self) -> dict[str, list[ToolSpec]]:
-        """Connect lazily and load the tools of every usable server not yet known; return specs."""
-        self._prepared = None
+        """Connect lazily and load the tools of every usable server not yet known; return specs.
+
+        A server that fails is left out (and logged) and tried again only after `RETRY_AFTER`
+        seconds, so that one broken server does not slow down every execution.
+        """
         async with self._load_lock:
-            missing = [name for name in self.servers() if name not in self._specs]
-            if missing:
-                results = await asyncio.gather(*(self._load(name) for name in missing), return_exceptions=True)
-                for name, outcome in zip(missing, results, strict=True):
+            due = self._due()
+            if due:
+                results = await asyncio.gather(*(self._load(name) for name in due), return_exceptions=True)
+                for name, outcome in zip(due, results, strict=True):
                     if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
                         raise outcome
                     if isinstance(outcome, Exception):
-                        self._unavailable[name] = str(outcome)
+                        self._unavailable[name] = (str(outcome), time.monotonic())
                         logger.warning("code mode: server %r is unavailable: %s", name, outcome)
             return {name: self._specs[name] for name in self.servers() if name in self._specs}
 
-    async def _load(self, name: str) -> None:
+    async def _session(self, name: str) -> MCPSession:
+        """The server's connected session, connecting it (lazily) if needed."""
         session = self.client.sessions.get(name)
         if session is None or not session.is_connected:
             session = await self.client.create_session(name, auto_initialize=False)
+        return session
+
+    async def _load(self, name: str) -> None:
+        session = await self._session(name)
         tools = session.tools if session.tools else await session.list_tools()
         self.catalog.set_tools(name, tools)
         self._specs[name] = specs_for_server(name, tools, on_collision="original_only")
@@ -111,7 +133,7 @@ class CodeMode:
     async def _prepare(self) -> _Prepared:
         """What every execution needs from the tool lists, computed once per change of them."""
         prepared = self._prepared
-        if prepared is not None and prepared.servers == self.servers() and not self._unavailable:
+        if prepared is not None and prepared.servers == self.servers() and not self._due():
             return prepared
         specs = await self.ensure_tools()
         prepared = _Prepared.build(self.servers(), specs)
@@ -122,9 +144,7 @@ class CodeMode:
 
     async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
         """Call one tool through the server's session, connecting it if needed."""
-        session = self.client.sessions.get(server)
-        if session is None or not session.is_connected:
-            session = await self.client.create_session(server, auto_initialize=False)
+        session = await self._session(server)
         return await session.call_tool(tool, arguments)
 
     async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
@@ -182,7 +202,7 @@ class CodeMode:
     @property
     def unavailable(self) -> dict[str, str]:
         """Servers that could not be reached for code mode, with the reason."""
-        return dict(self._unavailable)
+        return {name: reason for name, (reason, _) in self._unavailable.items()}
 
     async def aclose(self) -> None:
         """Release the executor."""
