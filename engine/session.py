@@ -16,7 +16,7 @@ import contextlib
 import datetime
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -217,7 +217,7 @@ class MCPSession:
     async def list_tools(self) -> list[Tool]:
         """List all the server's tools, following every page."""
 
-        async def fetch(client: Client) -> list[Tool]:
+        async def fetch(client: Client, params: Mapping[str, Any]) -> list[Tool]:
             async def page(cursor: str | None) -> tuple[list[Tool], str | None]:
                 result = await client.list_tools(cursor=cursor, cache_mode="refresh")
                 return result.tools, result.next_cursor
@@ -249,8 +249,9 @@ class MCPSession:
         args = dict(arguments or {})
         params = {"name": name, "arguments": args}
 
-        async def call(client: Client) -> CallToolResult:
-            return await client.call_tool(name, args, read_timeout_seconds=timeout)
+        async def call(client: Client, params: Mapping[str, Any]) -> CallToolResult:
+            arguments = dict(params.get("arguments") or {})
+            return await client.call_tool(params["name"], arguments, read_timeout_seconds=timeout)
 
         result: CallToolResult = await self._request("tools/call", params, call, timeout)
         return result
@@ -258,7 +259,7 @@ class MCPSession:
     async def list_resources(self) -> list[Resource]:
         """List all the server's resources, following every page."""
 
-        async def fetch(client: Client) -> list[Resource]:
+        async def fetch(client: Client, params: Mapping[str, Any]) -> list[Resource]:
             async def page(cursor: str | None) -> tuple[list[Resource], str | None]:
                 result = await client.list_resources(cursor=cursor)
                 return result.resources, result.next_cursor
@@ -271,8 +272,8 @@ class MCPSession:
     async def read_resource(self, uri: Any) -> ReadResourceResult:
         """Read one resource by URI (a string or `pydantic.AnyUrl`)."""
 
-        async def read(client: Client) -> ReadResourceResult:
-            return await client.read_resource(str(uri))
+        async def read(client: Client, params: Mapping[str, Any]) -> ReadResourceResult:
+            return await client.read_resource(str(params["uri"]))
 
         result: ReadResourceResult = await self._request("resources/read", {"uri": str(uri)}, read)
         return result
@@ -280,7 +281,7 @@ class MCPSession:
     async def list_prompts(self) -> list[Prompt]:
         """List all the server's prompts, following every page."""
 
-        async def fetch(client: Client) -> list[Prompt]:
+        async def fetch(client: Client, params: Mapping[str, Any]) -> list[Prompt]:
             async def page(cursor: str | None) -> tuple[list[Prompt], str | None]:
                 result = await client.list_prompts(cursor=cursor)
                 return result.prompts, result.next_cursor
@@ -294,8 +295,8 @@ class MCPSession:
         """Get a prompt, rendered with `arguments`."""
         args = {key: str(value) for key, value in (arguments or {}).items()}
 
-        async def get(client: Client) -> GetPromptResult:
-            return await client.get_prompt(name, args)
+        async def get(client: Client, params: Mapping[str, Any]) -> GetPromptResult:
+            return await client.get_prompt(params["name"], dict(params.get("arguments") or {}))
 
         result: GetPromptResult = await self._request("prompts/get", {"name": name, "arguments": args}, get)
         return result
@@ -310,16 +311,14 @@ class MCPSession:
         self,
         method: str,
         params: dict[str, Any],
-        operation: Callable[[Client], Awaitable[Any]],
+        operation: Callable[[Client, Mapping[str, Any]], Awaitable[Any]],
         timeout: float | None = None,
     ) -> Any:
         async def final(request: MiddlewareRequest) -> Any:
             client = await self._connected()
             with _map_errors(self, method, timeout or self.connector.request_timeout):
-                if method == "tools/call" and request.params is not params:
-                    name, arguments = request.params["name"], dict(request.params.get("arguments") or {})
-                    return await client.call_tool(name, arguments, read_timeout_seconds=timeout)
-                return await operation(client)
+                # The params as the middleware chain passed them on: a middleware may rewrite them.
+                return await operation(client, request.params)
 
         return await run_middleware(self.middleware, MiddlewareRequest(self.name, method, params), final)
 

@@ -74,3 +74,24 @@ async def test_added_middleware_can_rewrite_and_refuse_requests_in_order() -> No
                 await session.call_tool("crash", {})
             assert session.is_connected
     assert seen[-2:] == ["tools/call add", "tools/call crash"]
+
+
+async def test_rewritten_params_reach_the_server_for_every_method() -> None:
+    class Redirect:
+        async def __call__(self, request: MiddlewareRequest, call_next: CallNext) -> Any:
+            if request.method == "resources/read":
+                request = MiddlewareRequest(request.server, request.method, {"uri": "note://kept"})
+            if request.method == "prompts/get":
+                request = MiddlewareRequest(
+                    request.server, request.method, {"name": "greet", "arguments": {"name": "Bo"}}
+                )
+            return await call_next(request)
+
+    async with MCPClient({"mcpServers": {"toy": toy_entry()}}, middleware=[Redirect()]) as client:
+        with anyio.fail_after(60):
+            session = await client.create_session("toy")
+            await session.call_tool("put_note", {"key": "kept", "text": "from the middleware"})
+            read = await session.read_resource("note://other")
+            assert read.contents[0].text == "from the middleware"  # type: ignore[union-attr]
+            prompt = await session.get_prompt("greet", {"name": "Al"})
+            assert prompt.messages[0].content.text == "Hello, Bo!"  # type: ignore[union-attr]
