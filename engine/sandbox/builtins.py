@@ -30,7 +30,15 @@ from .guards import (
 )
 from .iterators import checked_iter, flat_nesting, safe_range
 from .numbers import guarded_divmod, guarded_floordiv, guarded_round
-from .operators import guarded_format, guarded_lshift, guarded_mod, guarded_mul, guarded_pow, safe_format_builtin
+from .operators import (
+    SMALL_INT,
+    guarded_format,
+    guarded_lshift,
+    guarded_mod,
+    guarded_mul,
+    guarded_pow,
+    safe_format_builtin,
+)
 from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
@@ -177,7 +185,9 @@ SAFE_BUILTINS.update(
         "_apply_": _apply,
         "_superattr_": super_attr,
         "_type_": _py.type,
-        "_nums_": frozenset({int, float}),
+        "_int_": int,
+        "_float_": float,
+        "_big_": SMALL_INT,
         "_writable_": frozenset({dict, list, bytearray}),
         "_getattr_": guarded_getattr,
         "_getitem_": operator.getitem,

@@ -15,14 +15,15 @@ from typing import Any
 from .numbers import int_division_check
 from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
+__all__ = ["SMALL_INT", "check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
            "safe_format_builtin"]
 
 
 _SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
 
 
-_SMALL = 1 << 2048
+SMALL_INT = _SMALL = 1 << 2048
+"""Ints below this in magnitude multiply without a size check: the product has at most 4096 bits."""
 
 
 def guarded_mul(a: Any, b: Any) -> Any:

@@ -83,6 +83,37 @@ def _is_small_const(node: ast.expr, limit: int) -> bool:
     return type(value) is int and 0 <= value <= limit
 
 
+def _is_number(first: ast.expr, again: ast.expr) -> ast.expr:
+    """`_type_(x) is _int_ or _type_(x) is _float_`, with `first` and `again` both reading `x`:
+    two identity tests beat a set lookup on the hottest paths (ints first: loop counters)."""
+    def exactly(value: ast.expr, kind: str) -> ast.expr:
+        return ast.Compare(left=_call("_type_", value), ops=[ast.Is()], comparators=[_name(kind)])
+
+    return ast.BoolOp(op=ast.Or(), values=[exactly(first, "_int_"), exactly(again, "_float_")])
+
+
+def _inline_product(node: ast.BinOp) -> ast.expr | None:
+    """`a * b` of two plain names stays native when both are ints or floats of at most 2048 bits
+    (a product of at most 4096 bits: no allocation risk) and calls `_mul_` otherwise. Names are
+    read more than once, which is harmless. `x * x` checks `x` once."""
+    left, right = node.left, node.right
+    if not (isinstance(node.op, ast.Mult) and isinstance(left, ast.Name) and isinstance(right, ast.Name)):
+        return None
+    names = [left.id] if left.id == right.id else [left.id, right.id]
+    checks: list[ast.expr] = [_is_number(_name(name), _name(name)) for name in names]
+    # Floats pass the bound too (the largest float is about 2 ** 1024); inf and nan take the guard.
+    checks += [
+        ast.Compare(left=ast.UnaryOp(op=ast.USub(), operand=_name("_big_")), ops=[ast.Lt(), ast.Lt()],
+                    comparators=[_name(name), _name("_big_")])
+        for name in names
+    ]
+    native = ast.BinOp(left=_name(left.id), op=ast.Mult(), right=_name(right.id))
+    expr = ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=native,
+                     orelse=_call("_mul_", _name(left.id), _name(right.id)))
+    _locate(expr, node)
+    return expr
+
+
 def _inline_write(value: ast.expr) -> ast.expr:
     """`_write_(x)` for a plain name `x` becomes `(x if _type_(x) in _writable_ else _write_(x))`:
     the common containers skip the Python call."""
@@ -358,7 +389,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and isinstance(left, ast.Constant) and type(
                 left.value) in (int, float):
             return node
-        inline = self._inline_numeric(node, guard)
+        inline = self._inline_numeric(node, guard) or _inline_product(node)
         if inline is not None:
             return inline
         return ast.copy_location(_call(guard, left, right), node)
@@ -395,7 +426,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         native = ast.BinOp(left=native_left, op=node.op, right=native_right)
         guard_left, guard_right = pair(ast.Name(id=again.id, ctx=ast.Load()) if isinstance(again, ast.Name)
                                        else again, const)
-        test = ast.Compare(left=_call("_type_", first), ops=[ast.In()], comparators=[_name("_nums_")])
+        test = _is_number(first, ast.Name(id=again.id, ctx=ast.Load()) if isinstance(again, ast.Name) else again)
         expr = ast.IfExp(test=test, body=native, orelse=_call(guard, guard_left, guard_right))
         _locate(expr, node)
         return expr
