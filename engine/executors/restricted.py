@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -74,6 +75,7 @@ class RestrictedExecutor:
         run = RunState(limits, globals_)
         run.keep_globals = request.session_id is not None
         host_loop = asyncio.get_running_loop()
+        host_context = contextvars.copy_context()
         # Streaming output: `on_log(text, stream)` on the host loop, if the request carries one
         # (the same optional hook the remote executors honour).
         on_log = getattr(request, "on_log", None)
@@ -97,7 +99,7 @@ class RestrictedExecutor:
 
         def job() -> Callable[[], None]:
             try:
-                outcome = execute(run, program, request.make_globals, request.host_channel, host_loop)
+                outcome = execute(run, program, request.make_globals, request.host_channel, host_loop, host_context)
             except BaseException:  # an interrupt that fired between two engine statements
                 message = run.stop_reason or "the program was interrupted"
                 outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,

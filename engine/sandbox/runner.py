@@ -12,6 +12,7 @@ and awaits the reply on the worker loop; cancelling that await cancels the host-
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import decimal
 import threading
 import time
@@ -27,6 +28,7 @@ from .compiler import CompiledProgram
 from .context import Interrupt, RunState, StopExecution, set_current
 from .convert import error_info, to_plain
 from .guards import deny_value_type
+from .loop import WorkerLoop
 from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
 from .toplevel import MAIN_NAME
@@ -46,34 +48,80 @@ class Outcome:
     cpu_time: float = 0.0
 
 
-def _make_send(
-    host_channel: HostChannel | None, host_loop: asyncio.AbstractEventLoop
-) -> Callable[[bytes], Awaitable[bytes]]:
-    async def call_host(frame: bytes) -> bytes:
-        assert host_channel is not None
-        return await host_channel(frame)
+class _HostCall:
+    """One frame sent to the host: started on the host loop, answered on the worker loop.
 
+    Two `call_soon_threadsafe` hand-offs and no more (no concurrent future, no wrapper task on
+    the worker side). Only bytes or an error message cross back: never a host object."""
+
+    __slots__ = ("channel", "frame", "reply", "worker_loop", "task", "cancelled")
+
+    def __init__(self, channel: HostChannel, frame: bytes, reply: asyncio.Future[bytes],
+                 worker_loop: asyncio.AbstractEventLoop) -> None:
+        self.channel = channel
+        self.frame = frame
+        self.reply = reply
+        self.worker_loop = worker_loop
+        self.task: asyncio.Task[None] | None = None
+        self.cancelled = False
+
+    def start(self) -> None:  # on the host loop
+        if not self.cancelled:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def cancel(self) -> None:  # on the host loop
+        self.cancelled = True
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _run(self) -> None:
+        try:
+            answer: bytes | str = await self.channel(self.frame)
+            if not isinstance(answer, (bytes, bytearray)):
+                answer = "host channel returned a non-bytes reply"
+            else:
+                answer = bytes(answer)
+        except Exception as exc:
+            # Never let a host exception object (and its traceback) into the sandbox.
+            answer = f"host channel failed: {type(exc).__name__}: {exc}"
+        try:
+            self.worker_loop.call_soon_threadsafe(self._settle, answer)
+        except RuntimeError:  # the worker loop is closed: the program is over
+            pass
+
+    def _settle(self, answer: bytes | str) -> None:  # on the worker loop
+        if self.reply.done():
+            return
+        if type(answer) is bytes:
+            self.reply.set_result(answer)
+        else:
+            self.reply.set_exception(RuntimeError(answer))
+
+
+def _make_send(
+    host_channel: HostChannel | None, host_loop: asyncio.AbstractEventLoop, host_context: contextvars.Context
+) -> Callable[[bytes], Awaitable[bytes]]:
     async def send(frame: bytes) -> bytes:
         if host_channel is None:
             raise RuntimeError("this execution has no host channel: tools are not available")
         if type(frame) is not bytes:
             raise TypeError("send() takes bytes")
+        worker_loop = asyncio.get_running_loop()
+        call = _HostCall(host_channel, frame, worker_loop.create_future(), worker_loop)
         try:
-            host_future = asyncio.run_coroutine_threadsafe(call_host(frame), host_loop)
+            # The host's context: tool calls see the caller's context variables, not the worker's.
+            host_loop.call_soon_threadsafe(call.start, context=host_context)
         except RuntimeError:
             raise RuntimeError("the host is gone") from None
         try:
-            # wrap_future propagates cancellation of this await to the host-side task.
-            reply = await asyncio.wrap_future(host_future)
+            return await call.reply
         except asyncio.CancelledError:
-            host_future.cancel()
+            # Cancelling this await cancels the host-side call.
+            try:
+                host_loop.call_soon_threadsafe(call.cancel, context=host_context)
+            except RuntimeError:
+                pass
             raise
-        except Exception as exc:
-            # Never let a host exception object (and its traceback) into the sandbox.
-            raise RuntimeError(f"host channel failed: {type(exc).__name__}: {exc}") from None
-        if not isinstance(reply, (bytes, bytearray)):
-            raise RuntimeError("host channel returned a non-bytes reply")
-        return bytes(reply)
 
     return send
 
@@ -97,7 +145,7 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     """The worker thread's event loop: reused while runs leave it clean, else replaced."""
     loop: asyncio.AbstractEventLoop | None = getattr(_thread, "loop", None)
     if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
+        loop = WorkerLoop()
         deny_value_type(type(loop))
         _thread.loop = loop
     return loop
@@ -126,8 +174,11 @@ def execute(
     make_globals: MakeGlobals | None,
     host_channel: HostChannel | None,
     host_loop: asyncio.AbstractEventLoop,
+    host_context: contextvars.Context,
 ) -> Outcome:
-    """Run `program` on the calling (worker) thread. Never raises (but see `Interrupt`)."""
+    """Run `program` on the calling (worker) thread. Never raises (but see `Interrupt`).
+
+    Frames the program sends go to `host_channel`, run as tasks on `host_loop` in `host_context`."""
     cpu0 = time.thread_time()
     set_current(run)
     thread_id = threading.get_ident()
@@ -145,7 +196,7 @@ def execute(
     run.loop = loop
     outcome = Outcome()
     try:
-        outcome = _execute(run, program, make_globals, host_channel, host_loop, loop)
+        outcome = _execute(run, program, make_globals, host_channel, host_loop, host_context, loop)
     except BaseException as exc:  # a stop that landed in engine code, or an engine bug
         if run.stop_reason is not None:
             outcome = Outcome(error=_stop_error(run, None, program.source_lines))
@@ -198,11 +249,12 @@ def _execute(
     make_globals: MakeGlobals | None,
     host_channel: HostChannel | None,
     host_loop: asyncio.AbstractEventLoop,
+    host_context: contextvars.Context,
     loop: asyncio.AbstractEventLoop,
 ) -> Outcome:
     lines = program.source_lines
     if make_globals is not None:
-        injected: Mapping[str, object] = make_globals(_make_send(host_channel, host_loop))
+        injected: Mapping[str, object] = make_globals(_make_send(host_channel, host_loop, host_context))
         for name, value in injected.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise ValueError(f"make_globals returned an invalid name: {name!r}")

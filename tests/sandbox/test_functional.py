@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
+import msgpack
 import pytest
 
 from engine.executors.base import ExecutionRequest
 from engine.executors.restricted import RestrictedExecutor
 from engine.sandbox import ALLOWED_MODULES
 
-from .helpers import ToolHost, make_request
+from .helpers import ToolHost, make_request, make_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -112,6 +114,54 @@ except RuntimeError as exc:
 '''
     out = await run(executor, code, tool_host)
     assert out["result"] == "tool failed"
+
+
+CALLER = contextvars.ContextVar("CALLER", default="unset")
+
+
+async def test_tool_calls_run_in_the_context_of_the_caller(executor: RestrictedExecutor) -> None:
+    # A tracing span or request id set by the code that calls `run` is what the tool call sees.
+    seen: list[str] = []
+
+    async def channel(frame: bytes) -> bytes:
+        seen.append(CALLER.get())
+        return bytes(msgpack.packb({"result": 1}))
+
+    token = CALLER.set("request-42")
+    try:
+        request = ExecutionRequest(code="a = await tools.echo()\nb = await tools.echo()\nreturn a + b",
+                                   host_channel=channel, make_globals=make_tools)
+        with anyio.fail_after(15):
+            out = await executor.run(request)
+    finally:
+        CALLER.reset(token)
+    assert out["error"] is None, out["error"]
+    assert out["result"] == 2
+    assert seen == ["request-42", "request-42"]
+
+
+async def test_arithmetic_the_policy_inlines_gives_python_results(executor: RestrictedExecutor) -> None:
+    # `a * b` of names and `x % c` / `x * c` with constants skip the guard for ints and floats;
+    # every other type (and inf, nan, big ints) takes it. All must give plain Python's answers.
+    code = """
+import math
+big = 1 << 3000
+inf = math.inf
+nan = math.nan
+t = True
+s = "ab"
+xs = [1, 2]
+f = 1.5
+i = -7
+out = [i * i, i * f, f * f, t * i, t * t, s * 3, 3 * s, xs * 2, (big * i) // big, (big * big).bit_length(),
+       inf * i, math.isnan(nan * f), i % 3, f % 2, i * 3, 3 * i, i // 2, "%d-%s" % (1, "x"), s * t]
+return out
+"""
+    expected = [49, -10.5, 2.25, -7, 1, "ababab", "ababab", [1, 2, 1, 2], -7, 6001,
+                float("-inf"), True, 2, 1.5, -21, -21, -4, "1-x", "ab"]
+    out = await run(executor, code)
+    assert out["error"] is None, out["error"]
+    assert out["result"] == expected
 
 
 async def test_print_is_captured_per_execution_even_when_concurrent(executor: RestrictedExecutor) -> None:
