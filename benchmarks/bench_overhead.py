@@ -28,6 +28,9 @@ __all__ = ["MCP_USE", "SMOLAGENTS", "bench_empty_execution", "bench_tool_call", 
 MCP_USE = ("mcp-use==1.7.1", "mcp<2")
 SMOLAGENTS = ("smolagents==1.26.0",)
 TOOL_PROGRAM = "return await toy.add(a=1, b=2)"
+CALLS = 20
+LOOP_PROGRAM = f"for _ in range({CALLS}):\n    await toy.add(a=1, b=2)\nreturn 1"
+EMPTY_PROGRAM = "return 1"
 
 # A pure-Python workload every contender can run: loops, arithmetic, dicts, lists, strings, sorting.
 # Written as a function so it is the same source everywhere; a few milliseconds on CPython.
@@ -65,7 +68,23 @@ async def bench_tool_call(quick: bool) -> Section:
         async def engine_raw() -> None:
             await session.call_tool("add", {"a": 1, "b": 2})
 
-        variants: dict[str, Any] = {"engine execute_code": engine_code, "engine raw call_tool": engine_raw}
+        async def engine_loop() -> None:
+            await client.execute_code(LOOP_PROGRAM)
+
+        async def engine_raw_loop() -> None:
+            for _ in range(CALLS):
+                await session.call_tool("add", {"a": 1, "b": 2})
+
+        async def engine_empty() -> None:
+            await client.execute_code(EMPTY_PROGRAM)
+
+        variants: dict[str, Any] = {
+            "engine execute_code": engine_code,
+            "engine raw call_tool": engine_raw,
+            "engine execute_code, loop": engine_loop,
+            "engine raw call_tool, loop": engine_raw_loop,
+            "engine execute_code, empty": engine_empty,
+        }
         worker: Worker | None = None
         if not quick:
             worker = Worker(ensure_env("mcp-use", MCP_USE), "mcp_use_runner.py")
@@ -120,6 +139,7 @@ async def bench_tool_call(quick: bool) -> Section:
     met = engine_code_s - engine_raw_s <= max(0.05 * engine_raw_s, 50e-6)
     section.data["target_met"] = met
     section.tables.append(table)
+    section.tables.append(_per_call_table(stats, section))
     section.notes.append(
         "Target for engine: within 5% or 50 µs of the raw call. "
         f"Measured: {us(engine_code_s - engine_raw_s)} over raw ({'met' if met else 'NOT met'}). "
@@ -131,11 +151,29 @@ async def bench_tool_call(quick: bool) -> Section:
     return section
 
 
+def _per_call_table(stats: dict[str, dict[str, float]], section: Section) -> Table:
+    """The marginal cost of one more tool call inside a program: (N-call program - empty) / N vs raw."""
+    raw = stats["engine raw call_tool, loop"]["median"] / CALLS
+    empty = stats["engine execute_code, empty"]["median"]
+    in_program = (stats["engine execute_code, loop"]["median"] - empty) / CALLS
+    section.data["per_call"] = {"raw_seconds": raw, "in_program_seconds": in_program, "empty_program_seconds": empty}
+    table = Table(
+        f"One more tool call inside a program ({CALLS} sequential `toy.add` calls, per call)",
+        ["variant", "median per call", "overhead vs raw", "ratio"],
+    )
+    table.rows.append(["engine raw call_tool", ms(raw), "—", "1.00×"])
+    table.rows.append([f"engine: in a program, (program - empty program) / {CALLS}", ms(in_program),
+                       us(in_program - raw), ratio(in_program, raw)])
+    return table
+
+
 async def _interleave_blocks(variants: dict[str, Any], *, rounds: int, per_round: int) -> dict[str, list[float]]:
     """`interleave`, where in-process variants run `per_round` times per slot like the external blocks."""
     blocks: dict[str, Any] = {}
     for name, variant in variants.items():
-        if name.startswith("engine"):
+        if name.endswith(", loop"):  # 20 calls each: fewer repetitions for as many calls
+            blocks[name] = _repeat(variant, max(per_round // 10, 1))
+        elif name.startswith("engine"):
             blocks[name] = _repeat(variant, per_round)
         else:
             blocks[name] = variant

@@ -6,6 +6,9 @@ next to what the program consumed.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Limits"]
@@ -50,7 +53,27 @@ class Limits(BaseModel):
     max_memory_bytes: int = Field(default=512 * 1024 * 1024, ge=16 * 1024 * 1024)
     """Memory the program may add to its process; past it the program is stopped."""
 
+    def as_dict(self) -> dict[str, Any]:
+        """`model_dump()`, cached per distinct value (every envelope reports its limits)."""
+        return dict(_dump(self))
+
+    def with_timeout(self, timeout: float) -> Limits:
+        """These limits with another wall-clock `timeout` (validated); cached per distinct pair."""
+        if timeout == self.timeout:
+            return self
+        return _with_timeout(self, float(timeout))
+
     @property
     def effective_cpu_time(self) -> float:
         """The CPU budget in seconds: `cpu_time`, or `timeout` when unset."""
         return self.cpu_time if self.cpu_time is not None else self.timeout
+
+
+@functools.lru_cache(maxsize=64)
+def _dump(limits: Limits) -> dict[str, Any]:
+    return limits.model_dump()
+
+
+@functools.lru_cache(maxsize=64)
+def _with_timeout(limits: Limits, timeout: float) -> Limits:
+    return Limits.model_validate({**_dump(limits), "timeout": timeout})

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from engine import MCPClient, MetricsMiddleware
+from engine import CodeModeError, MCPClient, MetricsMiddleware
 from tests.conftest import third_party_entry, toy_entry
 
 pytestmark = pytest.mark.anyio
@@ -260,3 +260,20 @@ async def test_a_broken_server_is_left_out_and_not_retried_on_every_execution(
         assert missing["error_info"]["type"] == "NameError"
         assert "ghost" in client._code_mode.unavailable  # type: ignore[union-attr]
     assert attempts.count("ghost") == 1, attempts
+
+
+async def test_a_bad_timeout_is_a_clear_error_and_a_good_one_is_reported(tmp_path: Path) -> None:
+    async with client_for(tmp_path, "toy") as client:
+        # NaN would never expire: a program given it would run without a time limit.
+        for bad in (0, -1, float("nan"), float("inf"), True, "5"):
+            with pytest.raises(CodeModeError, match="timeout must be a positive, finite number"):
+                await client.execute_code("return 1", timeout=bad)  # type: ignore[arg-type]
+        first = await run(client, "return 1", timeout=2.5)
+        second = await run(client, "return 2", timeout=2.5)
+        default = await run(client, "return 3")
+    assert (first["result"], second["result"], default["result"]) == (1, 2, 3)
+    assert first["usage"]["limits"]["timeout"] == 2.5
+    assert default["usage"]["limits"]["timeout"] == 30.0
+    # Each envelope owns its limits: changing one changes no other.
+    first["usage"]["limits"]["timeout"] = 99
+    assert second["usage"]["limits"]["timeout"] == 2.5

@@ -68,8 +68,7 @@ class HostDispatcher:
         self._backend = backend
         self._limits = limits
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
-        # fast_acquire: a free slot is taken without a scheduling round trip (the hot path).
-        self._semaphore = anyio.Semaphore(limits.max_concurrent_tool_calls, fast_acquire=True)
+        self._semaphore: anyio.Semaphore | None = None  # made on the first tool call
         self._calls = 0
         self._trace: list[ToolCallRecord] = []
 
@@ -109,6 +108,9 @@ class HostDispatcher:
             return self._error(call_id, "ToolLimitError", message, server, tool)
         self._calls += 1
         outcome: ToolOutcome = "cancelled"
+        if self._semaphore is None:
+            # fast_acquire: a free slot is taken without a scheduling round trip (the hot path).
+            self._semaphore = anyio.Semaphore(self._limits.max_concurrent_tool_calls, fast_acquire=True)
         try:
             async with self._semaphore:
                 result = await self._backend.call_tool(server, tool, call["arguments"])

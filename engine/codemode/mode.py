@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -87,12 +88,12 @@ class CodeMode:
         """The servers whose tools programs may use: configured, enabled and allowed."""
         return [name for name in self.client.get_server_names() if self.client._is_usable(name)]
 
-    def _due(self) -> list[str]:
+    def _due(self, servers: list[str] | None = None) -> list[str]:
         """Usable servers whose tools are not known yet: never tried, or failed long enough ago."""
         now = time.monotonic()
         return [
             name
-            for name in self.servers()
+            for name in (self.servers() if servers is None else servers)
             if name not in self._specs
             and (name not in self._unavailable or now - self._unavailable[name][1] >= RETRY_AFTER)
         ]
@@ -133,8 +134,10 @@ class CodeMode:
     async def _prepare(self) -> _Prepared:
         """What every execution needs from the tool lists, computed once per change of them."""
         prepared = self._prepared
-        if prepared is not None and prepared.servers == self.servers() and not self._due():
-            return prepared
+        if prepared is not None:
+            servers = self.servers()
+            if prepared.servers == servers and not self._due(servers):
+                return prepared
         specs = await self.ensure_tools()
         prepared = _Prepared.build(self.servers(), specs)
         self._prepared = prepared
@@ -172,8 +175,8 @@ class CodeMode:
         """Run one program and return its envelope; tool calls go through a fresh dispatcher."""
         if not isinstance(code, str):
             raise CodeModeError(f"code must be a string, got {type(code).__name__}")
+        limits = self._limits_for(timeout)
         prepared = await self._prepare()
-        limits = self.limits.model_copy(update={"timeout": float(timeout)})
         dispatcher = HostDispatcher(self, limits=limits, allowed_servers=self.client.allowed_servers)
 
         def make_globals(send: Send) -> dict[str, object]:
@@ -198,6 +201,11 @@ class CodeMode:
         envelope["tool_calls"] = dispatcher.trace
         envelope["usage"]["tool_calls"] = dispatcher.calls
         return envelope
+
+    def _limits_for(self, timeout: float) -> Limits:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
+            raise CodeModeError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
+        return self.limits.with_timeout(timeout)
 
     @property
     def unavailable(self) -> dict[str, str]:

@@ -14,10 +14,9 @@ await executor.aclose()
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
@@ -56,18 +55,12 @@ class RestrictedExecutor:
         except ProgramSyntaxError as exc:
             info = ErrorInfo(type="SyntaxError", message=exc.message, line=exc.line,
                              traceback=f"SyntaxError: {exc.message}")
-            return error_envelope(info, execution_time=time.perf_counter() - started, limits=limits.model_dump())
-        async with self._session(request.session_id) as program_globals_:
-            return await self._run(request, program, program_globals_, started)
-
-    @contextlib.asynccontextmanager
-    async def _session(self, session_id: str | None) -> AsyncIterator[dict[str, Any]]:
-        if session_id is None:
-            yield {}
-            return
-        state, lock = self._sessions.get(session_id)
-        async with lock:
-            yield state
+            return error_envelope(info, execution_time=time.perf_counter() - started, limits=limits.as_dict())
+        if request.session_id is None:
+            return await self._run(request, program, {}, started)
+        state, lock = self._sessions.get(request.session_id)
+        async with lock:  # one program at a time per code session
+            return await self._run(request, program, state, started)
 
     async def _run(self, request: ExecutionRequest, program: Any, globals_: dict[str, Any], started: float) -> Envelope:
         limits = request.limits
@@ -154,7 +147,7 @@ class RestrictedExecutor:
                 output_chars=run.output.chars,
                 result_bytes=outcome.result_bytes,
                 peak_memory_bytes=run.peak_memory,
-                limits=run.limits.model_dump(),
+                limits=run.limits.as_dict(),
             ),
             truncated=run.output.truncated,
         )
