@@ -81,9 +81,18 @@ class _HostCall:
                 answer = "host channel returned a non-bytes reply"
             else:
                 answer = bytes(answer)
+        except asyncio.CancelledError:
+            # Cancelled on the host (its loop shutting down, say), not at the program's request:
+            # the program must not wait for a reply that will never come.
+            if not self.cancelled:
+                self._deliver("the host cancelled the call")
+            raise
         except Exception as exc:
             # Never let a host exception object (and its traceback) into the sandbox.
             answer = f"host channel failed: {type(exc).__name__}: {exc}"
+        self._deliver(answer)
+
+    def _deliver(self, answer: bytes | str) -> None:
         try:
             self.worker_loop.call_soon_threadsafe(self._settle, answer)
         except RuntimeError:  # the worker loop is closed: the program is over

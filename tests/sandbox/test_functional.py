@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -432,3 +434,19 @@ async def test_printed_output_streams_to_an_on_log_hook_when_the_request_has_one
     assert "".join(text for text, _ in seen) == "first\nsecond\n"
     assert {stream for _, stream in seen} == {"stdout"}
     assert out["logs"] == ["first", "second"]
+
+
+async def test_a_call_cancelled_on_the_host_fails_in_the_program_instead_of_hanging(
+    executor: RestrictedExecutor,
+) -> None:
+    async def channel(frame: bytes) -> bytes:
+        raise asyncio.CancelledError  # what a host-side cancellation looks like to the call
+
+    code = "try:\n    await tools.echo()\nexcept RuntimeError as exc:\n    return str(exc)\nreturn 'no error'"
+    request = ExecutionRequest(code=code, host_channel=channel, make_globals=make_tools)
+    started = time.monotonic()
+    with anyio.fail_after(15):
+        out = await executor.run(request)
+    assert out["error"] is None, out["error"]
+    assert out["result"] == "the host cancelled the call"
+    assert time.monotonic() - started < 5  # not the 30 s timeout
