@@ -92,6 +92,12 @@ def _is_number(first: ast.expr, again: ast.expr) -> ast.expr:
     return ast.BoolOp(op=ast.Or(), values=[exactly(first, "_int_"), exactly(again, "_float_")])
 
 
+def _within_big(name: str) -> ast.expr:
+    """`-_big_ < name < _big_`."""
+    return ast.Compare(left=ast.UnaryOp(op=ast.USub(), operand=_name("_big_")), ops=[ast.Lt(), ast.Lt()],
+                       comparators=[_name(name), _name("_big_")])
+
+
 def _inline_product(node: ast.BinOp) -> ast.expr | None:
     """`a * b` of two plain names stays native when both are ints or floats of at most 2048 bits
     (a product of at most 4096 bits: no allocation risk) and calls `_mul_` otherwise. Names are
@@ -102,11 +108,7 @@ def _inline_product(node: ast.BinOp) -> ast.expr | None:
     names = [left.id] if left.id == right.id else [left.id, right.id]
     checks: list[ast.expr] = [_is_number(_name(name), _name(name)) for name in names]
     # Floats pass the bound too (the largest float is about 2 ** 1024); inf and nan take the guard.
-    checks += [
-        ast.Compare(left=ast.UnaryOp(op=ast.USub(), operand=_name("_big_")), ops=[ast.Lt(), ast.Lt()],
-                    comparators=[_name(name), _name("_big_")])
-        for name in names
-    ]
+    checks += [_within_big(name) for name in names]
     native = ast.BinOp(left=_name(left.id), op=ast.Mult(), right=_name(right.id))
     expr = ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=native,
                      orelse=_call("_mul_", _name(left.id), _name(right.id)))
@@ -386,9 +388,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return node
         if isinstance(node.op, ast.LShift) and _is_small_const(right, 64):
             return node
-        if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and isinstance(left, ast.Constant) and type(
-                left.value) in (int, float):
-            return node
         inline = self._inline_numeric(node, guard) or _inline_product(node)
         if inline is not None:
             return inline
@@ -410,23 +409,25 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if operand is None:
             return None
         if isinstance(operand, ast.Name):
-            first: ast.expr = ast.Name(id=operand.id, ctx=ast.Load())
-            again: ast.expr = ast.Name(id=operand.id, ctx=ast.Load())
+            first: ast.expr = _name(operand.id)
+            again = operand.id
         elif self._scopes[-1] == "function":
-            temp = self.gen_tmp_name()
-            first = ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=operand)
-            again = ast.Name(id=temp, ctx=ast.Load())
+            again = self.gen_tmp_name()
+            first = ast.NamedExpr(target=ast.Name(id=again, ctx=ast.Store()), value=operand)
         else:
             return None
 
         def pair(a: ast.expr, b: ast.expr) -> tuple[ast.expr, ast.expr]:
             return (a, b) if const_right else (b, a)
 
-        native_left, native_right = pair(again, const)
+        native_left, native_right = pair(_name(again), const)
         native = ast.BinOp(left=native_left, op=node.op, right=native_right)
-        guard_left, guard_right = pair(ast.Name(id=again.id, ctx=ast.Load()) if isinstance(again, ast.Name)
-                                       else again, const)
-        test = _is_number(first, ast.Name(id=again.id, ctx=ast.Load()) if isinstance(again, ast.Name) else again)
+        guard_left, guard_right = pair(_name(again), const)
+        test = _is_number(first, _name(again))
+        if isinstance(node.op, ast.Mult):
+            # Repeated `x = x * c` would grow an int past the size limit without ever calling
+            # the guard: the native path takes only ints of at most 2048 bits.
+            test = ast.BoolOp(op=ast.And(), values=[test, _within_big(again)])
         expr = ast.IfExp(test=test, body=native, orelse=_call(guard, guard_left, guard_right))
         _locate(expr, node)
         return expr

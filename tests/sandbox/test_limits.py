@@ -136,6 +136,15 @@ ALLOCATION_BOMBS = {
     "int product": "x = 7 ** 1000000\nfor _ in range(20):\n    x = x * x\nreturn 1",
     "int product of two names": "a = 7 ** 1000000\nb = a\nfor _ in range(20):\n    a = a * b\n    b = a\nreturn 1",
     "product just past the fast path": "a = 1 << 2100\nfor _ in range(30):\n    a = a * a\nreturn 1",
+    "constant % huge fraction": (
+        "import fractions\nF = fractions.Fraction\nf = F((1 << 300000) + 1, (1 << 300001) + 3)\n"
+        "g = F((1 << 300000) + 5, (1 << 300001) + 7)\nh = f + g\nreturn 7 % h"
+    ),
+    "constant // huge fraction": (
+        "import fractions\nF = fractions.Fraction\nf = F((1 << 300000) + 1, (1 << 300001) + 3)\n"
+        "g = F((1 << 300000) + 5, (1 << 300001) + 7)\nh = f + g\nreturn 7 // h"
+    ),
+    "int times a constant, repeated": "x = 1 << 300000\nfor i in range(2000):\n    x = x * 65536\nreturn 1",
     "repetition by names": "s = 'ab'\nn = 10 ** 10\nreturn s * n",
     "repetition by names, count first": "s = [0]\nn = 10 ** 10\nreturn n * s",
     "string repetition": "return 'a' * 10 ** 10",
