@@ -304,6 +304,36 @@ async def bench_workload(quick: bool) -> Section:
     plain_code = compile(WORKLOAD, "<workload>", "exec")
     expected = _plain(plain_code)
     program = f"{WORKLOAD}\nreturn work({WORKLOAD_N})"
+    with _one_cpu(section):
+        return await _workload(section, quick, plain_code, expected, program, rounds, per_round)
+
+
+@contextlib.contextmanager
+def _one_cpu(section: Section) -> Any:
+    """Pin this thread, and the threads it starts (the sandbox's workers), to the CPU it is on.
+
+    Plain `exec` runs on this thread and the sandbox on a worker thread; on a VM the two may land
+    on cores of different speed (a busy hyperthread sibling on the host), which measured as a
+    1.0x-2.1x swing of the ratio from one run to the next."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    previous = os.sched_getaffinity(0)
+    cpu = min(previous)
+    os.sched_setaffinity(0, {cpu})
+    section.notes.append(
+        f"The sandbox and plain `exec` ran pinned to one CPU (cpu {cpu}), so a difference in speed between "
+        "the machine's cores does not show as sandbox overhead."
+    )
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, previous)
+
+
+async def _workload(
+    section: Section, quick: bool, plain_code: Any, expected: Any, program: str, rounds: int, per_round: int
+) -> Section:
     async with MCPClient(toy_config(), code_mode=True) as client:
         out = await client.execute_code(program)
         if out["error"] is not None or out["result"] != expected:
