@@ -9,9 +9,12 @@ the source; errors are cached too.
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import CodeType
 
@@ -65,6 +68,36 @@ def _fail(errors: list[str]) -> ProgramSyntaxError:
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more: " + "; ".join(errors[1:4]) + ")"
     return ProgramSyntaxError(tuple(errors), line, message)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while a program is parsed and compiled.
+
+    A collection that runs inside `ast.parse` or `compile` runs the finalizers of whatever garbage
+    is due, including generators and coroutines of earlier programs, whose `finally` blocks stop
+    themselves by raising. On CPython 3.11 that can break the AST constructor's own bookkeeping:
+    `ast.parse` of a valid program then fails with `SystemError: AST constructor recursion depth
+    mismatch` (observed in this test suite). Counted, so overlapping compiles on several threads
+    re-enable the collector only when the last one ends, and only if it was enabled before."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _compile(source: str) -> CompiledProgram:
@@ -124,7 +157,8 @@ def compile_program(source: str) -> CompiledProgram:
             _cache.move_to_end(key)
     if hit is None:
         try:
-            hit = _compile(source)
+            with _collector_paused():
+                hit = _compile(source)
         except ProgramSyntaxError as exc:
             hit = exc
         with _cache_lock:

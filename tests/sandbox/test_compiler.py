@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import gc
+from typing import Any
+
 import anyio
 import pytest
 
 from engine.executors.restricted import RestrictedExecutor
-from engine.sandbox import ProgramSyntaxError, compile_program
+from engine.sandbox import ProgramSyntaxError, compile_program, compiler
 
 from .helpers import make_request
 
@@ -78,3 +82,43 @@ return [total, a, rest, seen, y]
         out = await executor.run(make_request(code))
     assert out["error"] is None, out["error"]
     assert out["result"] == [5, 1, [2, 3], [4, 6], 6]
+
+
+def test_the_collector_is_off_while_a_program_is_parsed_and_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A collection inside `ast.parse` runs the finalizers of due garbage (earlier programs'
+    # generators, which stop themselves by raising); CPython 3.11 can then fail a valid parse with
+    # "SystemError: AST constructor recursion depth mismatch". This suite hit it.
+    seen: list[tuple[str, bool]] = []
+    real_parse, real_compile = ast.parse, compile
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("parse", gc.isenabled()))
+        return real_parse(*args, **kwargs)
+
+    def compile_(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("compile", gc.isenabled()))
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    monkeypatch.setattr(compiler, "compile", compile_, raising=False)
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        program = compile_program("def f(x):\n    return [y * 2 for y in x if y]\nreturn f([1, 0, 2])")
+        assert gc.isenabled()  # back on once compiling ends
+    finally:
+        if not was_enabled:
+            gc.disable()
+    assert program.code is not None
+    assert seen == [("parse", False), ("compile", False)]
+
+
+def test_compiling_leaves_a_disabled_collector_disabled() -> None:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        compile_program("return 'collector stays off'")
+        assert not gc.isenabled()
+    finally:
+        if was_enabled:
+            gc.enable()
