@@ -23,7 +23,7 @@ from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
 from ..sandbox.builtins import program_globals
 from ..sandbox.compiler import INLINE_SOURCE_CHARS, ProgramSyntaxError, compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
-from ..sandbox.runner import Outcome, execute
+from ..sandbox.runner import Outcome, execute, make_send
 from ..sandbox.state import CodeSessions
 from ..sandbox.workers import Watchdog, WorkerPool
 from .base import ExecutionRequest
@@ -68,7 +68,7 @@ class RestrictedExecutor:
         run = RunState(limits, globals_)
         run.keep_globals = request.session_id is not None
         host_loop = asyncio.get_running_loop()
-        host_context = contextvars.copy_context()
+        send = make_send(request.host_channel, host_loop, contextvars.copy_context())
         # Streaming output: `on_log(text, stream)` on the host loop, if the request carries one
         # (the same optional hook the remote executors honour).
         on_log = getattr(request, "on_log", None)
@@ -92,7 +92,7 @@ class RestrictedExecutor:
 
         def job() -> Callable[[], None]:
             try:
-                outcome = execute(run, program, request.make_globals, request.host_channel, host_loop, host_context)
+                outcome = execute(run, program, request.make_globals, send)
             except BaseException:  # an interrupt that fired between two engine statements
                 message = run.stop_reason or "the program was interrupted"
                 outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,

@@ -5,8 +5,9 @@ calls `make_globals(send)`, runs `__agent_main__` as a task, then cancels and aw
 the program left behind, closes the loop and converts the result to plain data. Nothing the
 program created leaves this thread except plain data and strings.
 
-`send` carries bridge frames to the host: it schedules `host_channel(frame)` on the host loop
-and awaits the reply on the worker loop; cancelling that await cancels the host-side call.
+`make_send` builds the program's `send` (on the host; it is awaited on the worker): it schedules
+`host_channel(frame)` on the host loop and awaits the reply on the worker loop; cancelling that
+await cancels the host-side call.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ import contextvars
 import decimal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 
 from ..envelope import ErrorInfo
-from ..executors.base import HostChannel, MakeGlobals
+from ..executors.base import HostChannel, MakeGlobals, Send
 from .compiler import CompiledProgram
 from .context import Interrupt, RunState, StopExecution, set_current
 from .convert import error_info, to_plain
@@ -33,7 +34,7 @@ from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
 from .toplevel import MAIN_NAME
 
-__all__ = ["Outcome", "execute"]
+__all__ = ["Outcome", "execute", "make_send"]
 
 _CLEANUP_GRACE = 0.5
 
@@ -54,14 +55,13 @@ class _HostCall:
     Two `call_soon_threadsafe` hand-offs and no more (no concurrent future, no wrapper task on
     the worker side). Only bytes or an error message cross back: never a host object."""
 
-    __slots__ = ("channel", "frame", "reply", "worker_loop", "task", "cancelled")
+    __slots__ = ("channel", "frame", "reply", "task", "cancelled")
 
-    def __init__(self, channel: HostChannel, frame: bytes, reply: asyncio.Future[bytes],
-                 worker_loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, channel: HostChannel, frame: bytes, reply: asyncio.Future[bytes]) -> None:
         self.channel = channel
         self.frame = frame
         self.reply = reply
-        self.worker_loop = worker_loop
+        """Awaited by the program on its worker loop."""
         self.task: asyncio.Task[None] | None = None
         self.cancelled = False
 
@@ -94,7 +94,7 @@ class _HostCall:
 
     def _deliver(self, answer: bytes | str) -> None:
         try:
-            self.worker_loop.call_soon_threadsafe(self._settle, answer)
+            self.reply.get_loop().call_soon_threadsafe(self._settle, answer)
         except RuntimeError:  # the worker loop is closed: the program is over
             pass
 
@@ -107,16 +107,18 @@ class _HostCall:
             self.reply.set_exception(RuntimeError(answer))
 
 
-def _make_send(
+def make_send(
     host_channel: HostChannel | None, host_loop: asyncio.AbstractEventLoop, host_context: contextvars.Context
-) -> Callable[[bytes], Awaitable[bytes]]:
+) -> Send:
+    """The program's `send`: each frame goes to `host_channel`, run as a task on `host_loop` in
+    `host_context` (the caller's context variables), and the reply comes back to the program's loop."""
+
     async def send(frame: bytes) -> bytes:
         if host_channel is None:
             raise RuntimeError("this execution has no host channel: tools are not available")
         if type(frame) is not bytes:
             raise TypeError("send() takes bytes")
-        worker_loop = asyncio.get_running_loop()
-        call = _HostCall(host_channel, frame, worker_loop.create_future(), worker_loop)
+        call = _HostCall(host_channel, frame, asyncio.get_running_loop().create_future())
         try:
             # The host's context: tool calls see the caller's context variables, not the worker's.
             host_loop.call_soon_threadsafe(call.start, context=host_context)
@@ -181,13 +183,11 @@ def execute(
     run: RunState,
     program: CompiledProgram,
     make_globals: MakeGlobals | None,
-    host_channel: HostChannel | None,
-    host_loop: asyncio.AbstractEventLoop,
-    host_context: contextvars.Context,
+    send: Send,
 ) -> Outcome:
     """Run `program` on the calling (worker) thread. Never raises (but see `Interrupt`).
 
-    Frames the program sends go to `host_channel`, run as tasks on `host_loop` in `host_context`."""
+    `make_globals(send)` builds the names the program gets; `send` comes from `make_send`."""
     cpu0 = time.thread_time()
     set_current(run)
     thread_id = threading.get_ident()
@@ -205,7 +205,7 @@ def execute(
     run.loop = loop
     outcome = Outcome()
     try:
-        outcome = _execute(run, program, make_globals, host_channel, host_loop, host_context, loop)
+        outcome = _execute(run, program, make_globals, send, loop)
     except BaseException as exc:  # a stop that landed in engine code, or an engine bug
         if run.stop_reason is not None:
             outcome = Outcome(error=_stop_error(run, None, program.source_lines))
@@ -256,14 +256,12 @@ def _execute(
     run: RunState,
     program: CompiledProgram,
     make_globals: MakeGlobals | None,
-    host_channel: HostChannel | None,
-    host_loop: asyncio.AbstractEventLoop,
-    host_context: contextvars.Context,
+    send: Send,
     loop: asyncio.AbstractEventLoop,
 ) -> Outcome:
     lines = program.source_lines
     if make_globals is not None:
-        injected: Mapping[str, object] = make_globals(_make_send(host_channel, host_loop, host_context))
+        injected: Mapping[str, object] = make_globals(send)
         for name, value in injected.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise ValueError(f"make_globals returned an invalid name: {name!r}")
