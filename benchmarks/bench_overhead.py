@@ -13,7 +13,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine import MCPClient
@@ -297,20 +297,14 @@ async def bench_empty_execution(quick: bool) -> Section:
 
 async def bench_workload(quick: bool) -> Section:
     """A pure-Python workload: restricted sandbox vs plain `exec` vs smolagents."""
-    # Many short runs of the two in-process variants per slot (a few ms each), one of smolagents':
-    # the machine's speed drifts between slots, and the two ratios must see the same drift.
-    rounds, per_round = (3, 3) if quick else (12, 25)
     section = Section("workload", "Pure-Python workload: sandbox vs plain CPython vs smolagents")
-    plain_code = compile(WORKLOAD, "<workload>", "exec")
-    expected = _plain(plain_code)
-    program = f"{WORKLOAD}\nreturn work({WORKLOAD_N})"
     with _one_cpu(section):
-        return await _workload(section, quick, plain_code, expected, program, rounds, per_round)
+        return await _workload(section, quick)
 
 
 @contextlib.contextmanager
-def _one_cpu(section: Section) -> Any:
-    """Pin this thread, and the threads it starts (the sandbox's workers), to the CPU it is on.
+def _one_cpu(section: Section) -> Iterator[None]:
+    """Pin this thread, and the threads it starts (the sandbox's workers), to one CPU.
 
     Plain `exec` runs on this thread and the sandbox on a worker thread; on a VM the two may land
     on cores of different speed (a busy hyperthread sibling on the host), which measured as a
@@ -331,9 +325,13 @@ def _one_cpu(section: Section) -> Any:
         os.sched_setaffinity(0, previous)
 
 
-async def _workload(
-    section: Section, quick: bool, plain_code: Any, expected: Any, program: str, rounds: int, per_round: int
-) -> Section:
+async def _workload(section: Section, quick: bool) -> Section:
+    # Many short runs of the two in-process variants per slot (a few ms each), one of smolagents':
+    # the machine's speed drifts between slots, and the two ratios must see the same drift.
+    rounds, per_round = (3, 3) if quick else (12, 25)
+    plain_code = compile(WORKLOAD, "<workload>", "exec")
+    expected = _plain(plain_code)
+    program = f"{WORKLOAD}\nreturn work({WORKLOAD_N})"
     async with MCPClient(toy_config(), code_mode=True) as client:
         out = await client.execute_code(program)
         if out["error"] is not None or out["result"] != expected:
