@@ -12,6 +12,10 @@ for `${VAR}` (or `${VAR:-default}`) from the environment. A bad file or entry ra
 }}
 ```
 
+In a dict given in code, an entry may instead be a server object: an `MCPServer`, a low-level
+`mcp.server.lowlevel.Server`, or a connector. It becomes an `InProcessServerConfig` holding the
+object as given, and is never written to a file.
+
 This layer knows nothing of sessions or code.
 """
 
@@ -24,14 +28,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from mcp.server.lowlevel import Server
+from mcp.server.mcpserver import MCPServer
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .limits import Limits
 
 __all__ = [
-    "CodeModeConfig",
     "HttpServerConfig",
+    "InProcessServerConfig",
     "ServerConfig",
     "StdioServerConfig",
     "expand_env",
@@ -99,7 +104,28 @@ class HttpServerConfig(_ServerBase):
         return value
 
 
-ServerConfig = Annotated[StdioServerConfig | HttpServerConfig, "one server entry"]
+class InProcessServerConfig(_ServerBase):
+    """A server object given in place of an entry: an `MCPServer`, a low-level `Server`, or a connector.
+
+    An `MCPServer` or `Server` runs in this process, reached without I/O, with the timeouts of a
+    dict entry's defaults. A connector (anything with `name`, `connect_timeout`,
+    `request_timeout`, `transports()` and `diagnostics()`, see `engine.Connector`) is used as it
+    is, its own timeouts included; its `name` must be the entry's name.
+    """
+
+    server: Any
+    """The object as given (not copied: the client connects to this very server)."""
+
+    @property
+    def is_connector(self) -> bool:
+        """Whether `server` is a connector (else an `MCPServer` or low-level `Server`)."""
+        return not isinstance(self.server, MCPServer | Server)
+
+
+ServerConfig = Annotated[StdioServerConfig | HttpServerConfig | InProcessServerConfig, "one server entry"]
+
+_CONNECTOR_PARTS = ("name", "connect_timeout", "request_timeout", "transports", "diagnostics")
+
 
 
 def expand_env(value: Any, *, where: str, environ: Mapping[str, str] | None = None) -> Any:
@@ -128,12 +154,16 @@ def expand_env(value: Any, *, where: str, environ: Mapping[str, str] | None = No
 
 
 def parse_server(name: str, entry: object, *, environ: Mapping[str, str] | None = None) -> ServerConfig:
-    """Validate one server entry. `command` makes it stdio, `url` makes it HTTP/SSE."""
+    """Validate one server entry. `command` makes it stdio, `url` makes it HTTP/SSE.
+
+    A server object (an `MCPServer`, a low-level `Server`, or a connector) becomes an
+    `InProcessServerConfig` holding it.
+    """
     where = f"server {name!r}"
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("server names must be non-empty strings")
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: expected an object, got {type(entry).__name__}")
+        return _server_object(where, name, entry)
     if "command" in entry and "url" in entry:
         raise ConfigError(f"{where}: give either 'command' (stdio) or 'url' (HTTP/SSE), not both")
     model: type[StdioServerConfig] | type[HttpServerConfig]
@@ -160,6 +190,28 @@ def parse_config(data: object, *, environ: Mapping[str, str] | None = None) -> d
     return {name: parse_server(name, entry, environ=environ) for name, entry in servers.items()}
 
 
+def _server_object(where: str, name: str, entry: object) -> InProcessServerConfig:
+    """An entry that is an object: a server to run in-process, or a connector to use as given."""
+    if isinstance(entry, MCPServer | Server):
+        return InProcessServerConfig(server=entry)
+    if isinstance(entry, type) or not hasattr(entry, "transports"):
+        kind = f"the class {entry.__name__}" if isinstance(entry, type) else type(entry).__name__
+        raise ConfigError(
+            f"{where}: expected an object with 'command' or 'url', an MCPServer, a low-level mcp Server "
+            f"or a connector, got {kind}"
+        )
+    missing = [part for part in _CONNECTOR_PARTS if not hasattr(entry, part)]
+    missing += [m for m in ("transports", "diagnostics") if m not in missing and not callable(getattr(entry, m))]
+    if missing:
+        kind = type(entry).__name__
+        raise ConfigError(f"{where}: the connector {kind} lacks {', '.join(missing)} (see engine.Connector)")
+    connector_name: object = getattr(entry, "name")  # noqa: B009 - `entry` is any object here
+    if connector_name != name:
+        # The session, its errors and middleware go by the connector's name: two names would disagree.
+        raise ConfigError(f"{where}: the connector is named {connector_name!r}; give it the entry's name")
+    return InProcessServerConfig(server=entry)
+
+
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON config file into a dict (not yet validated: see `parse_config`)."""
     file = Path(path)
@@ -183,70 +235,3 @@ def _describe(where: str, exc: ValidationError) -> str:
         field = ".".join(str(part) for part in error["loc"]) or "(entry)"
         problems.append(f"{where}: field {field!r}: {error['msg']}")
     return "; ".join(problems)
-
-
-# -- the "codeMode" key -------------------------------------------------------------------------
-
-
-_CODE_MODE_KEYS = ("executor", "executorOptions", "limits")
-
-
-class CodeModeConfig(BaseModel):
-    """The optional `codeMode` key of a config document: where programs run, and their limits.
-
-    ```json
-    {"mcpServers": {"inventory": {"command": "python", "args": ["-m", "engine.demo.servers.inventory"]}},
-     "codeMode": {"executor": "process", "executorOptions": {"workers": 2},
-                  "limits": {"timeout": 10, "maxToolCalls": 50}}}
-    ```
-
-    Keys are accepted in camelCase (the file format's style) or snake_case, here and inside
-    `limits`. An unknown key is refused rather than ignored: a misspelt limit would otherwise
-    silently leave the default in force. `MCPClient` takes these as the defaults of its
-    `executor`, `executor_options` and `limits` arguments; `codemode` flags win over them.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    executor: str = Field(default="restricted", min_length=1)
-    """Where programs run: `restricted`, `process` or `e2b` (checked by the client, which knows the executors)."""
-    executor_options: dict[str, Any] = Field(
-        default_factory=dict, validation_alias=AliasChoices("executorOptions", "executor_options")
-    )
-    """Keyword arguments of the executor (`docs/executors.md`); they apply to `executor` only."""
-    limits: Limits = Field(default_factory=Limits)
-    """The limits of every program, unless a call passes its own `timeout`."""
-
-    @classmethod
-    def from_document(cls, data: object, *, environ: Mapping[str, str] | None = None) -> CodeModeConfig:
-        """Validate the `codeMode` key of a whole config document (the defaults when it has none).
-
-        Strings are expanded for `${VAR}` as in server entries (an E2B key in `executorOptions`).
-
-        Raises:
-            ConfigError: the key is not an object, has an unknown key, or a value is invalid; the
-                message names each field (`config: codeMode.limits: timeout: ...`).
-        """
-        if not isinstance(data, dict):
-            raise ConfigError(f"config: expected an object with 'mcpServers', got {type(data).__name__}")
-        section = data.get("codeMode")
-        if section is None:
-            return cls()
-        if not isinstance(section, dict):
-            raise ConfigError(f"config: 'codeMode' must be an object with keys {', '.join(_CODE_MODE_KEYS)}")
-        unknown = sorted(str(key) for key in section if key not in {*_CODE_MODE_KEYS, *cls.model_fields})
-        if unknown:
-            raise ConfigError(
-                f"config: unknown key(s) in 'codeMode': {', '.join(unknown)}; known: {', '.join(_CODE_MODE_KEYS)}"
-            )
-        expanded = expand_env(section, where="codeMode", environ=environ)
-        try:
-            # Limits name each bad field themselves (and list the known ones for a typo).
-            limits = Limits.parse(expanded.pop("limits", None))
-        except ConfigError as exc:
-            raise ConfigError(f"config: codeMode.{exc}") from None
-        try:
-            return cls.model_validate({**expanded, "limits": limits})
-        except ValidationError as exc:
-            problems = (f"config: codeMode.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError("; ".join(problems)) from None

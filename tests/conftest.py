@@ -2,10 +2,16 @@
 
 Every async test runs on asyncio through anyio's pytest plugin. Third-party servers are installed
 by `tests/servers/install.sh` (pinned, each in its own environment) into `.servers/`.
+
+The toy server runs over stdio (`toy_entry`), over HTTP and SSE (the `toy_*_url` fixtures), or in
+this process (`toy_server`): tests where the transport is not the point use the last, which
+starts in milliseconds instead of a Python process per session.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import os
 import socket
 import subprocess
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp.server.mcpserver import MCPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "tests" / "servers" / "toy.py"
@@ -31,6 +38,25 @@ def anyio_backend() -> str:
 def toy_entry(*extra: str, **options: Any) -> dict[str, Any]:
     """A config entry that runs the toy server over stdio."""
     return {"command": sys.executable, "args": [str(TOY), "stdio", *extra], **options}
+
+
+_toy_loads = itertools.count()
+
+
+def toy_server() -> MCPServer:
+    """A fresh toy server to run in this process (a config entry of its own, or an `InProcessConnector`).
+
+    `toy.py` is executed anew for each call, so tools added at run time and stored notes never
+    leak from one test into the next. Its `crash` tool is removed: it exits the process, which
+    in-process would be the test run (crashes are tested over stdio).
+    """
+    spec = importlib.util.spec_from_file_location(f"toy_in_process_{next(_toy_loads)}", TOY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server: MCPServer = module.server
+    server.remove_tool("crash")
+    return server
 
 
 def _require(path: Path) -> Path:

@@ -10,6 +10,10 @@ newlines. A dropped output stream is reattached with `commands.connect(pid)`; JS
 sequence numbers, so a line the server wrote while the stream was down is lost, and the request
 it answered times out (the executor's own link has replay; MCP's does not).
 
+Failures are connector errors: an unknown sandbox option is a `ConfigError` (when the connector
+is made, before anything starts); a missing E2B SDK, a sandbox that cannot be created and a
+command that cannot be started are `ServerStartError`s naming the server.
+
 ```python
 connector = E2BStdioConnector(name="fs", command="npx", args=["-y", "@modelcontextprotocol/server-filesystem", "/"],
                               sandbox_options={"template": "my-template"})
@@ -23,7 +27,7 @@ import contextlib
 import os
 import shlex
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +36,8 @@ import mcp.types as types
 from mcp.client._transport import TransportStreams
 from mcp.shared.message import SessionMessage
 
-from .errors import CodeModeError
+from ..errors import ConfigError, ServerError, ServerStartError
+from .base import Target
 
 __all__ = ["E2BStdioConnector", "e2b_stdio_client"]
 
@@ -40,12 +45,33 @@ _SANDBOX_KEYS = ("template", "timeout", "envs", "allow_internet_access", "metada
 _CONNECTION_KEYS = ("api_key", "domain", "debug", "sandbox_url", "request_timeout", "http_version")
 
 
-def _sdk() -> Any:
+def _sdk(server: str) -> Any:
     try:
         import e2b
     except ImportError as exc:
-        raise CodeModeError(f"MCP servers in E2B need the E2B SDK ({exc}): pip install 'engine[e2b]'") from exc
+        message = f"MCP servers in E2B need the E2B SDK ({exc}): pip install 'engine[e2b]'"
+        raise ServerStartError(server, message) from exc
     return e2b
+
+
+def _check_options(server: str, sandbox_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    options = dict(sandbox_options or {})
+    unknown = sorted(set(options) - set(_SANDBOX_KEYS) - set(_CONNECTION_KEYS))
+    if unknown:
+        known = ", ".join(sorted((*_SANDBOX_KEYS, *_CONNECTION_KEYS)))
+        raise ConfigError(f"server {server!r}: unknown sandbox_options {unknown}; known: {known}")
+    return options
+
+
+@contextlib.contextmanager
+def _starting(server: str, what: str) -> Iterator[None]:
+    """The E2B SDK's failures while starting, as one `ServerStartError` naming the server (`from` the cause)."""
+    try:
+        yield
+    except ServerError:
+        raise
+    except Exception as exc:
+        raise ServerStartError(server, f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
 class _Lines:
@@ -80,6 +106,7 @@ async def e2b_stdio_client(
     sandbox_options: dict[str, Any] | None = None,
     sandbox: Any = None,
     stderr_tail: deque[str] | None = None,
+    name: str | None = None,
 ) -> AsyncIterator[TransportStreams]:
     """Start `command args` in an E2B sandbox and yield the MCP (read, write) streams to it.
 
@@ -89,16 +116,20 @@ async def e2b_stdio_client(
             `request_timeout`, `http_version`.
         sandbox: an `AsyncSandbox` to use instead of creating one (it is then not killed on exit).
         stderr_tail: receives the server's stderr lines (bounded by the deque's `maxlen`).
+        name: the server's name in errors (default: the command).
+
+    Raises:
+        ConfigError: an unknown key in `sandbox_options`.
+        ServerStartError: no E2B SDK, or the sandbox or the command could not be started.
     """
-    e2b = _sdk()
-    options = dict(sandbox_options or {})
-    unknown = set(options) - set(_SANDBOX_KEYS) - set(_CONNECTION_KEYS)
-    if unknown:
-        raise CodeModeError(f"unknown sandbox_options: {sorted(unknown)}")
+    server = name or command
+    options = _check_options(server, sandbox_options)
+    e2b = _sdk(server)
     own_sandbox = sandbox is None
     if own_sandbox:
         options.setdefault("api_key", os.environ.get("E2B_API_KEY"))
-        sandbox = await e2b.AsyncSandbox.create(**{k: v for k, v in options.items() if v is not None})
+        with _starting(server, "could not create the E2B sandbox"):
+            sandbox = await e2b.AsyncSandbox.create(**{k: v for k, v in options.items() if v is not None})
     read_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](64)
     write_stream, write_reader = anyio.create_memory_object_stream[SessionMessage](0)
     lines, errors = _Lines(), _Lines()
@@ -144,19 +175,20 @@ async def e2b_stdio_client(
                     await read_writer.aclose()
                     return
 
-    handle = await sandbox.commands.run(
-        shlex.join([command, *(args or [])]),
-        background=True,
-        stdin=True,
-        timeout=0,
-        envs=env,
-        cwd=cwd,
-        on_stdout=on_stdout,
-        on_stderr=on_stderr,
-        retain_output=False,
-    )
-    pid = handle.pid
     try:
+        with _starting(server, f"could not start {command!r} in the sandbox"):
+            handle = await sandbox.commands.run(
+                shlex.join([command, *(args or [])]),
+                background=True,
+                stdin=True,
+                timeout=0,
+                envs=env,
+                cwd=cwd,
+                on_stdout=on_stdout,
+                on_stderr=on_stderr,
+                retain_output=False,
+            )
+        pid = handle.pid
         async with anyio.create_task_group() as group:
             group.start_soon(watch, handle)
             group.start_soon(writer)
@@ -172,7 +204,9 @@ async def e2b_stdio_client(
                 group.cancel_scope.cancel()
     finally:
         with anyio.CancelScope(shield=True):
-            await read_stream.aclose()
+            # All four ends: when the command never started, no task closed its own.
+            for stream in (read_stream, read_writer, write_stream, write_reader):
+                await stream.aclose()
             if own_sandbox:
                 with contextlib.suppress(Exception):
                     await sandbox.kill()
@@ -180,7 +214,11 @@ async def e2b_stdio_client(
 
 @dataclass
 class E2BStdioConnector:
-    """A stdio MCP server run inside an E2B sandbox (one sandbox per connection)."""
+    """A stdio MCP server run inside an E2B sandbox (one sandbox per connection).
+
+    Raises:
+        ConfigError: at construction, an unknown key in `sandbox_options`.
+    """
 
     name: str
     command: str
@@ -192,13 +230,15 @@ class E2BStdioConnector:
     request_timeout: float | None = 60.0
     _stderr: deque[str] = field(default_factory=lambda: deque(maxlen=50), init=False, repr=False)
 
-    def transports(self) -> Iterator[tuple[str, Any]]:
-        """One candidate: the server's stdio inside a sandbox."""
-        _sdk()
+    def __post_init__(self) -> None:
+        _check_options(self.name, self.sandbox_options)
+
+    def transports(self) -> Iterator[tuple[str, Target]]:
+        """One candidate: the server's stdio inside a sandbox (a missing SDK fails when it is entered)."""
         self._stderr.clear()
         yield "e2b", e2b_stdio_client(
             self.command, self.args, env=self.env, cwd=self.cwd, sandbox_options=self.sandbox_options,
-            stderr_tail=self._stderr,
+            stderr_tail=self._stderr, name=self.name,
         )
 
     def diagnostics(self) -> str:
