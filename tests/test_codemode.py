@@ -10,15 +10,16 @@ import anyio
 import pytest
 
 from engine import CodeModeError, MCPClient, MetricsMiddleware
-from tests.conftest import third_party_entry, toy_entry
+from tests.conftest import third_party_entry, toy_server
 
 pytestmark = pytest.mark.anyio
 
 
 def client_for(tmp_path: Path, *names: str, **kwargs: Any) -> MCPClient:
-    servers = {name: third_party_entry(name, tmp_path) for name in names if name != "toy"}
+    """A code-mode client of the named servers: third-party ones over stdio, the toy in this process."""
+    servers: dict[str, Any] = {name: third_party_entry(name, tmp_path) for name in names if name != "toy"}
     if "toy" in names:
-        servers["toy"] = toy_entry()
+        servers["toy"] = toy_server()
     return MCPClient({"mcpServers": servers}, code_mode=True, **kwargs)
 
 
@@ -139,7 +140,7 @@ async def test_a_tool_list_change_is_picked_up_by_the_next_program(tmp_path: Pat
 
 
 async def test_only_allowed_servers_are_reachable_and_no_session_leaks_through_stubs(tmp_path: Path) -> None:
-    config = {"mcpServers": {"toy": toy_entry(), "secret": toy_entry()}}
+    config = {"mcpServers": {"toy": toy_server(), "secret": toy_server()}}
     async with MCPClient(config, code_mode=True, allowed_servers=["toy"]) as client:
         hidden = await run(client, "return await secret.add(a=1, b=2)")
         assert hidden["error_info"]["type"] == "NameError" and "secret" not in client.sessions
@@ -251,7 +252,7 @@ async def test_a_broken_server_is_left_out_and_not_retried_on_every_execution(
         await original(self)
 
     monkeypatch.setattr(MCPSession, "connect", counting_connect)
-    config = {"mcpServers": {"toy": toy_entry(), "ghost": {"command": str(tmp_path / "no-such-server")}}}
+    config = {"mcpServers": {"toy": toy_server(), "ghost": {"command": str(tmp_path / "no-such-server")}}}
     async with MCPClient(config, code_mode=True) as client:
         for _ in range(3):
             out = await run(client, "return await toy.add(a=1, b=1)")

@@ -1,4 +1,7 @@
-"""Middleware around every request: logging, metrics, and a custom one that rewrites or refuses."""
+"""Middleware around every request: logging, metrics, and a custom one that rewrites or refuses.
+
+The toy server runs in this process: the middleware chain is the same whatever the transport.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,14 @@ import anyio
 import pytest
 
 from engine import CallNext, LoggingMiddleware, MCPClient, MetricsMiddleware, MiddlewareRequest
-from tests.conftest import toy_entry
+from tests.conftest import toy_server
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_metrics_count_requests_errors_and_latency_per_server_and_tool() -> None:
     metrics = MetricsMiddleware()
-    async with MCPClient({"mcpServers": {"toy": toy_entry()}}, middleware=[metrics]) as client:
+    async with MCPClient({"mcpServers": {"toy": toy_server()}}, middleware=[metrics]) as client:
         with anyio.fail_after(60):
             session = await client.create_session("toy")
             for _ in range(3):
@@ -34,7 +37,7 @@ async def test_metrics_count_requests_errors_and_latency_per_server_and_tool() -
 
 async def test_logging_middleware_logs_each_request(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="engine.requests")
-    async with MCPClient({"mcpServers": {"toy": toy_entry()}}, middleware=[LoggingMiddleware()]) as client:
+    async with MCPClient({"mcpServers": {"toy": toy_server()}}, middleware=[LoggingMiddleware()]) as client:
         with anyio.fail_after(60):
             session = await client.create_session("toy")
             await session.call_tool("echo", {"text": "x"})
@@ -65,7 +68,7 @@ async def test_added_middleware_can_rewrite_and_refuse_requests_in_order() -> No
             seen.append(request.target)
             return await call_next(request)
 
-    async with MCPClient({"mcpServers": {"toy": toy_entry()}}, middleware=[Trace()]) as client:
+    async with MCPClient({"mcpServers": {"toy": toy_server()}}, middleware=[Trace()]) as client:
         with anyio.fail_after(60):
             session = await client.create_session("toy")
             client.add_middleware(Rewrite())
@@ -87,7 +90,7 @@ async def test_rewritten_params_reach_the_server_for_every_method() -> None:
                 )
             return await call_next(request)
 
-    async with MCPClient({"mcpServers": {"toy": toy_entry()}}, middleware=[Redirect()]) as client:
+    async with MCPClient({"mcpServers": {"toy": toy_server()}}, middleware=[Redirect()]) as client:
         with anyio.fail_after(60):
             session = await client.create_session("toy")
             await session.call_tool("put_note", {"key": "kept", "text": "from the middleware"})
