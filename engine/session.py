@@ -61,8 +61,9 @@ class SessionState(enum.Enum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     FAILED = "failed"
-    """The connection was lost or could not be made; a new session can be created."""
+    """The connection was lost or could not be made; `connect()` tries again."""
     CLOSED = "closed"
+    """`disconnect()` closed it; `connect()` opens a new connection."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,10 @@ class MCPSession:
     async def connect(self) -> None:
         """Start the server (or reach it) and complete the MCP handshake.
 
+        A session that was disconnected, or whose connection was lost, connects again (a new
+        server process for stdio): as in mcp_use, `connect()` after `disconnect()` reconnects.
+        Call `initialize()` afterwards to list the tools again.
+
         Raises:
             ServerStartError: the server could not be started or refused the handshake.
             ServerTimeoutError: it did not finish within the connector's `connect_timeout`.
@@ -146,12 +151,11 @@ class MCPSession:
         async with self._connect_lock:
             if self._state is SessionState.CONNECTED:
                 return
-            if self._state is SessionState.CLOSED:
-                raise SessionStateError(f"session {self.name!r} is closed; create a new session to reconnect")
-            if self._state is SessionState.FAILED:
-                raise SessionStateError(
-                    f"session {self.name!r} failed ({self._failure}); create a new session to reconnect"
-                )
+            if self._state in (SessionState.CLOSED, SessionState.FAILED):
+                # The old connection's task is gone (disconnect() awaited it); start afresh.
+                await self._abandon_runner()
+                self._failure = None
+                self._tools = None
             self._state = SessionState.CONNECTING
             loop = asyncio.get_running_loop()
             ready: asyncio.Future[Client] = loop.create_future()
@@ -326,9 +330,11 @@ class MCPSession:
         if self._state is SessionState.CONNECTED and self._client is not None:
             return self._client
         if self._state is SessionState.FAILED:
-            raise ServerCrashedError(self.name, f"connection lost ({self._failure}); create a new session")
+            raise ServerCrashedError(
+                self.name, f"connection lost ({self._failure}); call connect() to reconnect, or create a new session"
+            )
         if self._state is SessionState.CLOSED:
-            raise SessionStateError(f"session {self.name!r} is closed")
+            raise SessionStateError(f"session {self.name!r} is closed; call connect() to reconnect")
         if not self.auto_connect:
             raise SessionStateError(f"session {self.name!r} is not connected; call connect() first")
         await self.connect()
