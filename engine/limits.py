@@ -7,9 +7,13 @@ next to what the program consumed.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from .errors import ConfigError
 
 __all__ = ["Limits"]
 
@@ -20,11 +24,20 @@ class Limits(BaseModel):
     ```python
     Limits()                                  # the defaults below
     Limits(timeout=5, max_tool_calls=10)      # tighter
-    limits.model_copy(update={"timeout": 2})  # derive one per call
+    Limits.parse({"maxOutputChars": 2000})    # a dict, snake_case or camelCase; ConfigError if bad
+    limits.with_timeout(2)                    # derive one per call
     ```
+    Every field is also accepted under its camelCase name (`maxToolCalls`), the spelling of the
+    config file's `codeMode.limits`; `model_dump()` gives the snake_case names.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=AliasGenerator(validation_alias=to_camel),
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
     timeout: float = Field(default=30.0, gt=0)
     """Wall-clock seconds for the whole program, tool calls included. CPU-bound code is stopped."""
@@ -53,6 +66,25 @@ class Limits(BaseModel):
     max_memory_bytes: int = Field(default=512 * 1024 * 1024, ge=16 * 1024 * 1024)
     """Memory the program may add to its process; past it the program is stopped."""
 
+    @classmethod
+    def parse(cls, value: Limits | Mapping[str, Any] | None) -> Limits:
+        """Limits from a `Limits`, a mapping (snake_case or camelCase keys) or `None` (the defaults).
+
+        Raises:
+            ConfigError: a key is unknown or a value is invalid; the message names each field.
+        """
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"limits: expected a dict or Limits, got {type(value).__name__}")
+        try:
+            return cls.model_validate(dict(value))
+        except ValidationError as exc:
+            problems = "; ".join(_problem(error) for error in exc.errors())
+            raise ConfigError(f"limits: {problems}") from None
+
     def as_dict(self) -> dict[str, Any]:
         """`model_dump()`, cached per distinct value (every envelope reports its limits)."""
         return dict(_dump(self))
@@ -67,6 +99,15 @@ class Limits(BaseModel):
     def effective_cpu_time(self) -> float:
         """The CPU budget in seconds: `cpu_time`, or `timeout` when unset."""
         return self.cpu_time if self.cpu_time is not None else self.timeout
+
+
+def _problem(error: Any) -> str:
+    """One validation error as `field: what is wrong` (`field: unknown limit; known: ...` for a typo)."""
+    field = ".".join(str(part) for part in error["loc"]) or "limits"
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(sorted(Limits.model_fields))
+        return f"{field}: unknown limit (known, in snake_case or camelCase: {known})"
+    return f"{field}: {error['msg']} (got {error['input']!r})"
 
 
 @functools.lru_cache(maxsize=64)
