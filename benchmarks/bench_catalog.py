@@ -20,7 +20,8 @@ import mcp.types
 
 from engine.catalog import ToolCatalog
 from engine.errors import ToolError
-from engine.stubs import build_namespaces, namespace_identifier, render_all, specs_for_server
+from engine.kernel.stubs import build_namespaces
+from engine.stubs import namespace_identifier, render_all, specs_for_server
 
 from .core import BenchmarkError, Section, Table, ms, us
 from .servers import ROOT

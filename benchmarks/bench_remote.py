@@ -31,13 +31,12 @@ sys.path.insert(0, str(ROOT))
 import mcp.types as types  # noqa: E402
 
 from benchmarks.machine import describe_machine, machine_line  # noqa: E402
-from engine.bridge.dispatcher import HostDispatcher  # noqa: E402
-from engine.errors import ToolError  # noqa: E402
-from engine.executors.base import ExecutionRequest, Executor, Send  # noqa: E402
+from engine.codemode.request import build_request  # noqa: E402
+from engine.executors.base import ExecutionRequest, Executor  # noqa: E402
 from engine.limits import Limits  # noqa: E402
-from engine.stubs import build_namespaces, specs_for_server  # noqa: E402
+from engine.tools import ToolSet  # noqa: E402
 
-SPECS = specs_for_server("bench", [types.Tool(name="noop", input_schema={"type": "object"})])
+TOOLSET = ToolSet.build(["bench"], {"bench": [types.Tool(name="noop", input_schema={"type": "object"})]}, {})
 
 
 class Backend:
@@ -56,15 +55,7 @@ class Backend:
 
 def _request(code: str, backend: Backend, calls: int) -> ExecutionRequest:
     limits = Limits(timeout=120, max_tool_calls=calls + 10)
-    dispatcher = HostDispatcher(backend, limits=limits)
-
-    def make_globals(send: Send) -> dict[str, object]:
-        return dict(build_namespaces({"bench": SPECS}, send, tool_error=ToolError))
-
-    return ExecutionRequest(
-        code=code, limits=limits, host_channel=dispatcher.handle, make_globals=make_globals,
-        tool_specs={"bench": [spec.to_dict() for spec in SPECS]},
-    )
+    return build_request(TOOLSET, code, limits=limits, backend=backend)
 
 
 def quantiles(samples: list[float]) -> dict[str, float]:

@@ -6,7 +6,8 @@ from .bridge.dispatcher import HostDispatcher, ToolBackend
 from .catalog import CatalogStatistics, ToolCatalog
 from .client import MCPClient
 from .codemode import CODE_MODE_SYSTEM_PROMPT, CodeMode, build_code_mode_server
-from .config import HttpServerConfig, ServerConfig, StdioServerConfig
+from .codemode.text import envelope_text
+from .config import CodeModeConfig, HttpServerConfig, ServerConfig, StdioServerConfig, load_config
 from .connectors import Connector, HttpConnector, InProcessConnector, StdioConnector
 from .envelope import Envelope, ErrorInfo, ToolCallRecord, Usage
 from .errors import (
@@ -22,10 +23,12 @@ from .errors import (
     ToolError,
 )
 from .executors import ExecutionRequest, Executor, get_executor
+from .kernel.stubs import Namespace
 from .limits import Limits
 from .middleware import CallNext, LoggingMiddleware, MetricsMiddleware, Middleware, MiddlewareRequest, RequestMetrics
 from .session import ClientCallbacks, MCPSession, SessionState
-from .stubs import NameCollisionError, Namespace, ToolSpec, render_all, render_namespace
+from .stubs import NameCollisionError, ToolSpec, render_all, render_namespace
+from .tools import ServerState, ToolHost, ToolSet
 
 __all__ = [
     "BridgeError",
@@ -35,11 +38,13 @@ __all__ = [
     "ClientCallbacks",
     "CODE_MODE_SYSTEM_PROMPT",
     "CodeMode",
+    "CodeModeConfig",
     "CodeModeError",
     "ConfigError",
     "Connector",
     "EngineError",
     "Envelope",
+    "envelope_text",
     "ErrorInfo",
     "ExecutionRequest",
     "Executor",
@@ -49,6 +54,7 @@ __all__ = [
     "HttpServerConfig",
     "InProcessConnector",
     "Limits",
+    "load_config",
     "LoggingMiddleware",
     "MCPClient",
     "MCPSession",
@@ -66,6 +72,7 @@ __all__ = [
     "ServerStartError",
     "ServerTimeoutError",
     "SessionState",
+    "ServerState",
     "SessionStateError",
     "StdioConnector",
     "StdioServerConfig",
@@ -73,6 +80,8 @@ __all__ = [
     "ToolCallRecord",
     "ToolCatalog",
     "ToolError",
+    "ToolHost",
+    "ToolSet",
     "ToolSpec",
     "Usage",
 ]

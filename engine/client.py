@@ -26,9 +26,9 @@ from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ListRootsResult, Root
 
-from .config import ServerConfig, load_config, parse_config, parse_server
+from .config import CodeModeConfig, ServerConfig, load_config, parse_config, parse_server
 from .connectors import Connector, InProcessConnector, connector_for
-from .errors import CodeModeError, ConfigError, ServerError, SessionStateError
+from .errors import CodeModeError, ConfigError, NoSessionError, ServerError
 from .executors.registry import EXECUTORS
 from .limits import Limits
 from .middleware import Middleware
@@ -36,6 +36,7 @@ from .session import ClientCallbacks, MCPSession, SessionState
 
 if TYPE_CHECKING:
     from .codemode import CodeMode
+    from .tools import ToolHost
 
 __all__ = ["MCPClient"]
 
@@ -73,7 +74,7 @@ class MCPClient:
         code_mode: bool = False,
         verify: bool | None = True,
         *,
-        executor: str = "restricted",
+        executor: str | None = None,
         executor_options: dict[str, Any] | None = None,
         limits: Limits | dict[str, Any] | None = None,
     ) -> None:
@@ -94,13 +95,19 @@ class MCPClient:
         self.middleware: list[Middleware] = list(middleware or [])
         self.verify = True if verify is None else verify
         self.code_mode = code_mode
+        # The document's "codeMode" key gives the defaults; what is passed here wins over it.
+        defaults = CodeModeConfig.from_document(raw)
+        executor = defaults.executor if executor is None else executor
         if executor not in EXECUTORS:
             raise CodeModeError(f"unknown executor {executor!r}; choose one of {sorted(EXECUTORS)}")
         self.executor = executor
+        if executor_options is None and executor == defaults.executor:  # options belong to their executor
+            executor_options = defaults.executor_options
         self.executor_options = dict(executor_options or {})
-        self.limits = limits if isinstance(limits, Limits) else Limits.model_validate(limits or {})
+        self.limits = defaults.limits if limits is None else Limits.parse(limits)
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
+        self._tool_host: ToolHost | None = None
         self._code_mode: CodeMode | None = None
         self._code_mode_session: MCPSession | None = None
 
@@ -153,9 +160,12 @@ class MCPClient:
         self._raw["mcpServers"][name] = dict(server_config) if isinstance(server_config, dict) else server_config
 
     def remove_server(self, name: str) -> None:
-        """Remove a server configuration. An open session stays open until it is closed."""
+        """Remove a server configuration. An open session stays open until it is closed.
+
+        An unknown name logs a warning and does nothing (as in mcp_use)."""
         if name not in self._servers:
-            raise ConfigError(f"no server named {name!r}; configured: {sorted(self._servers)}")
+            logger.warning("remove_server: no server named %r; configured: %s", name, sorted(self._servers))
+            return
         del self._servers[name]
         del self._raw["mcpServers"][name]
         if name in self.active_sessions:
@@ -211,8 +221,8 @@ class MCPClient:
         self.sessions[server_name] = session
         if server_name not in self.active_sessions:
             self.active_sessions.append(server_name)
-        if self._code_mode is not None:
-            self._code_mode.watch(session)
+        if self._tool_host is not None:
+            self._tool_host.watch(session)
         if auto_initialize:
             try:
                 await session.initialize()
@@ -244,11 +254,12 @@ class MCPClient:
         """The existing session for a server.
 
         Raises:
-            SessionStateError: there is no session for it (create one first).
+            NoSessionError: there is no session for it (create one first); also a `ValueError`,
+                as in mcp_use.
         """
         session = self.sessions.get(server_name)
         if session is None:
-            raise SessionStateError(f"no session for server {server_name!r}; call create_session() first")
+            raise NoSessionError(f"no session for server {server_name!r}; call create_session() first")
         return session
 
     def get_all_active_sessions(self) -> dict[str, MCPSession]:
@@ -263,10 +274,13 @@ class MCPClient:
         return {name: self.sessions[name] for name in self.active_sessions if name in self.sessions}
 
     async def close_session(self, server_name: str) -> None:
-        """Close one server's session (and stop its process)."""
-        session = self.sessions.get(server_name)
-        if session is None:
-            raise SessionStateError(f"no session for server {server_name!r}")
+        """Close one server's session (and stop its process).
+
+        A server without a session (never created, or closed already) logs a warning and does
+        nothing (as in mcp_use), so a defensive close is harmless."""
+        if server_name not in self.sessions:
+            logger.warning("close_session: no session for server %r, nothing to close", server_name)
+            return
         await self._forget(server_name)
 
     async def close_all_sessions(self) -> None:
@@ -282,13 +296,16 @@ class MCPClient:
         if self._code_mode is not None:
             await self._code_mode.aclose()
             self._code_mode = None
+        if self._tool_host is not None:
+            await self._tool_host.aclose()
+            self._tool_host = None
 
     # -- code mode ----------------------------------------------------------------------------
 
     async def execute_code(
         self,
         code: str,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         *,
         session_id: str | None = None,
         on_log: Callable[[str, str], None] | None = None,
@@ -305,9 +322,11 @@ class MCPClient:
 
         Args:
             code: the program; top-level `await` and `return` are allowed.
-            timeout: wall-clock seconds; a program still running then is stopped.
+            timeout: wall-clock seconds for this program; None keeps the client's `limits` timeout
+                (30 s unless configured). Every other limit is the client's.
             session_id: keep the program's globals across calls with the same id (a code session).
-            on_log: called with `(text, stream)` while the program prints, as it runs.
+            on_log: called with `(text, stream)` while the program prints, as it runs (a line's
+                text and its newline may arrive in separate calls).
 
         Returns:
             The result envelope: `result`, `logs`, `error`, `execution_time`, and `error_info`,
@@ -320,9 +339,47 @@ class MCPClient:
     async def search_tools(
         self, query: str = "", detail_level: str = "full", limit: int | None = None
     ) -> dict[str, Any]:
-        """Search the tools of every server, ranked: `{"meta": {...}, "results": [...]}`."""
-        mode = self._require_code_mode("search_tools")
-        return await mode.search(query, detail_level=detail_level, limit=limit)
+        """Search the tools of every usable server, ranked: `{"meta": {...}, "results": [...]}`.
+
+        Works with or without code mode (servers are connected as needed).
+
+        Raises:
+            CodeModeError: a bad argument (the same message a program gets).
+        """
+        try:
+            return await self._tools().search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
+        except (TypeError, ValueError) as exc:
+            raise CodeModeError(str(exc)) from None
+
+    def code_mode_engine(self) -> CodeMode:
+        """The client's `CodeMode` (created on first use): what `execute_code` runs programs with.
+
+        Raises:
+            CodeModeError: the client was not created with `code_mode=True`.
+        """
+        return self._require_code_mode("code mode")
+
+    # -- what code mode's ToolHost needs of the client (`engine.tools.SessionSource`) ------------
+
+    def usable_servers(self) -> list[str]:
+        """The configured servers that are enabled and allowed, in configuration order."""
+        return [name for name in self.get_server_names() if self._is_usable(name)]
+
+    async def connected_session(self, server: str) -> MCPSession:
+        """The server's session, connecting it if there is none or it is not connected."""
+        session = self.sessions.get(server)
+        if session is None or not session.is_connected:
+            session = await self.create_session(server, auto_initialize=False)
+        return session
+
+    def _tools(self) -> ToolHost:
+        if self._tool_host is None:
+            from .tools import ToolHost
+
+            self._tool_host = ToolHost(self)
+            for session in self.sessions.values():
+                self._tool_host.watch(session)
+        return self._tool_host
 
     def _require_code_mode(self, what: str) -> CodeMode:
         if not self.code_mode:
@@ -331,10 +388,12 @@ class MCPClient:
             from .codemode import CodeMode
 
             self._code_mode = CodeMode(
-                self, executor=self.executor, executor_options=self.executor_options, limits=self.limits
+                self._tools(),
+                executor=self.executor,
+                executor_options=self.executor_options,
+                limits=self.limits,
+                allowed_servers=self.allowed_servers,
             )
-            for session in self.sessions.values():
-                self._code_mode.watch(session)
         return self._code_mode
 
     def _code_mode_pseudo_session(self) -> MCPSession:
@@ -348,6 +407,7 @@ class MCPClient:
     # -- internals ----------------------------------------------------------------------------
 
     def _server_config(self, name: str) -> ServerConfig:
+        """The entry `create_session` starts; a `ConfigError` (a `ValueError`) names what is wrong."""
         if name not in self._servers:
             raise ConfigError(f"no server named {name!r}; configured: {sorted(self._servers)}")
         if self.allowed_servers is not None and name not in self.allowed_servers:
@@ -370,8 +430,8 @@ class MCPClient:
         session = self.sessions.pop(name, None)
         if name in self.active_sessions:
             self.active_sessions.remove(name)
-        if self._code_mode is not None:
-            self._code_mode.forget(name)
+        if self._tool_host is not None:
+            self._tool_host.forget(name)
         if session is not None:
             await session.disconnect()
 

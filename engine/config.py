@@ -33,8 +33,10 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .limits import Limits
 
 __all__ = [
+    "CodeModeConfig",
     "HttpServerConfig",
     "InProcessServerConfig",
     "ServerConfig",
@@ -235,3 +237,70 @@ def _describe(where: str, exc: ValidationError) -> str:
         field = ".".join(str(part) for part in error["loc"]) or "(entry)"
         problems.append(f"{where}: field {field!r}: {error['msg']}")
     return "; ".join(problems)
+
+
+# -- the "codeMode" key -------------------------------------------------------------------------
+
+
+_CODE_MODE_KEYS = ("executor", "executorOptions", "limits")
+
+
+class CodeModeConfig(BaseModel):
+    """The optional `codeMode` key of a config document: where programs run, and their limits.
+
+    ```json
+    {"mcpServers": {"inventory": {"command": "python", "args": ["-m", "engine.demo.servers.inventory"]}},
+     "codeMode": {"executor": "process", "executorOptions": {"workers": 2},
+                  "limits": {"timeout": 10, "maxToolCalls": 50}}}
+    ```
+
+    Keys are accepted in camelCase (the file format's style) or snake_case, here and inside
+    `limits`. An unknown key is refused rather than ignored: a misspelt limit would otherwise
+    silently leave the default in force. `MCPClient` takes these as the defaults of its
+    `executor`, `executor_options` and `limits` arguments; `codemode` flags win over them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    executor: str = Field(default="restricted", min_length=1)
+    """Where programs run: `restricted`, `process` or `e2b` (checked by the client, which knows the executors)."""
+    executor_options: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=AliasChoices("executorOptions", "executor_options")
+    )
+    """Keyword arguments of the executor (`docs/executors.md`); they apply to `executor` only."""
+    limits: Limits = Field(default_factory=Limits)
+    """The limits of every program, unless a call passes its own `timeout`."""
+
+    @classmethod
+    def from_document(cls, data: object, *, environ: Mapping[str, str] | None = None) -> CodeModeConfig:
+        """Validate the `codeMode` key of a whole config document (the defaults when it has none).
+
+        Strings are expanded for `${VAR}` as in server entries (an E2B key in `executorOptions`).
+
+        Raises:
+            ConfigError: the key is not an object, has an unknown key, or a value is invalid; the
+                message names each field (`config: codeMode.limits: timeout: ...`).
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"config: expected an object with 'mcpServers', got {type(data).__name__}")
+        section = data.get("codeMode")
+        if section is None:
+            return cls()
+        if not isinstance(section, dict):
+            raise ConfigError(f"config: 'codeMode' must be an object with keys {', '.join(_CODE_MODE_KEYS)}")
+        unknown = sorted(str(key) for key in section if key not in {*_CODE_MODE_KEYS, *cls.model_fields})
+        if unknown:
+            raise ConfigError(
+                f"config: unknown key(s) in 'codeMode': {', '.join(unknown)}; known: {', '.join(_CODE_MODE_KEYS)}"
+            )
+        expanded = expand_env(section, where="codeMode", environ=environ)
+        try:
+            # Limits name each bad field themselves (and list the known ones for a typo).
+            limits = Limits.parse(expanded.pop("limits", None))
+        except ConfigError as exc:
+            raise ConfigError(f"config: codeMode.{exc}") from None
+        try:
+            return cls.model_validate({**expanded, "limits": limits})
+        except ValidationError as exc:
+            problems = (f"config: codeMode.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError("; ".join(problems)) from None

@@ -7,24 +7,14 @@ usage against each limit, and whether output was truncated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
-__all__ = ["Envelope", "ErrorInfo", "ToolCallRecord", "Usage", "error_envelope", "format_error"]
+from .kernel.report import ErrorInfo
+
+__all__ = ["Envelope", "ErrorInfo", "ToolCallRecord", "Usage", "build_envelope", "error_envelope", "format_error"]
 
 ToolOutcome = Literal["ok", "error", "denied", "limit", "cancelled"]
-
-
-class ErrorInfo(TypedDict):
-    """Why a program failed, in terms of the agent's own code."""
-
-    type: str
-    """The exception's class name, e.g. `NameError`, `ToolError`, `TimeoutError`, `SyntaxError`."""
-    message: str
-    """The exception's message."""
-    line: int | None
-    """The line in the agent's program (1-based), when known."""
-    traceback: str
-    """A short traceback with only the agent's frames (`line N, in f`), no engine frames."""
 
 
 class ToolCallRecord(TypedDict):
@@ -74,23 +64,46 @@ def format_error(info: ErrorInfo) -> str:
     return f"{info['type']}: {info['message']}{where}"
 
 
+def build_envelope(
+    *,
+    result: Any,
+    logs: list[str],
+    error: ErrorInfo | None,
+    elapsed: float,
+    limits: dict[str, Any],
+    cpu_time: float = 0.0,
+    output_chars: int = 0,
+    result_bytes: int = 0,
+    peak_memory_bytes: int = 0,
+    truncated: bool = False,
+    tool_calls: Sequence[ToolCallRecord] = (),
+    calls: int = 0,
+) -> Envelope:
+    """The envelope of one execution: the one place every executor builds it.
+
+    `tool_calls` and `calls` come from the execution's host dispatcher (its trace and the calls it
+    admitted); a program that failed has `result` None whatever it returned.
+    """
+    return Envelope(
+        result=result if error is None else None,
+        logs=logs,
+        error=format_error(error) if error is not None else None,
+        execution_time=elapsed,
+        error_info=error,
+        tool_calls=list(tool_calls),
+        usage=Usage(
+            wall_time=elapsed,
+            cpu_time=cpu_time,
+            tool_calls=calls,
+            output_chars=output_chars,
+            result_bytes=result_bytes,
+            peak_memory_bytes=peak_memory_bytes,
+            limits=limits,
+        ),
+        truncated=truncated,
+    )
+
+
 def error_envelope(info: ErrorInfo, *, execution_time: float = 0.0, limits: dict[str, Any] | None = None) -> Envelope:
     """An envelope for a program that failed before or without running."""
-    return Envelope(
-        result=None,
-        logs=[],
-        error=format_error(info),
-        execution_time=execution_time,
-        error_info=info,
-        tool_calls=[],
-        usage=Usage(
-            wall_time=execution_time,
-            cpu_time=0.0,
-            tool_calls=0,
-            output_chars=0,
-            result_bytes=0,
-            peak_memory_bytes=0,
-            limits=limits or {},
-        ),
-        truncated=False,
-    )
+    return build_envelope(result=None, logs=[], error=info, elapsed=execution_time, limits=limits or {})

@@ -2,16 +2,24 @@
 
 ```
 EngineError
-├── ConfigError            a configuration file or entry is invalid (names the server and field)
+├── ConfigError            a configuration file or entry is invalid (names the server and field)  [ValueError]
 ├── ServerError            one MCP server failed; `.server` names it
 │   ├── ServerStartError   the server could not be started or did not complete the handshake
 │   ├── ServerTimeoutError a request to the server did not answer within its timeout
 │   └── ServerCrashedError the connection to the server was lost (process exited, stream closed)
 ├── SessionStateError      a session was used in a state that does not allow it (not connected, closed)
+│   │                                                                                     [RuntimeError]
+│   └── NoSessionError     `get_session` of a server that has no session              [ValueError too]
 ├── ToolError              a tool call failed: the server said `isError`, or the call itself failed
-├── CodeModeError          code mode was used wrongly (not enabled, unknown executor, ...)
+├── CodeModeError          code mode was used wrongly (not enabled, unknown executor, ...)  [RuntimeError]
 └── BridgeError            a malformed or unexpected frame crossed the RPC bridge
 ```
+
+The built-in class in brackets is a second base: what mcp_use raised in the same situation, so
+code written for mcp_use (`except ValueError`, `except RuntimeError`) keeps catching while
+`except EngineError` catches everything. An unknown server name in `create_session` or
+`get_session` is a `ValueError`; a closed session and code mode used without `code_mode=True` are
+`RuntimeError`s.
 
 `ToolError` is also the exception an agent's program catches inside the sandbox: it carries the
 server, the tool and the message as plain strings, never a host object.
@@ -19,11 +27,14 @@ server, the tool and the message as plain strings, never a host object.
 
 from __future__ import annotations
 
+from .kernel import errors as _kernel_errors
+
 __all__ = [
     "BridgeError",
     "CodeModeError",
     "ConfigError",
     "EngineError",
+    "NoSessionError",
     "ServerCrashedError",
     "ServerError",
     "ServerStartError",
@@ -37,8 +48,10 @@ class EngineError(Exception):
     """The root of every error `engine` raises on purpose."""
 
 
-class ConfigError(EngineError):
-    """A configuration file or server entry is invalid."""
+class ConfigError(EngineError, ValueError):
+    """A configuration file or server entry is invalid, or no server has that name.
+
+    Also a `ValueError`, as mcp_use raised for an unknown server."""
 
 
 class ServerError(EngineError):
@@ -61,26 +74,31 @@ class ServerCrashedError(ServerError):
     """The connection to the server was lost (its process exited or its stream closed)."""
 
 
-class SessionStateError(EngineError):
-    """A session was used in a state that does not allow it."""
+class SessionStateError(EngineError, RuntimeError):
+    """A session was used in a state that does not allow it (closed, not connected).
+
+    Also a `RuntimeError`, as mcp_use raised for a session that is not connected."""
 
 
-class ToolError(EngineError):
+class NoSessionError(SessionStateError, ValueError):
+    """`get_session` of a server that has no session (create one first).
+
+    Also a `ValueError`, as mcp_use's `get_session` raised."""
+
+
+class ToolError(EngineError, _kernel_errors.ToolError):
     """A tool call failed: the server returned `isError`, or the call could not be made.
 
-    Catchable inside agent programs. `server`, `tool` and `message` are plain strings.
+    The program-side class is `engine.kernel.errors.ToolError` (what programs catch); this one is
+    also an `EngineError` for host code. `server`, `tool` and `message` are plain strings.
     """
 
-    def __init__(self, server: str, tool: str, message: str) -> None:
-        super().__init__(f"{server}.{tool}: {message}")
-        self.server = server
-        self.tool = tool
-        self.message = message
+
+class CodeModeError(EngineError, RuntimeError):
+    """Code mode was used wrongly: not enabled, an unknown executor, a bad option.
+
+    Also a `RuntimeError`, as mcp_use raised when code mode is not enabled."""
 
 
-class CodeModeError(EngineError):
-    """Code mode was used wrongly: not enabled, an unknown executor, a bad option."""
-
-
-class BridgeError(EngineError):
+class BridgeError(EngineError, _kernel_errors.BridgeError):
     """A malformed or unexpected frame crossed the RPC bridge."""

@@ -30,15 +30,15 @@ import mcp.types as types
 from anyio.abc import ObjectReceiveStream
 
 from ..envelope import ToolCallRecord, ToolOutcome
-from ..errors import BridgeError, ServerError, ToolError
+from ..errors import BridgeError, EngineError, ServerError, ToolError
+from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, result_frame
+from ..kernel.stubs import search_arguments
 from ..limits import Limits
-from .protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, result_frame
 from .values import error_text, tool_result_to_value
 
 __all__ = ["HostDispatcher", "ToolBackend"]
 
 SEARCH_TOOL = "search_tools"
-_SEARCH_DETAIL_LEVELS = ("names", "descriptions", "full")
 
 
 class ToolBackend(Protocol):
@@ -142,20 +142,19 @@ class HostDispatcher:
     async def _engine_call(self, call_id: int, tool: str, arguments: dict[str, Any]) -> bytes:
         if tool != SEARCH_TOOL:
             return self._error(call_id, "AttributeError", f"unknown engine function {tool!r}", None, None)
-        query = arguments.get("query", "")
-        detail_level = arguments.get("detail_level", "full")
-        limit = arguments.get("limit")
-        if not isinstance(query, str) or detail_level not in _SEARCH_DETAIL_LEVELS:
-            message = f"search_tools(query: str, detail_level: one of {_SEARCH_DETAIL_LEVELS}, limit: int | None)"
-            return self._error(call_id, "TypeError", message, None, None)
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-            message = "search_tools limit must be a non-negative int or None"
-            return self._error(call_id, "TypeError", message, None, None)
+        # The stub checked them already; a forged frame gets the same answer the stub would give.
         try:
-            found = await self._backend.search_tools(query, detail_level, limit)
+            checked = search_arguments(
+                arguments.get("query", ""), arguments.get("detail_level", "full"), arguments.get("limit")
+            )
+        except (TypeError, ValueError) as exc:
+            return self._error(call_id, type(exc).__name__, str(exc), None, None)
+        try:
+            found = await self._backend.search_tools(checked["query"], checked["detail_level"], checked["limit"])
             return encode(result_frame(call_id, found), check=False)
         except Exception as exc:
-            return self._error(call_id, "ToolError", _describe(exc), ENGINE_NAMESPACE, SEARCH_TOOL)
+            # An engine function, not a tool: no reserved namespace and no layers of prefixes in the text.
+            return self._error(call_id, "RuntimeError", f"search_tools() failed: {_describe(exc)}", None, None)
 
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
         return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)
@@ -235,5 +234,7 @@ class HostDispatcher:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc)
+    if isinstance(exc, EngineError):
+        return text
     name = type(exc).__name__
     return f"{name}: {text}" if text else name

@@ -6,7 +6,7 @@ until used.
 
 from __future__ import annotations
 
-from .base import ExecutionRequest, Executor, HostChannel, MakeGlobals, Send
+from .base import ExecutionRequest, Executor, Host, HostChannel, Names, Send
 from .registry import EXECUTORS, get_executor
 
-__all__ = ["EXECUTORS", "ExecutionRequest", "Executor", "HostChannel", "MakeGlobals", "Send", "get_executor"]
+__all__ = ["EXECUTORS", "ExecutionRequest", "Executor", "Host", "HostChannel", "Names", "Send", "get_executor"]

@@ -1,17 +1,18 @@
 """The host side of out-of-process executors: one guest process, its link, its runs, and their envelopes.
 
-`RemoteGuest` speaks the guest's link protocol (`engine.guest.link`) over a `GuestTransport`, the
-few byte-moving methods a concrete executor supplies (pipes of a local child, or the E2B process
-API). It owns:
+`RemoteGuest` speaks the link protocol (`engine.kernel.link`) over a `GuestTransport`, the few
+byte-moving methods a concrete executor supplies (pipes of a local child, or the E2B process API).
+It only moves bytes and demultiplexes runs; it never interprets a run's frames. It owns:
 
 - ONE ordered writer: every record to the guest goes through one queue and one task, because the
   transport's writes (E2B `send_stdin` calls) could reorder if issued concurrently;
-- sequence numbers, acks and the replay buffer: when the transport says its stream dropped (or a
-  write failed), the writer reattaches, asks the guest to replay (`r`), and replays what the guest
-  has not acknowledged; both sides drop records they already have, so no call is lost or repeated;
-- the runs: each `run` frame is tagged with its run id, its call frames are answered through the
-  request's `host_channel` concurrently, `log` frames are kept (capped) in case the run never ends,
-  and its `done` frame's payload becomes the `Envelope`.
+- the link state (the kernel's `LinkState`, as in the guest): when the transport says its stream
+  dropped (or a write failed), the writer reattaches, asks the guest to replay (`r`), and replays
+  what the guest has not acknowledged; both sides drop records they already have, so no call is
+  lost or repeated;
+- the runs: each run's frames go, in order, into a stream of its own that the execution's host
+  dispatcher serves (`Host.serve`, the one host loop: calls answered concurrently, `cancel`, `log`,
+  `done`); a run past its deadline gets a `stop` frame, then its guest is killed.
 
 `RemoteExecutor` is the shared `Executor`: one guest reused across runs, started on first use and
 restarted after it dies, a host-side timeout (cancel, then kill), envelopes for every failure.
@@ -23,17 +24,22 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..bridge.protocol import FrameError, decode, encode, error_frame
+import anyio
+
+from ..bridge.dispatcher import HostDispatcher
 from ..envelope import Envelope
+from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
-from ..guest.link import CONTROL_SEQ, LineDecoder, Record, encode_record
-from ..guest.payload import envelope_from_payload, failed_envelope
+from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkState, Record, encode_record
+from ..kernel.protocol import FrameError, encode, run_frame, stop_frame
 from ..limits import Limits
-from .base import ExecutionRequest, HostChannel
+from ._payload import envelope_from_payload, failed_envelope
+from .base import ExecutionRequest, Host
 
 __all__ = ["GuestDied", "GuestTransport", "RemoteExecutor", "RemoteGuest", "TransportBroken"]
 
@@ -75,19 +81,16 @@ class GuestTransport(Protocol):
 
 
 class _Slot:
-    """One run in flight on the host."""
+    """One run in flight on the host: its frame stream and the output it streamed."""
 
-    def __init__(
-        self, channel: HostChannel | None, limits: Limits, on_log: Callable[[str, str], None] | None = None
-    ) -> None:
-        self.channel = channel
+    def __init__(self, limits: Limits, on_log: Callable[[str, str], None] | None = None) -> None:
+        self.frames, self.receive = anyio.create_memory_object_stream[bytes](max_buffer_size=math.inf)
         self.on_log = on_log
-        self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.calls: dict[int, asyncio.Task[None]] = {}
-        self.seen: set[int] = set()
         self.streamed: list[str] = []
         self.streamed_chars = 0
         self.limit = limits.max_output_chars
+        self.dead: str | None = None
+        """Why the guest died under this run, if it did."""
 
     def log(self, text: str, stream: str) -> None:
         room = self.limit - self.streamed_chars
@@ -102,6 +105,22 @@ class _Slot:
             except Exception:  # a failing observer must not break the run
                 logger.exception("on_log callback failed")
 
+    def end(self, dead: str | None = None) -> None:
+        """No more frames for this run (its guest died, or it is over)."""
+        if dead is not None and self.dead is None:
+            self.dead = dead
+        self.frames.close()
+
+
+class _NoTools:
+    """The `ToolBackend` of a request without a host: every call fails clearly."""
+
+    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> Any:
+        raise ToolError(server, tool, "this execution has no tools")
+
+    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
+        raise ToolError("search_tools", "search_tools", "this execution has no tools")
+
 
 class RemoteGuest:
     """One guest process seen from the host: its link state and its runs."""
@@ -110,10 +129,8 @@ class RemoteGuest:
         self._transport = transport
         self._decoder = LineDecoder()
         self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self._unacked: dict[int, tuple[int, bytes]] = {}
-        self._out_seq = 0
+        self._link = LinkState()
         self._written = 0
-        self._in_seq = 0
         self._runs: dict[int, _Slot] = {}
         self._hello: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._writer: asyncio.Task[None] | None = None
@@ -172,62 +189,22 @@ class RemoteGuest:
         self.dead = reason
         _fail(self._hello, GuestDied(reason))
         for slot in self._runs.values():
-            _fail(slot.done, GuestDied(reason))
+            slot.end(dead=reason)
         self._queue.put_nowait(_STOP)
 
     # -- reading ----------------------------------------------------------------------------------
 
     def _on_record(self, record: Record) -> None:
         kind, seq, ack, run, data = record
-        # `_unacked` is in sequence order (insertion order of a dict).
-        while self._unacked and next(iter(self._unacked)) <= ack:
-            del self._unacked[next(iter(self._unacked))]
+        self._link.acknowledged(ack)
         if kind == "h":
             if not self._hello.done() and isinstance(data, dict):
                 self._hello.set_result(data)
-        elif kind == "f":
-            if seq != self._in_seq + 1:
-                return  # already have it (a replay), or past a gap the guest will replay
-            self._in_seq = seq
-            self._on_frame(run, data)
-
-    def _on_frame(self, run: int, data: bytes) -> None:
-        slot = self._runs.get(run)
-        if slot is None:
-            return  # a late frame of a run that is over
-        try:
-            frame = decode(data)
-        except FrameError as exc:
-            logger.warning("dropped a malformed frame from the guest: %s", exc)
-            return
-        kind = frame["k"]
-        if kind == "call":
-            call_id = frame["id"]
-            if call_id in slot.seen:
-                return
-            slot.seen.add(call_id)
-            task = asyncio.get_running_loop().create_task(self._answer(run, slot, call_id, data))
-            slot.calls[call_id] = task
-        elif kind == "cancel":
-            call = slot.calls.pop(frame["id"], None)
-            if call is not None:
-                call.cancel()
-        elif kind == "log":
-            slot.log(frame["text"], frame["stream"])
-        elif kind == "done" and frame["id"] == run and not slot.done.done():
-            slot.done.set_result(frame["payload"])
-
-    async def _answer(self, run: int, slot: _Slot, call_id: int, data: bytes) -> None:
-        try:
-            if slot.channel is None:
-                reply = encode(error_frame(call_id, "RuntimeError", "this execution has no tools"))
-            else:
-                reply = await slot.channel(data)
-        except Exception as exc:  # never let a host exception (object or traceback) reach the guest
-            reply = encode(error_frame(call_id, "RuntimeError", f"host channel failed: {type(exc).__name__}: {exc}"))
-        finally:
-            slot.calls.pop(call_id, None)
-        self.send_frame(run, reply)
+        elif kind == "f" and self._link.accept(seq):
+            slot = self._runs.get(run)
+            if slot is not None:  # else a late frame of a run that is over
+                with contextlib.suppress(anyio.ClosedResourceError):
+                    slot.frames.send_nowait(data)
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -235,9 +212,7 @@ class RemoteGuest:
         """Queue one encoded bridge frame for the guest, tagged with its run."""
         if self.dead is not None:
             return
-        self._out_seq += 1
-        self._unacked[self._out_seq] = (run, data)
-        self._queue.put_nowait((self._out_seq, run, data))
+        self._queue.put_nowait((self._link.number(run, data), run, data))
 
     async def _write_loop(self) -> None:
         while True:
@@ -248,7 +223,7 @@ class RemoteGuest:
                 if item is _RESYNC:
                     await self._resync()
                 elif isinstance(item, tuple) and item[0] == "q":
-                    await self._transport.write(encode_record("q", CONTROL_SEQ, self._in_seq, 0, None))
+                    await self._transport.write(encode_record("q", CONTROL_SEQ, self._link.ack, 0, None))
                 elif isinstance(item, tuple):
                     seq, run, data = item
                     if seq > self._written:
@@ -265,7 +240,7 @@ class RemoteGuest:
                 self._on_exit(f"the link to the guest failed: {type(exc).__name__}: {exc}")
 
     async def _write(self, seq: int, run: int, data: bytes) -> None:
-        await self._transport.write(encode_record("f", seq, self._in_seq, run, data))
+        await self._transport.write(encode_record("f", seq, self._link.ack, run, data))
         self._written = max(self._written, seq)
 
     async def _resync(self, attempts: int = 3) -> None:
@@ -277,9 +252,8 @@ class RemoteGuest:
                 raise GuestDied("the guest's stream dropped and the guest could not be reattached")
             self._decoder.reset()
             try:
-                await self._transport.write(encode_record("r", CONTROL_SEQ, self._in_seq, 0, None))
-                for seq in sorted(self._unacked):
-                    run, data = self._unacked[seq]
+                await self._transport.write(encode_record("r", CONTROL_SEQ, self._link.ack, 0, None))
+                for seq, run, data in self._link.unacked():
                     await self._write(seq, run, data)
                 return
             except TransportBroken:
@@ -292,43 +266,48 @@ class RemoteGuest:
         """Run one request on this guest; always returns an envelope (kills the guest on a hard timeout)."""
         limits = request.limits
         started = time.perf_counter()
-        # Streamed output goes to `request.on_log` if the request type grows one (not in the contract yet).
-        slot = _Slot(request.host_channel, limits, getattr(request, "on_log", None))
+        host: Host = request.host or HostDispatcher(_NoTools(), limits=limits)
+        slot = _Slot(limits, request.on_log)
         self._runs[run_id] = slot
-        frame = {
-            "k": "run",
-            "id": run_id,
-            "code": request.code,
-            "limits": limits.model_dump(),
-            "specs": {ns: [dict(spec) for spec in specs] for ns, specs in (request.tool_specs or {}).items()},
-            "session_id": request.session_id,
-        }
+        names = request.names
+        specs = {ns: [dict(spec) for spec in items] for ns, items in names.specs.items()} if names else {}
+
+        async def reply(data: bytes) -> None:
+            self.send_frame(run_id, data)
+
+        served = asyncio.get_running_loop().create_task(host.serve(slot.receive, reply, slot.log))
         try:
             try:
+                frame = run_frame(run_id, request.code, limits.as_dict(), specs, request.session_id)
                 self.send_frame(run_id, encode(frame))
             except FrameError as exc:
-                message = f"the run could not be sent: {exc}"
-                return failed_envelope("ValueError", message, started, limits, slot.streamed)
+                return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)
             try:
-                payload = await asyncio.wait_for(asyncio.shield(slot.done), limits.timeout + grace)
+                payload = await asyncio.wait_for(asyncio.shield(served), limits.timeout + grace)
             except TimeoutError:
-                self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
+                self.send_frame(run_id, encode(stop_frame(run_id)))
                 try:
-                    payload = await asyncio.wait_for(asyncio.shield(slot.done), stop_grace)
+                    payload = await asyncio.wait_for(asyncio.shield(served), stop_grace)
                 except TimeoutError:
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
                     await self.kill("a run did not stop at its deadline")
-                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed)
-            return envelope_from_payload(payload, started, limits, slot.streamed)
-        except GuestDied as exc:
-            message = f"the sandbox process died: {exc}"
-            return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed)
+                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed, host)
+            return envelope_from_payload(payload, started, limits, slot.streamed, host)
+        except BridgeError as exc:
+            if slot.dead is not None:
+                message = f"the sandbox process died: {slot.dead}"
+                return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed, host)
+            await self.kill(f"the guest broke the protocol: {exc}")
+            return failed_envelope("BridgeError", str(exc), started, limits, slot.streamed, host)
         except asyncio.CancelledError:
-            self.send_frame(run_id, encode({"k": "cancel", "id": run_id}))
+            self.send_frame(run_id, encode(stop_frame(run_id)))
             raise
         finally:
-            for task in slot.calls.values():
-                task.cancel()
+            slot.end()
+            if not served.done():
+                served.cancel()
+            with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
+                await served
             self._runs.pop(run_id, None)
 
 

@@ -1,36 +1,55 @@
 """The contract between code mode and an executor backend.
 
 An executor has one job: run a program under `Limits` and return an `Envelope`. It knows nothing
-about MCP. Tool calls leave the program as encoded bridge frames through a `Send` function the
-executor provides, and arrive at the host through the request's `HostChannel`; the executor's only
-part in that is carrying bytes between the program's thread (or process, or container) and the
-host's event loop.
+about MCP. The program sees the names of `request.names` (`kernel.ProgramNames`); its tool calls
+leave it as encoded bridge frames and reach `request.host`, the execution's host dispatcher: an
+in-process executor hands each frame to `host.handle`, an out-of-process one feeds the run's frame
+stream to `host.serve`, the one host loop. The envelope's `tool_calls` and `usage.tool_calls` are
+the host's `trace` and `calls`, read by the executor when it builds the envelope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..envelope import Envelope
+from ..envelope import Envelope, ToolCallRecord
+from ..kernel.names import Names
+from ..kernel.protocol import HostChannel, Send
 from ..limits import Limits
 
-__all__ = ["ExecutionRequest", "Executor", "HostChannel", "MakeGlobals", "Send"]
+if TYPE_CHECKING:  # a worker process imports this module: no anyio at run time
+    from anyio.abc import ObjectReceiveStream
 
-Send = Callable[[bytes], Awaitable[bytes]]
-"""Program side of the bridge: send one encoded frame to the host and await the encoded reply.
+__all__ = ["ExecutionRequest", "Executor", "Host", "HostChannel", "Names", "Send"]
 
-Awaited on the program's own event loop. Cancelling the await cancels the host-side work."""
 
-HostChannel = Callable[[bytes], Awaitable[bytes]]
-"""Host side of the bridge: handle one encoded frame on the host's event loop, return the reply."""
+class Host(Protocol):
+    """The host side of one execution's bridge (implemented by `engine.bridge.HostDispatcher`)."""
 
-MakeGlobals = Callable[[Send], Mapping[str, object]]
-"""Builds the names injected into the program (tool namespaces, `search_tools`, `ToolError`...).
+    async def handle(self, frame: bytes) -> bytes:
+        """Answer one encoded `call` frame with an encoded `result` or `error` frame."""
+        ...
 
-Called by the executor inside the program's thread with the executor's `Send`; the objects it
-returns must hold nothing but plain data and that `Send`."""
+    async def serve(
+        self,
+        receive: ObjectReceiveStream[bytes],
+        send: Callable[[bytes], Awaitable[None]],
+        on_log: Callable[[str, str], None],
+    ) -> Any:
+        """Answer a run's frames until its `done` frame; return the `done` payload."""
+        ...
+
+    @property
+    def trace(self) -> list[ToolCallRecord]:
+        """Every tool call that left the program, in order."""
+        ...
+
+    @property
+    def calls(self) -> int:
+        """Tool calls admitted past the allow-list and the call limit."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -40,18 +59,15 @@ class ExecutionRequest:
     code: str
     """The agent's program: top-level `await` and `return` allowed."""
     limits: Limits = field(default_factory=Limits)
-    host_channel: HostChannel | None = None
-    """Where frames from the program's `Send` go; None when the program has no tools."""
-    make_globals: MakeGlobals | None = None
-    """Builds the program's injected names; None for none."""
+    host: Host | None = None
+    """Where the program's tool calls go; None when the program has no tools."""
+    names: Names | None = None
+    """The names the program sees (tool namespaces, `search_tools`, ...); None for none."""
     session_id: str | None = None
     """A code session whose globals persist across executions; None starts fresh."""
     on_log: Callable[[str, str], None] | None = None
     """Called on the host loop with `(text, stream)` as the program prints, while it runs; the
     same output is also in the envelope's `logs`."""
-    tool_specs: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
-    """The same tools as plain data (`ToolSpec.to_dict()` per namespace identifier), for executors
-    whose program runs in another process or machine and builds its namespaces there."""
 
 
 class Executor(Protocol):

@@ -34,9 +34,9 @@ from typing import Any
 
 from ..envelope import Envelope
 from ..errors import CodeModeError
-from ..guest.bundle import bootstrap_command, installed_command, ship_payload
 from ._remote import GuestTransport, RemoteExecutor, TransportBroken
 from .base import ExecutionRequest
+from .bundle import bootstrap_command, installed_command, ship_payload
 
 __all__ = ["E2BExecutor"]
 

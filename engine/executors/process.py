@@ -1,6 +1,6 @@
 """The `process` executor: the restricted policy inside a child process with hard OS limits.
 
-One child (`python -m engine.guest --mode restricted`) serves every run, so start-up is paid once;
+One child (the guest's main loop serving `engine.executors._child`) serves every run, so start-up is paid once;
 it is restarted when it dies. The child runs each program through its own `RestrictedExecutor`
 (the same policy, guards and limits as in-process) and, before it runs anything, caps itself:
 address space (`RLIMIT_AS`, so unbounded allocation ends in `MemoryError` inside the child, never
@@ -213,11 +213,11 @@ class ProcessExecutor(RemoteExecutor):
 _BOOT = (
     "import sys, types\n"
     "root = sys.argv.pop(1)\n"
-    "for name in ('engine', 'engine.stubs', 'engine.bridge', 'engine.executors'):\n"
+    "for name in ('engine', 'engine.executors'):\n"
     "    package = types.ModuleType(name)\n"
     "    package.__path__ = [root + '/' + name.replace('.', '/')]\n"
     "    sys.modules[name] = package\n"
     "sys.path.insert(0, root)\n"
-    "from engine.guest.main import main\n"
+    "from engine.executors._child import main\n"
     "main(sys.argv[1:])\n"
 )

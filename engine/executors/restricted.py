@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..envelope import Envelope, ErrorInfo, Usage, error_envelope, format_error
+from ..envelope import Envelope, build_envelope, error_envelope
+from ..kernel.program import ProgramSyntaxError
+from ..kernel.report import plain_error
 from ..sandbox.builtins import program_globals
-from ..sandbox.compiler import INLINE_SOURCE_CHARS, ProgramSyntaxError, compile_program
+from ..sandbox.compiler import INLINE_SOURCE_CHARS, compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
 from ..sandbox.runner import Outcome, execute, make_send
 from ..sandbox.state import CodeSessions
@@ -53,8 +55,7 @@ class RestrictedExecutor:
             else:  # a long program: compile it off the host loop (it is pure Python work mostly)
                 program = await asyncio.to_thread(compile_program, request.code)
         except ProgramSyntaxError as exc:
-            info = ErrorInfo(type="SyntaxError", message=exc.message, line=exc.line,
-                             traceback=f"SyntaxError: {exc.message}")
+            info = plain_error("SyntaxError", exc.message, exc.line)
             return error_envelope(info, execution_time=time.perf_counter() - started, limits=limits.as_dict())
         if request.session_id is None:
             return await self._run(request, program, {}, started)
@@ -68,11 +69,10 @@ class RestrictedExecutor:
         run = RunState(limits, globals_)
         run.keep_globals = request.session_id is not None
         host_loop = asyncio.get_running_loop()
-        send = make_send(request.host_channel, host_loop, contextvars.copy_context())
-        # Streaming output: `on_log(text, stream)` on the host loop, if the request carries one
-        # (the same optional hook the remote executors honour).
-        on_log = getattr(request, "on_log", None)
-        if callable(on_log):
+        channel = request.host.handle if request.host is not None else None
+        send = make_send(channel, host_loop, contextvars.copy_context())
+        on_log = request.on_log
+        if on_log is not None:
 
             def stream(text: str) -> None:
                 host_loop.call_soon_threadsafe(on_log, text, "stdout")
@@ -92,11 +92,10 @@ class RestrictedExecutor:
 
         def job() -> Callable[[], None]:
             try:
-                outcome = execute(run, program, request.make_globals, send)
+                outcome = execute(run, program, request.names, send)
             except BaseException:  # an interrupt that fired between two engine statements
                 message = run.stop_reason or "the program was interrupted"
-                outcome = Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
-                                                  traceback=f"{run.stop_type}: {message}"))
+                outcome = Outcome(error=plain_error(run.stop_type, message))
             finally:
                 self._watchdog.unwatch(run)
             # Delivered once the worker is back in the pool (see WorkerPool.submit).
@@ -107,8 +106,7 @@ class RestrictedExecutor:
             # Its thread is never reused; the caller gets its envelope now.
             self._pool.abandon(worker)
             message = f"{run.stop_reason}; it did not stop (stuck in native code) and its thread was abandoned"
-            deliver(Outcome(error=ErrorInfo(type=run.stop_type, message=message, line=None,
-                                            traceback=f"{run.stop_type}: {message}")))
+            deliver(Outcome(error=plain_error(run.stop_type, message)))
 
         run.on_abandon = abandon
         self._active.add(run)
@@ -119,37 +117,32 @@ class RestrictedExecutor:
             except RuntimeError as exc:  # no thread could be started: the process is at a limit
                 self._watchdog.unwatch(run)
                 message = f"no worker thread is available: {exc}"
-                outcome = Outcome(error=ErrorInfo(type="RuntimeError", message=message, line=None,
-                                                  traceback=f"RuntimeError: {message}"))
-                return self._envelope(run, outcome, started)
+                outcome = Outcome(error=plain_error("RuntimeError", message))
+                return self._envelope(request, run, outcome, started)
             outcome = await delivered
         except asyncio.CancelledError:
             run.stop("the execution was cancelled", "CancelledError")
             raise
         finally:
             self._active.discard(run)
-        return self._envelope(run, outcome, started)
+        return self._envelope(request, run, outcome, started)
 
     @staticmethod
-    def _envelope(run: RunState, outcome: Outcome, started: float) -> Envelope:
-        elapsed = time.perf_counter() - started
-        return Envelope(
-            result=outcome.result if outcome.error is None else None,
+    def _envelope(request: ExecutionRequest, run: RunState, outcome: Outcome, started: float) -> Envelope:
+        host = request.host
+        return build_envelope(
+            result=outcome.result,
             logs=run.output.lines(),
-            error=format_error(outcome.error) if outcome.error is not None else None,
-            execution_time=elapsed,
-            error_info=outcome.error,
-            tool_calls=[],
-            usage=Usage(
-                wall_time=elapsed,
-                cpu_time=outcome.cpu_time,
-                tool_calls=0,
-                output_chars=run.output.chars,
-                result_bytes=outcome.result_bytes,
-                peak_memory_bytes=run.peak_memory,
-                limits=run.limits.as_dict(),
-            ),
+            error=outcome.error,
+            elapsed=time.perf_counter() - started,
+            limits=run.limits.as_dict(),
+            cpu_time=outcome.cpu_time,
+            output_chars=run.output.chars,
+            result_bytes=outcome.result_bytes,
+            peak_memory_bytes=run.peak_memory,
             truncated=run.output.truncated,
+            tool_calls=host.trace if host is not None else (),
+            calls=host.calls if host is not None else 0,
         )
 
     def reset_session(self, session_id: str) -> bool:

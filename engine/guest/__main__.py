@@ -1,6 +1,6 @@
-"""Entry point: `python -m engine.guest [--mode python|restricted] [--memory-bytes N] [--nofile N]`.
+"""Entry point: `python -m engine.guest [--memory-bytes N] [--nofile N]` (the full-Python guest).
 
-The shipped copy runs the same `main()` as `python -m guest` from the bundle directory.
+The shipped copy is laid out as `engine/kernel/` and `engine/guest/` and starts the same way.
 """
 
 from __future__ import annotations

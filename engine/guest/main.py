@@ -1,6 +1,9 @@
 """`main()`: parse the guest's options, take stdio for the channel, apply OS limits, serve.
 
-Standard library + the shipped guest modules (the `restricted` mode also imports `engine`).
+`run(engine, ...)` is the same start-up for any engine: the full-Python one here, or the restricted
+one a local worker process brings (`engine.executors._child`), which is not shipped.
+
+Standard library + the shipped guest modules.
 """
 
 from __future__ import annotations
@@ -8,15 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
 
 from . import oslimits
 from .serve import Engine, Guest, take_stdio
 
-__all__ = ["main"]
+__all__ = ["main", "parse", "run"]
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The guest's options."""
     parser = argparse.ArgumentParser(prog="engine-guest", description="the engine's sandbox guest runtime")
     parser.add_argument("--mode", choices=("python", "restricted"), default="python")
     parser.add_argument("--memory-bytes", type=int, default=None, help="cap the address space this much above now")
@@ -25,23 +28,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _engine(options: argparse.Namespace) -> Engine:
-    if options.mode == "restricted":
-        # Only a local child process runs in this mode: `engine` is importable there.
-        from .restricted import RestrictedEngine
-
-        return RestrictedEngine(cpu_ceiling=not options.no_cpu_ceiling)
-    from .runner import FullPythonEngine
-
-    return FullPythonEngine()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the guest until the host closes its stdin."""
-    options = _parse(sys.argv[1:] if argv is None else argv)
-    engine: Any = _engine(options)
+def run(engine: Engine, options: argparse.Namespace) -> None:
+    """Take stdio, cap the process, and serve `engine` until the host closes the channel."""
     channel_in, channel_out = take_stdio()
     if options.memory_bytes is not None or options.nofile is not None:
         oslimits.apply(memory_bytes=options.memory_bytes, nofile=options.nofile)
-    guest = Guest(engine, channel_in, channel_out)
-    asyncio.run(guest.serve())
+    asyncio.run(Guest(engine, channel_in, channel_out).serve())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the full-Python guest until the host closes its stdin."""
+    options = parse(sys.argv[1:] if argv is None else argv)
+    if options.mode != "python":
+        raise SystemExit(f"engine-guest: mode {options.mode!r} is not shipped here")
+    from .runner import FullPythonEngine
+
+    run(FullPythonEngine(), options)

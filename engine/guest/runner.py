@@ -1,13 +1,14 @@
 """The full-Python engine: runs one program on its own thread and event loop, under the run's limits.
 
 Used where the sandbox boundary is the machine itself (an E2B container): the program gets real
-Python, with its tools as namespaces, `search_tools`, `ToolError` and `tool_namespaces` injected.
+Python, with the names the kernel's `ProgramNames` gives every program (tool namespaces,
+`search_tools`, `ToolError`, `tool_namespaces`, `__tool_namespaces`).
 Limits are enforced from a watchdog thread: wall clock, the worker thread's CPU clock, the process's
 resident memory, output size; the result's encoded size is checked at the end. A program is stopped
 by cancelling its tasks, then, if it keeps running (a CPU loop), by raising `StopRun` in its thread,
 again and again until it ends.
 
-Standard library + msgpack + the shipped stub runtime: shipped to guests.
+Standard library + msgpack + the kernel: shipped to guests.
 """
 
 from __future__ import annotations
@@ -17,34 +18,21 @@ import ctypes
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
 
+from ..kernel.names import ProgramNames
+from ..kernel.program import MAIN_NAME, ProgramSyntaxError, compile_program
+from ..kernel.protocol import Send
+from ..kernel.report import error_info, plain_error, to_plain
 from . import output as _output
-from .program import MAIN_NAME, ProgramSyntaxError, compile_program, error_info, plain_error, to_plain
 
-try:
-    from ..stubs import runtime as _runtime
-except ImportError:  # shipped: the stub runtime sits at top level beside the guest package
-    import runtime as _runtime  # type: ignore[import-not-found,no-redef]
+__all__ = ["FullPythonEngine", "StopRun"]
 
-__all__ = ["FullPythonEngine", "StopRun", "ToolError"]
-
-Send = Callable[[bytes], Awaitable[bytes]]
 _POLL = 0.02
 _RECURSION_HEADROOM = 60
-
-
-class ToolError(Exception):
-    """A tool call failed (the server said `isError`, or the call could not be made)."""
-
-    def __init__(self, server: str, tool: str, message: str) -> None:
-        super().__init__(f"{server}.{tool}: {message}")
-        self.server = server
-        self.tool = tool
-        self.message = message
 
 
 class StopRun(BaseException):
@@ -151,7 +139,7 @@ class FullPythonEngine:
 
     # -- runs -----------------------------------------------------------------------------------
 
-    def cancel(self, run_id: int) -> None:
+    def stop(self, run_id: int) -> None:
         """Stop a run (the host gave up on it)."""
         with self._lock:
             run = self._runs.get(run_id)
@@ -236,12 +224,13 @@ class FullPythonEngine:
             program = compile_program(frame["code"])
         except ProgramSyntaxError as exc:
             return {"error": plain_error("SyntaxError", exc.message, exc.line)}
+        lines = program.source_lines
         run.thread_id = threading.get_ident()
         try:
             run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
         except (AttributeError, OSError):
             run.cpu_clock = None
-        state.update(_injected(frame.get("specs") or {}, send))
+        state.update(ProgramNames(frame.get("specs") or {}).bind(send))
         state.setdefault("__name__", "__agent__")
         sys.setrecursionlimit(max(run.recursion + _RECURSION_HEADROOM, sys.getrecursionlimit()))
         loop = asyncio.new_event_loop()
@@ -258,12 +247,12 @@ class FullPythonEngine:
                 return {"error": plain_error(run.stop_type, run.stop_reason or "the program was stopped")}
             except asyncio.CancelledError as exc:
                 if run.stop_reason is not None:
-                    return {"error": error_info(exc, program.lines, type_name=run.stop_type, message=run.stop_reason)}
+                    return {"error": error_info(exc, lines, type_name=run.stop_type, message=run.stop_reason)}
                 return {"error": plain_error("CancelledError", "the program was cancelled")}
             except BaseException as exc:
                 if run.stop_reason is not None:
-                    return {"error": error_info(exc, program.lines, type_name=run.stop_type, message=run.stop_reason)}
-                return {"error": error_info(exc, program.lines)}
+                    return {"error": error_info(exc, lines, type_name=run.stop_type, message=run.stop_reason)}
+                return {"error": error_info(exc, lines)}
             if run.stop_reason is not None:
                 return {"error": plain_error(run.stop_type, run.stop_reason)}
             return _plain_result(value, run.max_result)
@@ -275,11 +264,16 @@ class FullPythonEngine:
 
 def _plain_result(value: Any, limit: int) -> dict[str, Any]:
     try:
-        plain = to_plain(value)
+        plain = to_plain(value, limit)
+    except ValueError as exc:
+        return {"error": plain_error("ValueError", f"{exc} ({limit} bytes)")}
     except (TypeError, RecursionError) as exc:
         message = str(exc) if isinstance(exc, TypeError) else "the result nests too deeply"
         return {"error": plain_error("TypeError", message)}
-    size = len(msgpack.packb(plain, use_bin_type=True))
+    try:
+        size = len(msgpack.packb(plain, use_bin_type=True))
+    except (OverflowError, ValueError) as exc:  # an integer outside 64 bits, for one
+        return {"error": plain_error("TypeError", f"the result cannot be encoded: {exc}")}
     if size > limit:
         message = f"the result is {size} bytes encoded, over the limit of {limit}"
         return {"error": plain_error("ValueError", message), "result_bytes": size}
@@ -301,16 +295,6 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
             loop.close()
         except BaseException:  # noqa: S110
             pass
-
-
-def _injected(specs: Mapping[str, Any], send: Send) -> dict[str, Any]:
-    names: dict[str, Any] = dict(_runtime.build_namespaces(specs, send, tool_error=ToolError))
-    names["search_tools"] = _runtime.make_search_tools(send, tool_error=ToolError)
-    names["ToolError"] = ToolError
-    names["tool_namespaces"] = {
-        namespace: [str(spec["identifier"]) for spec in tools] for namespace, tools in specs.items()
-    }
-    return names
 
 
 def _cpu(clock: int) -> float:

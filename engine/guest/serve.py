@@ -7,36 +7,30 @@ output, so nothing a program prints, and nothing it reads, can touch the channel
 
 Records are handled on one asyncio loop: `run` frames start a run on the engine (`FullPythonEngine`
 or, in a local child process, the restricted engine), `result`/`error` frames wake the tool call
-waiting for them, `cancel` frames stop a run, and `r` records replay what the host has not received.
+waiting for them, `stop` frames stop a run, and `r` records replay what the host has not received.
 Every run ends with exactly one `done` frame whose payload is the run's envelope as plain data.
+The link's numbering, acks and replay buffer are the kernel's `LinkState`, as on the host.
 
-Standard library + msgpack + the shipped bridge protocol: shipped to guests.
+Standard library + msgpack + the kernel: shipped to guests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ..kernel import protocol as _protocol
+from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, Record, decode_record, encode_line
+from ..kernel.protocol import Send
+from ..kernel.report import plain_error
 from . import GUEST_VERSION
 from . import output as _output
-from .link import CONTROL_SEQ, LinkError, Record, decode_record, encode_line
-
-try:
-    from ..bridge import protocol as _protocol
-except ImportError:  # shipped: the protocol module sits at top level beside the guest package
-    import protocol as _protocol  # type: ignore[import-not-found,no-redef]
 
 __all__ = ["Engine", "Guest", "take_stdio"]
-
-Send = Callable[[bytes], Awaitable[bytes]]
-_REPLAY_LIMIT = 128 * 1024 * 1024
-"""Bytes of unacknowledged records kept for a replay; older ones are forgotten past it."""
 
 
 class Engine(Protocol):
@@ -48,7 +42,7 @@ class Engine(Protocol):
         """Run one `run` frame's program; return its envelope (plain data)."""
         ...
 
-    def cancel(self, run_id: int) -> None:
+    def stop(self, run_id: int) -> None:
         """Stop a run the host gave up on."""
         ...
 
@@ -88,10 +82,7 @@ class Guest:
         self._in = channel_in
         self._out = channel_out
         self._lock = threading.Lock()
-        self._out_seq = 0
-        self._in_seq = 0
-        self._unacked: collections.deque[tuple[int, bytes]] = collections.deque()
-        self._unacked_size = 0
+        self._link = LinkState()
         self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[bytes]]] = {}
         self._runs: dict[int, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,33 +91,18 @@ class Guest:
     # -- writing ----------------------------------------------------------------------------------
 
     def _record(self, kind: str, run: int, data: Any) -> None:
-        with self._lock:
-            seq = CONTROL_SEQ
-            if kind == "f":
-                self._out_seq += 1
-                seq = self._out_seq
-            line = encode_line(kind, seq, self._in_seq, run, data)
-            if kind == "f":
-                self._unacked.append((seq, line))
-                self._unacked_size += len(line)
-                while self._unacked_size > _REPLAY_LIMIT and len(self._unacked) > 1:
-                    self._unacked_size -= len(self._unacked.popleft()[1])
-            _write_all(self._out, line)
+        with self._lock:  # numbering and writing in one step: records leave in sequence order
+            seq = self._link.number(run, data) if kind == "f" else CONTROL_SEQ
+            _write_all(self._out, encode_line(kind, seq, self._link.ack, run, data))
 
     def send_frame(self, run: int, frame: dict[str, Any]) -> None:
         """Encode and send one bridge frame of `run` (thread-safe)."""
         self._record("f", run, _protocol.encode(frame))
 
-    def _acked(self, ack: int) -> None:
-        with self._lock:
-            while self._unacked and self._unacked[0][0] <= ack:
-                self._unacked_size -= len(self._unacked.popleft()[1])
-
     def _replay(self, ack: int) -> None:
         with self._lock:
-            for seq, line in self._unacked:
-                if seq > ack:
-                    _write_all(self._out, line)
+            for seq, run, data in self._link.unacked(after=ack):
+                _write_all(self._out, encode_line("f", seq, self._link.ack, run, data))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -161,15 +137,12 @@ class Guest:
 
     def _on_record(self, record: Record) -> None:
         kind, seq, ack, run, data = record
-        self._acked(ack)
+        self._link.acknowledged(ack)
         if kind == "r":
             self._replay(ack)
         elif kind == "q":
             self._eof()
-        elif kind == "f":
-            if seq != self._in_seq + 1:
-                return  # a duplicate from a replay, or past a gap the host will replay
-            self._in_seq = seq
+        elif kind == "f" and self._link.accept(seq):
             self._on_frame(run, data)
 
     def _on_frame(self, run: int, data: bytes) -> None:
@@ -188,8 +161,8 @@ class Guest:
             if waiting is not None:
                 loop, future = waiting
                 loop.call_soon_threadsafe(_resolve, future, data)
-        elif kind == "cancel":
-            self.engine.cancel(frame["id"])
+        elif kind == "stop":
+            self.engine.stop(frame["id"])
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -204,7 +177,7 @@ class Guest:
                 return await future
             except asyncio.CancelledError:
                 if self._pending.pop(call_id, None) is not None:
-                    self.send_frame(run_id, {"k": "cancel", "id": call_id})
+                    self.send_frame(run_id, _protocol.cancel_frame(call_id))
                 raise
             finally:
                 self._pending.pop(call_id, None)
@@ -213,7 +186,7 @@ class Guest:
 
     def _flusher(self, run_id: int) -> Callable[[str, str], None]:
         def flush(text: str, stream: str) -> None:
-            self.send_frame(run_id, {"k": "log", "text": text, "stream": stream, "id": run_id})
+            self.send_frame(run_id, _protocol.log_frame(text, stream, run_id))
 
         return flush
 
@@ -223,9 +196,9 @@ class Guest:
         except Exception as exc:  # an engine fault still ends the run with a done frame
             payload = _internal(f"{type(exc).__name__}: {exc}")
         try:
-            self.send_frame(run_id, {"k": "done", "id": run_id, "payload": payload})
+            self.send_frame(run_id, _protocol.done_frame(run_id, payload))
         except _protocol.FrameError as exc:
-            self.send_frame(run_id, {"k": "done", "id": run_id, "payload": _internal(f"unsendable envelope: {exc}")})
+            self.send_frame(run_id, _protocol.done_frame(run_id, _internal(f"unsendable envelope: {exc}")))
         finally:
             self._runs.pop(run_id, None)
 
@@ -237,7 +210,7 @@ class Guest:
         threading.Thread(target=self._reader, name="guest-reader", daemon=True).start()
         await self._closed.wait()
         for run_id in list(self._runs):
-            self.engine.cancel(run_id)
+            self.engine.stop(run_id)
 
 
 def _resolve(future: asyncio.Future[bytes], data: bytes) -> None:
@@ -246,7 +219,7 @@ def _resolve(future: asyncio.Future[bytes], data: bytes) -> None:
 
 
 def _internal(message: str) -> dict[str, Any]:
-    return {"error_info": {"type": "InternalError", "message": message, "line": None, "traceback": message}}
+    return {"error_info": plain_error("InternalError", message)}
 
 
 def _diagnose(message: str) -> None:

@@ -2,24 +2,29 @@
 
 `compile_program(source)` returns a `CompiledProgram` (the code object that defines
 `__agent_main__`, plus the source lines for tracebacks) or raises `ProgramSyntaxError` with the
-collected `"Line N: ..."` messages. Compiling is pure, so results are cached by the SHA-256 of
-the source; errors are cached too.
+collected `"Line N: ..."` messages. Parsing, the top-level wrap and the final compile are the
+kernel's (`engine.kernel.program`); the sandbox policy runs between them. Compiling is pure, so
+results are cached by the SHA-256 of the source; errors are cached too.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import gc
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from types import CodeType
 
+from ..kernel.program import (
+    AGENT_FILENAME,
+    CompiledProgram,
+    ProgramSyntaxError,
+    compile_wrapped,
+    parse,
+    top_level_names,
+)
 from .policy import SandboxPolicy
-from .toplevel import MAIN_NAME, top_level_names, wrap_module
 
 __all__ = [
     "AGENT_FILENAME",
@@ -29,30 +34,6 @@ __all__ = [
     "ProgramSyntaxError",
     "compile_program",
 ]
-
-AGENT_FILENAME = "<agent>"
-"""The filename of every frame that runs the agent's code: how tracebacks tell its frames apart."""
-
-_CO_ASYNC_GENERATOR = 0x200
-
-
-@dataclass(frozen=True)
-class CompiledProgram:
-    """A compiled program: executing `code` defines `__agent_main__` in the given globals."""
-
-    code: CodeType
-    source_lines: tuple[str, ...]
-
-
-class ProgramSyntaxError(Exception):
-    """The program does not compile (syntax error, or a construct the policy forbids)."""
-
-    def __init__(self, errors: tuple[str, ...], line: int | None, message: str) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-        self.line = line
-        self.message = message
-
 
 def _fail(errors: list[str]) -> ProgramSyntaxError:
     first = errors[0]
@@ -101,12 +82,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compile(source: str) -> CompiledProgram:
-    try:
-        tree = ast.parse(source, AGENT_FILENAME, "exec")
-    except SyntaxError as exc:
-        raise ProgramSyntaxError((f"Line {exc.lineno}: {exc.msg}",), exc.lineno, exc.msg or "invalid syntax") from None
-    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-        raise ProgramSyntaxError((str(exc),), None, f"cannot parse program: {exc}") from None
+    tree = parse(source)
     names = top_level_names(tree)
     errors: list[str] = []
     warnings: list[str] = []
@@ -117,17 +93,7 @@ def _compile(source: str) -> CompiledProgram:
         raise ProgramSyntaxError(("program nests too deeply",), None, "program nests too deeply") from None
     if errors:
         raise _fail(errors)
-    module = wrap_module(tree, names)
-    try:
-        code = compile(module, AGENT_FILENAME, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        raise ProgramSyntaxError((f"Line {exc.lineno}: {exc.msg}",), exc.lineno, exc.msg or "invalid syntax") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ProgramSyntaxError((str(exc),), None, f"cannot compile program: {exc}") from None
-    for const in code.co_consts:
-        if isinstance(const, CodeType) and const.co_name == MAIN_NAME and const.co_flags & _CO_ASYNC_GENERATOR:
-            raise ProgramSyntaxError(("'yield' outside function",), None, "'yield' outside function")
-    return CompiledProgram(code=code, source_lines=tuple(source.splitlines()))
+    return compile_wrapped(tree, names, source)
 
 
 _CACHE_SIZE = 256

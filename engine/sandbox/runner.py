@@ -1,7 +1,7 @@
 """Run one compiled program on a worker thread with its own event loop, and build its envelope.
 
 `execute` is the worker-thread half: it binds the thread to the run, builds a fresh event loop,
-calls `make_globals(send)`, runs `__agent_main__` as a task, then cancels and awaits every task
+binds the program's names (`names.bind(send)`), runs `__agent_main__` as a task, then cancels and awaits every task
 the program left behind, closes the loop and converts the result to plain data. Nothing the
 program created leaves this thread except plain data and strings.
 
@@ -23,16 +23,16 @@ from typing import Any
 
 import msgpack
 
-from ..envelope import ErrorInfo
-from ..executors.base import HostChannel, MakeGlobals, Send
-from .compiler import CompiledProgram
+from ..kernel.names import Names
+from ..kernel.program import MAIN_NAME, CompiledProgram
+from ..kernel.protocol import HostChannel, Send
+from ..kernel.report import ErrorInfo, error_info, plain_error, to_plain
 from .context import Interrupt, RunState, StopExecution, set_current
-from .convert import error_info, to_plain
 from .guards import deny_value_type
+from .hints import add_hint
 from .loop import WorkerLoop
 from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
-from .toplevel import MAIN_NAME
 
 __all__ = ["Outcome", "execute", "make_send"]
 
@@ -137,16 +137,11 @@ def make_send(
     return send
 
 
-def _plain_error(type_name: str, message: str) -> ErrorInfo:
-    """An error that is not tied to a line of the program (the result, a stop while idle)."""
-    return ErrorInfo(type=type_name, message=message, line=None, traceback=f"{type_name}: {message}")
-
-
 def _stop_error(run: RunState, exc: BaseException | None, lines: tuple[str, ...]) -> ErrorInfo:
     message = run.stop_reason or "the program was stopped"
     if exc is not None:
         return error_info(exc, lines, type_name=run.stop_type, message=message)
-    return _plain_error(run.stop_type, message)
+    return plain_error(run.stop_type, message)
 
 
 _thread = threading.local()
@@ -182,12 +177,12 @@ def _drop_loop(loop: asyncio.AbstractEventLoop) -> None:
 def execute(
     run: RunState,
     program: CompiledProgram,
-    make_globals: MakeGlobals | None,
+    names: Names | None,
     send: Send,
 ) -> Outcome:
     """Run `program` on the calling (worker) thread. Never raises (but see `Interrupt`).
 
-    `make_globals(send)` builds the names the program gets; `send` comes from `make_send`."""
+    `names.bind(send)` gives the names the program sees; `send` comes from `make_send`."""
     cpu0 = time.thread_time()
     set_current(run)
     thread_id = threading.get_ident()
@@ -205,13 +200,12 @@ def execute(
     run.loop = loop
     outcome = Outcome()
     try:
-        outcome = _execute(run, program, make_globals, send, loop)
+        outcome = _execute(run, program, names, send, loop)
     except BaseException as exc:  # a stop that landed in engine code, or an engine bug
         if run.stop_reason is not None:
             outcome = Outcome(error=_stop_error(run, None, program.source_lines))
         else:
-            outcome = Outcome(error=ErrorInfo(type="InternalError", message=f"{type(exc).__name__}: {exc}",
-                                              line=None, traceback=""))
+            outcome = Outcome(error=plain_error("InternalError", f"{type(exc).__name__}: {exc}"))
     finally:
         while True:  # an interrupt still pending may fire in here: finish until it is cleared
             try:
@@ -255,18 +249,18 @@ async def _cleanup(loop: asyncio.AbstractEventLoop, leftovers: list[asyncio.Task
 def _execute(
     run: RunState,
     program: CompiledProgram,
-    make_globals: MakeGlobals | None,
+    names: Names | None,
     send: Send,
     loop: asyncio.AbstractEventLoop,
 ) -> Outcome:
     lines = program.source_lines
-    if make_globals is not None:
-        injected: Mapping[str, object] = make_globals(send)
+    if names is not None:
+        injected: Mapping[str, object] = names.bind(send)
         for name, value in injected.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ValueError(f"make_globals returned an invalid name: {name!r}")
-            if name.startswith("_") and name not in READABLE_DUNDER_GLOBALS:
-                raise ValueError(f"make_globals returned an invalid name: {name!r}")
+            # The sandbox's own guarantee, whatever the names: a program never sees a private name
+            # it could bind, and `_`-names are engine state.
+            if not name.isidentifier() or (name.startswith("_") and name not in READABLE_DUNDER_GLOBALS):
+                raise ValueError(f"a program name is not allowed: {name!r}")
             run.globals[name] = value
     exec(program.code, run.globals)
     main = run.globals.pop(MAIN_NAME)
@@ -298,7 +292,7 @@ def _execute(
     if main_task.cancelled():
         if run.stop_reason is not None:
             return Outcome(error=_stop_error(run, None, lines))
-        return Outcome(error=_plain_error("CancelledError", "the program was cancelled"))
+        return Outcome(error=plain_error("CancelledError", "the program was cancelled"))
     exc = main_task.exception()
     if exc is not None:
         if run.stop_reason is not None and isinstance(exc, (StopExecution, Interrupt, asyncio.CancelledError)):
@@ -308,22 +302,23 @@ def _execute(
         if type(exc) is RecursionError and str(exc).startswith("maximum recursion depth exceeded"):
             message = f"maximum recursion depth of {run.limits.max_recursion_depth} exceeded"
             return Outcome(error=error_info(exc, lines, message=message))
+        add_hint(exc)  # "did you forget `await`?" and the like
         return Outcome(error=error_info(exc, lines))
     if run.stop_reason is not None:
         return Outcome(error=_stop_error(run, None, lines))
     try:
         result = to_plain(main_task.result(), run.limits.max_result_bytes)
     except ValueError as exc:
-        return Outcome(error=_plain_error("ValueError", f"{exc} ({run.limits.max_result_bytes} bytes)"))
+        return Outcome(error=plain_error("ValueError", f"{exc} ({run.limits.max_result_bytes} bytes)"))
     except TypeError as exc:
-        return Outcome(error=_plain_error("TypeError", str(exc)))
+        return Outcome(error=plain_error("TypeError", str(exc)))
     except RecursionError:
-        return Outcome(error=_plain_error("TypeError", "result: nested too deeply"))
+        return Outcome(error=plain_error("TypeError", "result: nested too deeply"))
     try:
         size = len(msgpack.packb(result, use_bin_type=True))
     except (OverflowError, ValueError) as exc:  # an integer outside 64 bits, for one
-        return Outcome(error=_plain_error("TypeError", f"the result cannot be encoded: {exc}"))
+        return Outcome(error=plain_error("TypeError", f"the result cannot be encoded: {exc}"))
     if size > run.limits.max_result_bytes:
         message = f"the result is {size} bytes encoded, over the limit of {run.limits.max_result_bytes}"
-        return Outcome(error=_plain_error("ValueError", message), result_bytes=size)
+        return Outcome(error=plain_error("ValueError", message), result_bytes=size)
     return Outcome(result=result, result_bytes=size)

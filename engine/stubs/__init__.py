@@ -1,25 +1,19 @@
-"""Tool stubs: per-server namespaces of async Python functions generated from MCP tool schemas.
+"""Tool stubs on the host: plain-data specs from MCP tool schemas, and their rendered Python source.
 
-`spec` turns `mcp.types.Tool`s into plain-data `ToolSpec`s with sanitised identifiers, `runtime`
-builds the callable namespaces a program uses (they only ever send bridge frames), `schema` checks
-arguments before a call leaves the program, and `render` writes the stubs as Python source for
-prompts and documentation.
+`spec` turns `mcp.types.Tool`s into plain-data `ToolSpec`s with sanitised identifiers; `render` writes
+the stubs as Python source for prompts, documentation and type checks. The callable namespaces a
+program uses are built from those specs by the kernel (`engine.kernel.stubs`, `engine.kernel.names`),
+which also ships to guests.
 """
 
 from __future__ import annotations
 
 from .render import render_all, render_namespace
-from .runtime import Namespace, PreparedNamespaces, ToolLimitError, build_namespaces, make_search_tools
 from .spec import NameCollisionError, ToolSpec, namespace_identifier, namespace_identifiers, specs_for_server
 
 __all__ = [
     "NameCollisionError",
-    "Namespace",
-    "PreparedNamespaces",
-    "ToolLimitError",
     "ToolSpec",
-    "build_namespaces",
-    "make_search_tools",
     "namespace_identifier",
     "namespace_identifiers",
     "render_all",

@@ -26,7 +26,7 @@ import keyword
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .schema import parameter_identifiers
+from ..kernel.schema import parameter_identifiers
 from .spec import ToolSpec, sanitize_identifier
 
 __all__ = ["render_all", "render_namespace"]

@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE))
 from e2b import Template, default_build_logger  # noqa: E402
 from template import BUNDLE, NAME, make_template  # noqa: E402
 
-from engine.guest.bundle import bundle  # noqa: E402
+from engine.executors.bundle import bundle  # noqa: E402
 
 
 def write_bundle() -> Path:

@@ -1,8 +1,8 @@
 """The E2B sandbox template that pre-installs the engine's guest runtime at a pinned version.
 
-The image is Python 3.11 with msgpack pinned, plus the guest bundle (`engine.guest.bundle.bundle()`)
+The image is Python 3.11 with msgpack pinned, plus the guest bundle (`engine.executors.bundle.bundle()`)
 copied to `/opt/engine-guest`; `build.py` writes the bundle next to this file before building.
-`E2BExecutor(template="engine-guest")` then starts `python3 -m guest` from there instead of
+`E2BExecutor(template="engine-guest")` then starts `python3 -m engine.guest` from there instead of
 shipping the source on every sandbox start.
 """
 
@@ -28,7 +28,7 @@ MSGPACK = "msgpack==1.2.4"
 
 def make_template() -> object:
     """The template: Python, msgpack, the guest at `GUEST_DIR`, and a smoke import at build time."""
-    check = f"import sys; sys.path.insert(0, '{GUEST_DIR}'); import guest.serve, guest.runner, runtime, protocol"
+    check = f"import sys; sys.path.insert(0, '{GUEST_DIR}'); import engine.guest.serve, engine.guest.runner, engine.kernel.names"
     return (
         Template(file_context_path=HERE)
         .from_python_image(PYTHON_IMAGE)

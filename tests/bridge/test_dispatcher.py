@@ -8,9 +8,10 @@ import anyio
 import mcp.types as types
 import pytest
 
-from engine.bridge import protocol
 from engine.bridge.dispatcher import HostDispatcher
 from engine.errors import BridgeError, ServerTimeoutError
+from engine.kernel import protocol
+from engine.kernel.stubs import search_arguments
 from engine.limits import Limits
 
 pytestmark = pytest.mark.anyio
@@ -171,14 +172,27 @@ async def test_search_tools_goes_to_the_backend_and_is_not_a_tool_call() -> None
 
 
 @pytest.mark.parametrize(
-    "arguments",
-    [{"query": 1}, {"detail_level": "everything"}, {"limit": -1}, {"limit": True}],
+    ("arguments", "kind"),
+    [
+        ({"query": 1}, "TypeError"),
+        ({"detail_level": "everything"}, "ValueError"),
+        ({"limit": -1}, "ValueError"),
+        ({"limit": 0}, "ValueError"),
+        ({"limit": True}, "TypeError"),
+        ({"query": "x" * 5000}, "ValueError"),
+    ],
 )
-async def test_bad_search_arguments_are_a_type_error(arguments: dict[str, Any]) -> None:
+async def test_bad_search_arguments_get_the_stubs_own_error(arguments: dict[str, Any], kind: str) -> None:
+    # A forged frame gets exactly what the program's own check would have raised.
     backend = Backend()
     dispatcher = HostDispatcher(backend, limits=Limits())
     reply = await ask(dispatcher, call(1, protocol.ENGINE_NAMESPACE, "search_tools", **arguments))
-    assert reply["error"]["type"] == "TypeError"
+    assert reply["error"]["type"] == kind
+    with pytest.raises(Exception) as raised:
+        search_arguments(arguments.get("query", ""), arguments.get("detail_level", "full"), arguments.get("limit"))
+    assert type(raised.value).__name__ == kind
+    assert reply["error"]["message"] == str(raised.value)
+    assert reply["error"]["message"].startswith("search_tools() ")
     assert backend.searches == []
 
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.bridge import protocol
-from engine.bridge.protocol import FrameError, FrameReader, decode, encode, pack_stream_frame
+from engine.kernel import protocol
+from engine.kernel.protocol import FrameError, FrameReader, decode, encode, pack_stream_frame
 
 plain = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text() | st.binary(),

@@ -13,8 +13,9 @@ from mcp.server.mcpserver import Image, MCPServer
 
 from engine.bridge.dispatcher import HostDispatcher
 from engine.errors import ToolError
+from engine.kernel.stubs import Namespace, build_namespaces
 from engine.limits import Limits
-from engine.stubs import Namespace, build_namespaces, namespace_identifier, specs_for_server
+from engine.stubs import namespace_identifier, specs_for_server
 
 pytestmark = pytest.mark.anyio
 

@@ -1,8 +1,9 @@
 """Executor factories for the contract suite, a small real tool backend, and the envd stand-in.
 
 Adding an executor to the contract suite is one entry in `FACTORIES`. The `executor` fixture is
-parametrized over all of them; `run_program` builds a request the way code mode does (a real
-`HostDispatcher` as the host channel, namespaces for in-process executors, plain specs for the rest).
+parametrized over all of them; `run_program` builds its request with the production function,
+`engine.codemode.request.build_request`, from a real `ToolSet` (a real `HostDispatcher`, the kernel's
+program names), so what a program sees cannot differ between code mode and this suite.
 
 Security corpus hook: if `tests/sandbox/` defines a module-level `executor_factory` fixture (or its
 tests take an `executor` fixture), `SANDBOX_EXECUTORS` lists the names to run it on; see
@@ -19,12 +20,12 @@ import anyio
 import mcp.types as types
 import pytest
 
-from engine.bridge.dispatcher import HostDispatcher
+from engine.codemode.request import build_request
 from engine.envelope import Envelope
-from engine.errors import ToolError
-from engine.executors.base import ExecutionRequest, Executor, Send
+from engine.executors.base import Executor
 from engine.limits import Limits
-from engine.stubs import build_namespaces, make_search_tools, namespace_identifier, specs_for_server
+from engine.stubs import namespace_identifier, specs_for_server
+from engine.tools import ToolSet
 
 from .e2b_standin import EnvdStandIn
 
@@ -49,6 +50,7 @@ TOOLS = [
     ),
 ]
 SPECS = specs_for_server(SERVER, TOOLS)
+TOOLSET = ToolSet.build([SERVER], {SERVER: TOOLS}, {})
 
 
 class Backend:
@@ -144,26 +146,6 @@ async def run_program(
 ) -> Envelope:
     """Run `code` as code mode would: tools through a real `HostDispatcher`; bounded by `deadline`."""
     limits = limits or Limits(timeout=10)
-    dispatcher = HostDispatcher(backend or Backend(), limits=limits)
-    by_namespace = {NAMESPACE: SPECS}
-
-    def make_globals(send: Send) -> dict[str, object]:
-        names: dict[str, object] = dict(build_namespaces(by_namespace, send, tool_error=ToolError))
-        names["search_tools"] = make_search_tools(send, tool_error=ToolError)
-        names["ToolError"] = ToolError
-        names["tool_namespaces"] = {NAMESPACE: [spec.identifier for spec in SPECS]}
-        return names
-
-    request = ExecutionRequest(
-        code=code,
-        limits=limits,
-        host_channel=dispatcher.handle,
-        make_globals=make_globals,
-        session_id=session_id,
-        tool_specs={NAMESPACE: [spec.to_dict() for spec in SPECS]},
-    )
+    request = build_request(TOOLSET, code, limits=limits, backend=backend or Backend(), session_id=session_id)
     with anyio.fail_after(deadline):
-        envelope = await executor.run(request)
-    envelope["tool_calls"] = dispatcher.trace
-    envelope["usage"]["tool_calls"] = dispatcher.calls
-    return envelope
+        return await executor.run(request)

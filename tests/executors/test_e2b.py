@@ -17,11 +17,11 @@ import anyio
 import mcp.types as types
 import pytest
 
-from engine.bridge import protocol
 from engine.errors import CodeModeError
+from engine.executors.bundle import bundle
 from engine.executors.e2b import E2BExecutor
-from engine.guest.bundle import bundle
-from engine.guest.link import encode_line
+from engine.kernel import protocol
+from engine.kernel.link import encode_line
 from engine.limits import Limits
 
 from .conftest import NAMESPACE, Backend, run_program
@@ -132,8 +132,8 @@ async def test_a_pre_installed_guest_is_started_instead_of_shipped(envd: EnvdSta
         debug=True, sandbox_url=envd.url, python=sys.executable, template="engine-guest", guest_path=str(installed)
     )
     try:
-        envelope = await run_program(executor, "import guest\nreturn guest.__file__")
-        assert envelope["result"] == str(installed / "guest" / "__init__.py"), envelope["error"]
+        envelope = await run_program(executor, "import engine.guest\nreturn engine.guest.__file__")
+        assert envelope["result"] == str(installed / "engine" / "guest" / "__init__.py"), envelope["error"]
     finally:
         await executor.aclose()
 
@@ -152,7 +152,7 @@ def test_an_api_key_is_required_outside_debug_mode(monkeypatch: pytest.MonkeyPat
 
 async def test_a_pre_installed_guest_of_another_version_is_refused(envd: EnvdStandIn, tmp_path: Path) -> None:
     installed = bundle(tmp_path / "engine-guest")
-    init = installed / "guest" / "__init__.py"
+    init = installed / "engine" / "guest" / "__init__.py"
     init.write_text(init.read_text().replace('GUEST_VERSION = "', 'GUEST_VERSION = "0.0.0-old-'))
     executor = E2BExecutor(
         debug=True, sandbox_url=envd.url, python=sys.executable, template="engine-guest", guest_path=str(installed)

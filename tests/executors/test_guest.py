@@ -10,19 +10,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.bridge import protocol
-from engine.guest.bundle import BOOTSTRAP, bundle, ship_payload
-from engine.guest.link import LineDecoder, encode_line, encode_record
-from engine.guest.program import ProgramSyntaxError, compile_program
+import engine
+from engine.executors.bundle import BOOTSTRAP, bundle, bundle_files, ship_payload
+from engine.kernel import protocol
+from engine.kernel.link import LineDecoder, encode_line, encode_record
+from engine.kernel.program import ProgramSyntaxError, compile_program
+
+ENGINE = Path(engine.__file__).resolve().parent
 
 
-def test_the_bundle_imports_standalone_without_engine(tmp_path: Path) -> None:
+def test_the_bundle_imports_standalone_with_only_the_kernel_and_the_guest(tmp_path: Path) -> None:
     root = bundle(tmp_path / "bundle")
     script = (
         "import sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
-        "import guest.main, guest.runner, guest.serve, guest.link, guest.program, guest.output, runtime, protocol\n"
-        "assert not [m for m in sys.modules if m == 'engine' or m.startswith('engine.')], 'engine imported'\n"
+        "import engine.guest.main, engine.guest.runner, engine.guest.serve, engine.guest.output\n"
+        "import engine.kernel.names, engine.kernel.link, engine.kernel.report, engine.kernel.program\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('engine.'))\n"
+        "assert all(m.startswith(('engine.guest', 'engine.kernel')) for m in loaded), loaded\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('mcp', 'pydantic', 'anyio')], 'a host package'\n"
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-I", "-c", script, str(root)], capture_output=True, text=True, timeout=60)
@@ -30,10 +36,22 @@ def test_the_bundle_imports_standalone_without_engine(tmp_path: Path) -> None:
     assert done.stdout.strip() == "ok"
 
 
+def test_the_guest_folder_holds_exactly_what_ships() -> None:
+    shipped = {name for name in bundle_files(include_msgpack=False) if name.endswith(".py")}
+    on_disk = {
+        f"engine/{package}/{path.name}" for package in ("guest", "kernel") for path in (ENGINE / package).glob("*.py")
+    }
+    assert shipped == on_disk | {"engine/__init__.py"}
+    # Nothing in the shipped folders imports the rest of engine (so the bundle is complete).
+    for name in on_disk:
+        source = (ENGINE.parent / name).read_text(encoding="utf-8")
+        for line in source.splitlines():
+            if line.startswith(("from ..", "import engine", "from engine")):
+                assert line.startswith(("from ..kernel", "from ..guest")), f"{name}: {line}"
+
+
 def _guest_round_trip(command: list[str], preamble: bytes, code: str) -> dict[str, object]:
-    run = protocol.encode(
-        {"k": "run", "id": 7, "code": code, "limits": {"timeout": 10}, "specs": {}, "session_id": None}
-    )
+    run = protocol.encode(protocol.run_frame(7, code, {"timeout": 10}, {}))
     stdin = preamble + encode_record("f", 1, 0, 7, run)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdin is not None and process.stdout is not None

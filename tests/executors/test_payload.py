@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from engine.envelope import Envelope
-from engine.guest.payload import envelope_from_payload, failed_envelope
+from engine.executors._payload import envelope_from_payload, failed_envelope
 from engine.limits import Limits
 
 LIMITS = Limits(max_output_chars=20, max_result_bytes=50)

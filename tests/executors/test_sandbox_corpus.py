@@ -15,10 +15,10 @@ import anyio
 import mcp.types as types
 import pytest
 
-from engine.bridge.dispatcher import HostDispatcher
+from engine.codemode.request import build_request
 from engine.executors.base import ExecutionRequest, Executor
 from engine.limits import Limits
-from engine.stubs import specs_for_server
+from engine.tools import ToolSet
 from tests.sandbox.review_attacks import REFUSED
 from tests.sandbox.test_security import ATTACKS
 from tests.sandbox.test_security_review import REFUSED_TYPES
@@ -28,7 +28,7 @@ from .e2b_standin import EnvdStandIn
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = specs_for_server("tools", [types.Tool(name="echo", input_schema={"type": "object"})])
+TOOLS = ToolSet.build(["tools"], {"tools": [types.Tool(name="echo", input_schema={"type": "object"})]}, {})
 ALLOWED = {
     "SyntaxError", "AttributeError", "TypeError", "ImportError", "NameError", "ValueError", "MemoryError",
     "NotImplementedError",
@@ -53,11 +53,7 @@ async def sandboxed(request: pytest.FixtureRequest, envd: EnvdStandIn) -> AsyncI
 
 
 def _request(code: str) -> ExecutionRequest:
-    limits = Limits(timeout=5)
-    dispatcher = HostDispatcher(Backend(), limits=limits)
-    return ExecutionRequest(
-        code=code, limits=limits, host_channel=dispatcher.handle, tool_specs={"tools": [s.to_dict() for s in TOOLS]}
-    )
+    return build_request(TOOLS, code, limits=Limits(timeout=5), backend=Backend())
 
 
 @pytest.mark.parametrize("code", list(ATTACKS.values()), ids=list(ATTACKS))

@@ -42,4 +42,4 @@ def test_the_build_script_prints_the_dockerfile_and_writes_the_bundle_offline() 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("FROM python:3.11")
-    assert (HERE / "engine-guest" / "guest" / "VERSION").read_text().strip() == GUEST_VERSION
+    assert (HERE / "engine-guest" / "engine" / "guest" / "VERSION").read_text().strip() == GUEST_VERSION

@@ -1,8 +1,9 @@
 """Helpers for the sandbox tests: a real cross-thread tool bridge and request builders.
 
-`ToolHost` is a real `host_channel` (an async function on the test's event loop) and
-`make_tools` a real `make_globals`: namespaces whose async methods encode a msgpack request, await
-the executor's `send`, and decode the reply, so every tool call crosses the worker/host boundary.
+`ToolHost` is a real `Host` (its `handle` runs on the test's event loop) and `make_tools` real
+program names: a `tools` namespace whose async methods encode a msgpack request, await the
+executor's `send`, and decode the reply, so every tool call crosses the worker/host boundary.
+`channel_host(fn)` and `Names(fn)` wrap a bare async function and a bare name builder the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import anyio
 import msgpack
 
+from engine.envelope import ToolCallRecord
 from engine.executors.base import ExecutionRequest, Send
 from engine.limits import Limits
 
@@ -37,12 +39,41 @@ class ToolNamespace:
         return call
 
 
-def make_tools(send: Send) -> Mapping[str, object]:
-    return {"tools": ToolNamespace(send)}
+class Names:
+    """Program names built by a function of `send` (the executor's `names` seam)."""
+
+    def __init__(self, build: Callable[[Send], Mapping[str, object]]) -> None:
+        self._build = build
+        self.specs: dict[str, list[dict[str, Any]]] = {}
+
+    def bind(self, send: Send) -> Mapping[str, object]:
+        return self._build(send)
+
+
+make_tools = Names(lambda send: {"tools": ToolNamespace(send)})
+
+
+class _ChannelHost:
+    """A `Host` around a bare async function of one frame (no trace: these tests count themselves)."""
+
+    trace: list[ToolCallRecord] = []
+    calls = 0
+
+    def __init__(self, channel: Callable[[bytes], Awaitable[bytes]]) -> None:
+        self.handle = channel
+
+    async def serve(self, *args: Any) -> Any:
+        raise NotImplementedError
+
+
+def channel_host(channel: Callable[[bytes], Awaitable[bytes]]) -> Any:
+    return _ChannelHost(channel)
 
 
 class ToolHost:
     """A host channel: `echo` returns its arguments, `sleep` sleeps on the host loop first."""
+
+    trace: list[ToolCallRecord] = []
 
     def __init__(self) -> None:
         self.calls = 0
@@ -50,7 +81,10 @@ class ToolHost:
         self.max_in_flight = 0
         self.cancelled = 0
 
-    async def __call__(self, frame: bytes) -> bytes:
+    async def serve(self, *args: Any) -> Any:
+        raise NotImplementedError
+
+    async def handle(self, frame: bytes) -> bytes:
         request = msgpack.unpackb(frame)
         self.calls += 1
         self.in_flight += 1
@@ -76,7 +110,7 @@ def make_request(
     return ExecutionRequest(
         code=code,
         limits=Limits(**limits),
-        host_channel=host,
-        make_globals=make_tools if host is not None else None,
+        host=host,
+        names=make_tools if host is not None else None,
         session_id=session_id,
     )

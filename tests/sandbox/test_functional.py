@@ -16,7 +16,7 @@ from engine.executors.base import ExecutionRequest
 from engine.executors.restricted import RestrictedExecutor
 from engine.sandbox import ALLOWED_MODULES
 
-from .helpers import ToolHost, make_request, make_tools
+from .helpers import ToolHost, channel_host, make_request, make_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -132,7 +132,7 @@ async def test_tool_calls_run_in_the_context_of_the_caller(executor: RestrictedE
     token = CALLER.set("request-42")
     try:
         request = ExecutionRequest(code="a = await tools.echo()\nb = await tools.echo()\nreturn a + b",
-                                   host_channel=channel, make_globals=make_tools)
+                                   host=channel_host(channel), names=make_tools)
         with anyio.fail_after(15):
             out = await executor.run(request)
     finally:
@@ -443,7 +443,7 @@ async def test_a_call_cancelled_on_the_host_fails_in_the_program_instead_of_hang
         raise asyncio.CancelledError  # what a host-side cancellation looks like to the call
 
     code = "try:\n    await tools.echo()\nexcept RuntimeError as exc:\n    return str(exc)\nreturn 'no error'"
-    request = ExecutionRequest(code=code, host_channel=channel, make_globals=make_tools)
+    request = ExecutionRequest(code=code, host=channel_host(channel), names=make_tools)
     started = time.monotonic()
     with anyio.fail_after(15):
         out = await executor.run(request)

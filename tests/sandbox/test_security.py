@@ -18,7 +18,7 @@ import pytest
 from engine.executors.base import ExecutionRequest, Send
 from engine.executors.restricted import RestrictedExecutor
 
-from .helpers import ToolHost, make_request, make_tools
+from .helpers import Names, ToolHost, channel_host, make_request, make_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -218,7 +218,7 @@ try:
 except Exception as exc:
     return [repr(type(exc)), str(exc), len(exc.args)]
 '''
-    request = ExecutionRequest(code, host_channel=host, make_globals=make_tools)
+    request = ExecutionRequest(code, host=channel_host(host), names=make_tools)
     out = await executor.run(request)
     assert out["result"] == ["<class 'RuntimeError'>", "host channel failed: HostSecret: host detail", 1]
 
@@ -235,16 +235,17 @@ async def test_make_globals_runs_in_the_worker_thread_and_send_reaches_the_host_
 
     def make(send: Send) -> dict[str, object]:
         seen["make_thread"] = threading.get_ident()
-        return dict(make_tools(send))
+        return dict(make_tools.bind(send))
 
-    out = await executor.run(ExecutionRequest("return await tools.echo(a=1)", host_channel=host, make_globals=make))
+    request = ExecutionRequest("return await tools.echo(a=1)", host=channel_host(host), names=Names(make))
+    out = await executor.run(request)
     assert out["result"] == {"a": 1}
     assert seen["host_thread"] == host_thread
     assert seen["make_thread"] != host_thread
 
 
 async def test_a_program_without_host_channel_gets_a_clear_error(executor: RestrictedExecutor) -> None:
-    out = await executor.run(ExecutionRequest("return await tools.echo()", make_globals=make_tools))
+    out = await executor.run(ExecutionRequest("return await tools.echo()", names=make_tools))
     assert out["error_info"] is not None
     assert "no host channel" in out["error_info"]["message"]
 

@@ -269,7 +269,7 @@ async def test_a_long_program_compiles_on_a_thread_and_runs(shared_executor: Res
 
 async def test_the_tool_bridge_still_works_after_the_review(shared_executor: RestrictedExecutor) -> None:
     host = ToolHost()
-    request = ExecutionRequest("return await tools.echo(a=1)", host_channel=host, make_globals=make_tools)
+    request = ExecutionRequest("return await tools.echo(a=1)", host=host, names=make_tools)
     out = await shared_executor.run(request)
     assert out["result"] == {"a": 1} and host.calls == 1
 

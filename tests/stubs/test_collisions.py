@@ -7,8 +7,9 @@ import ast
 import mcp.types as types
 import pytest
 
-from engine.bridge import protocol
-from engine.stubs import NameCollisionError, PreparedNamespaces, ToolSpec, render_namespace, specs_for_server
+from engine.kernel import protocol
+from engine.kernel.stubs import PreparedNamespaces
+from engine.stubs import NameCollisionError, ToolSpec, render_namespace, specs_for_server
 
 pytestmark = pytest.mark.anyio
 

@@ -12,12 +12,13 @@ from typing import Any
 import anyio
 import pytest
 
-from engine.bridge import protocol
 from engine.bridge.dispatcher import HostDispatcher
 from engine.errors import ToolError
+from engine.kernel import protocol, schema
+from engine.kernel import stubs as runtime
+from engine.kernel.errors import ToolLimitError
+from engine.kernel.stubs import Namespace, build_namespaces, make_search_tools
 from engine.limits import Limits
-from engine.stubs import runtime, schema
-from engine.stubs.runtime import Namespace, ToolLimitError, build_namespaces, make_search_tools
 from engine.stubs.spec import ToolSpec
 
 pytestmark = pytest.mark.anyio
@@ -208,14 +209,16 @@ async def test_search_tools_calls_the_engine_namespace_through_the_dispatcher() 
         await search(limit="3")
 
 
-def test_the_runtime_imports_standalone_beside_protocol_and_schema(tmp_path: Path) -> None:
-    for module in (protocol, schema, runtime):
-        assert module.__file__ is not None
-        (tmp_path / Path(module.__file__).name).write_text(Path(module.__file__).read_text())
+def test_the_kernel_imports_standalone_and_builds_working_stubs(tmp_path: Path) -> None:
+    # The kernel ships to guests as a folder of its own: it must need nothing else of engine.
+    kernel = Path(runtime.__file__ or "").parent
+    (tmp_path / "kernel").mkdir()
+    for path in kernel.glob("*.py"):
+        (tmp_path / "kernel" / path.name).write_text(path.read_text())
     script = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[1])
-import protocol, runtime
+from kernel import protocol, stubs
 
 class GuestToolError(Exception):
     def __init__(self, server, tool, message):
@@ -228,9 +231,10 @@ async def send(data):
 spec = {"server": "s", "name": "t-1", "identifier": "t_1", "description": "",
         "input_schema": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
         "output_schema": None}
-ns = runtime.build_namespaces({"s": [spec]}, send, tool_error=GuestToolError)["s"]
+ns = stubs.build_namespaces({"s": [spec]}, send, tool_error=GuestToolError)["s"]
 assert asyncio.run(ns.t_1(a=2)) == {"a": 2}
 assert not any(m == "engine" or m.startswith("engine.") for m in sys.modules), "engine imported"
+assert not [m for m in sys.modules if m.split(".")[0] in ("mcp", "pydantic", "anyio")], "a host package"
 print("ok")
 """
     done = subprocess.run(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.stubs.schema import ArgumentChecker, check_value, parameter_identifiers
+from engine.kernel.schema import ArgumentChecker, check_value, parameter_identifiers
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -6,8 +6,7 @@ frame, awaits the reply through `send`, and returns the result value or raises t
 The objects hold nothing but plain data and `send`: no session, no host object, nothing reachable
 through a public attribute except other stubs.
 
-Standard library + the bridge protocol + the schema checker only: this module is shipped as source
-to remote guests, where it is imported as a top-level module next to `protocol.py` and `schema.py`.
+Standard library + the kernel's protocol, schema checker and errors: ships to guests with the kernel.
 """
 
 from __future__ import annotations
@@ -18,16 +17,21 @@ import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-try:
-    from ..bridge import protocol as _protocol
-    from . import schema as _schema
-except ImportError:  # shipped to a guest: the modules sit side by side at top level
-    import protocol as _protocol  # type: ignore[import-not-found,no-redef]
-    import schema as _schema  # type: ignore[import-not-found,no-redef]
+from . import protocol as _protocol
+from . import schema as _schema
+from .errors import ToolError, raise_for
+from .protocol import Send
 
-__all__ = ["Namespace", "PreparedNamespaces", "ToolLimitError", "build_namespaces", "make_search_tools"]
+__all__ = [
+    "DETAIL_LEVELS",
+    "MAX_SEARCH_QUERY",
+    "Namespace",
+    "PreparedNamespaces",
+    "build_namespaces",
+    "make_search_tools",
+    "search_arguments",
+]
 
-Send = Callable[[bytes], Awaitable[bytes]]
 Stub = Callable[..., Awaitable[Any]]
 
 AMBIGUOUS = "?"
@@ -47,24 +51,6 @@ _SIMPLE_TYPES: dict[str, type] = {
     "boolean": bool,
     "array": list,
     "object": dict,
-}
-
-
-class ToolLimitError(RuntimeError):
-    """The execution used up its tool-call budget (`max_tool_calls`)."""
-
-
-# Error types that cross the bridge as data and are re-raised as these classes in the program.
-_BUILTIN_ERRORS: dict[str, type[Exception]] = {
-    "PermissionError": PermissionError,
-    "TimeoutError": TimeoutError,
-    "ValueError": ValueError,
-    "TypeError": TypeError,
-    "AttributeError": AttributeError,
-    "KeyError": KeyError,
-    "LookupError": LookupError,
-    "RuntimeError": RuntimeError,
-    "ToolLimitError": ToolLimitError,
 }
 
 
@@ -147,17 +133,6 @@ class Namespace:
         return f"{self._name} has no tool {name!r}.{hint} Available: {', '.join(ordered) or 'none'}"
 
 
-def _raise_error(error: Mapping[str, Any], server: str, tool: str, tool_error: type[Exception]) -> Exception:
-    kind = error.get("type")
-    message = str(error.get("message", ""))
-    if kind == "ToolError":
-        return tool_error(error.get("server") or server, error.get("tool") or tool, message)
-    cls = _BUILTIN_ERRORS.get(str(kind))
-    if cls is not None:
-        return cls(message)
-    return RuntimeError(f"{kind}: {message}")
-
-
 async def _roundtrip(send: Send, server: str, tool: str, arguments: dict[str, Any], tool_error: type[Exception]) -> Any:
     call_id = next(_ids)
     try:
@@ -172,7 +147,7 @@ async def _roundtrip(send: Send, server: str, tool: str, arguments: dict[str, An
     if reply["k"] == "result":
         return reply["value"]
     if reply["k"] == "error":
-        raise _raise_error(reply["error"], server, tool, tool_error)
+        raise raise_for(reply["error"], server, tool, tool_error)
     raise RuntimeError(f"unexpected {reply['k']!r} frame in reply to a tool call")
 
 
@@ -300,20 +275,43 @@ def build_namespaces(
     return PreparedNamespaces(specs).bind(send, tool_error=tool_error)
 
 
-def make_search_tools(send: Send, *, tool_error: type[Exception] = RuntimeError) -> Stub:
+DETAIL_LEVELS = ("names", "descriptions", "full")
+"""What `search_tools` returns per tool: names only, with descriptions, or with the schemas too."""
+
+MAX_SEARCH_QUERY = 1000
+"""Characters of a `search_tools` query: the host tokenises and ranks it, so its size is capped."""
+
+
+def search_arguments(query: object, detail_level: object, limit: object) -> dict[str, Any]:
+    """Check `search_tools`' arguments; return them as the call's arguments, or raise.
+
+    The one rule, applied in the program (before anything is sent), at the host (a frame may be
+    forged) and by the library's `search_tools`, so every caller gets the same message.
+
+    Raises:
+        TypeError: `query` is not a str, or `limit` is not an int or None.
+        ValueError: `detail_level` is not one of `DETAIL_LEVELS`, the query is too long, or `limit` < 1.
+    """
+    if not isinstance(query, str):
+        raise TypeError(f"search_tools() query must be a str, got {type(query).__name__}")
+    if len(query) > MAX_SEARCH_QUERY:
+        raise ValueError(f"search_tools() query is {len(query)} characters, over the limit of {MAX_SEARCH_QUERY}")
+    if detail_level not in DETAIL_LEVELS:
+        raise ValueError(f"search_tools() detail_level must be 'names', 'descriptions' or 'full', got {detail_level!r}")
+    if limit is not None and type(limit) is not int:
+        raise TypeError(f"search_tools() limit must be a positive int or None, got {type(limit).__name__}")
+    if limit is not None and limit < 1:
+        raise ValueError(f"search_tools() limit must be a positive int or None, got {limit}")
+    return {"query": query, "detail_level": detail_level, "limit": limit}
+
+
+def make_search_tools(send: Send, *, tool_error: type[Exception] = ToolError) -> Stub:
     """The program's `search_tools(query="", detail_level="full", limit=None)`: searches every server's tools."""
 
     async def search_tools(query: str = "", detail_level: str = "full", limit: int | None = None) -> Any:
         """Search the connected servers' tools. `detail_level`: "names", "descriptions" or "full"."""
-        if not isinstance(query, str):
-            raise TypeError(f"search_tools() query must be str, got {type(query).__name__}")
-        if detail_level not in ("names", "descriptions", "full"):
-            raise ValueError(
-                f"search_tools() detail_level must be 'names', 'descriptions' or 'full', got {detail_level!r}"
-            )
-        if limit is not None and (type(limit) is not int or limit < 0):
-            raise TypeError(f"search_tools() limit must be a non-negative int or None, got {limit!r}")
-        arguments = {"query": query, "detail_level": detail_level, "limit": limit}
+        arguments = search_arguments(query, detail_level, limit)
         return await _roundtrip(send, _protocol.ENGINE_NAMESPACE, "search_tools", arguments, tool_error)
 
+    search_tools.__qualname__ = "search_tools"
     return search_tools

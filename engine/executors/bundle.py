@@ -1,9 +1,9 @@
 """Ship the guest as source: one flat directory, or a payload a tiny bootstrap unpacks from stdin.
 
-The bundle holds the guest package as `guest/` and, beside it at top level, the two shippable engine
-modules it needs (`protocol.py`, `runtime.py` and the `schema.py` the runtime uses), which is how
-their `except ImportError` fallbacks find each other. Optionally it carries the pure-Python part of
-the host's installed msgpack under `_vendor/`, appended to `sys.path` so an installed msgpack wins.
+The bundle is the `engine` package cut down to what ships: an empty `engine/__init__.py`, every
+module of `engine/kernel/` and of `engine/guest/`, laid out as in the source tree so their relative
+imports work unchanged. Optionally it carries the pure-Python part of the host's installed msgpack
+under `_vendor/`, appended to `sys.path` so an installed msgpack wins.
 
 ```python
 bundle(path)                        # write the bundle into a directory (the E2B template does this)
@@ -19,12 +19,13 @@ import shlex
 import struct
 from pathlib import Path
 
-from . import GUEST_VERSION
+from ..guest import GUEST_VERSION
 
 __all__ = ["BOOTSTRAP", "bootstrap_command", "bundle", "bundle_files", "installed_command", "ship_payload"]
 
 _ENGINE = Path(__file__).resolve().parent.parent
-_GUEST_MODULES = ("__init__", "__main__", "link", "main", "oslimits", "output", "program", "runner", "serve")
+_SHIPPED = ("kernel", "guest")
+"""The packages that ship, whole: every `.py` file in them (a test checks the folders hold nothing else)."""
 _MSGPACK_MODULES = ("__init__", "exceptions", "ext", "fallback")
 
 BOOTSTRAP = """\
@@ -46,7 +47,7 @@ for name, text in files.items():
         f.write(text)
 sys.path.insert(0, root)
 sys.path.append(os.path.join(root, '_vendor'))
-from guest.main import main
+from engine.guest.main import main
 main(sys.argv[1:])
 """
 """Reads a `ship_payload()` from stdin, writes it to a temporary directory and runs the guest."""
@@ -55,13 +56,12 @@ main(sys.argv[1:])
 def bundle_files(*, include_msgpack: bool = True) -> dict[str, str]:
     """The bundle as `{relative path: source}`."""
     files = {
-        "protocol.py": (_ENGINE / "bridge" / "protocol.py").read_text(encoding="utf-8"),
-        "runtime.py": (_ENGINE / "stubs" / "runtime.py").read_text(encoding="utf-8"),
-        "schema.py": (_ENGINE / "stubs" / "schema.py").read_text(encoding="utf-8"),
-        "guest/VERSION": GUEST_VERSION + "\n",
+        "engine/__init__.py": '"""The parts of engine that ship to a guest."""\n',
+        "engine/guest/VERSION": GUEST_VERSION + "\n",
     }
-    for name in _GUEST_MODULES:
-        files[f"guest/{name}.py"] = (_ENGINE / "guest" / f"{name}.py").read_text(encoding="utf-8")
+    for package in _SHIPPED:
+        for path in sorted((_ENGINE / package).glob("*.py")):
+            files[f"engine/{package}/{path.name}"] = path.read_text(encoding="utf-8")
     if include_msgpack:
         import msgpack
 
@@ -72,7 +72,7 @@ def bundle_files(*, include_msgpack: bool = True) -> dict[str, str]:
 
 
 def bundle(directory: str | Path, *, include_msgpack: bool = False) -> Path:
-    """Write the bundle into `directory` (created if needed); return it. Run with `python -m guest`."""
+    """Write the bundle into `directory` (created if needed); return it. Run with `python -m engine.guest`."""
     root = Path(directory)
     for name, text in bundle_files(include_msgpack=include_msgpack).items():
         path = root / name
@@ -94,4 +94,4 @@ def bootstrap_command(python: str = "python3", *, mode: str = "python") -> str:
 
 def installed_command(path: str, python: str = "python3", *, mode: str = "python") -> str:
     """A shell command that starts a guest pre-installed at `path` (see `sandbox_images/e2b`)."""
-    return f"cd / && PYTHONPATH={shlex.quote(path)} {shlex.quote(python)} -u -m guest --mode {shlex.quote(mode)}"
+    return f"cd / && PYTHONPATH={shlex.quote(path)} {shlex.quote(python)} -u -m engine.guest --mode {shlex.quote(mode)}"

@@ -3,7 +3,8 @@
 The guest's payload is envelope-shaped plain data (`result`, `logs`, `error_info`, `truncated`,
 `usage`), but a program with full Python can forge frames, so the host re-checks every field: types,
 the output cap, the result's encoded size. When a run never sends `done` (a crash, a hard timeout),
-the envelope is built from the `log` frames it streamed. Host-side only; not shipped to guests.
+the envelope is built from the `log` frames it streamed. The calls come from the execution's own
+dispatcher (`host`), never from the guest. Host-side only; not shipped to guests.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 import msgpack
 
-from ..envelope import Envelope, ErrorInfo, Usage, format_error
+from ..envelope import Envelope, ErrorInfo, build_envelope
+from ..guest.output import MARKER
+from ..kernel.report import plain_error
 from ..limits import Limits
-from .output import MARKER
+from .base import Host
 
 __all__ = ["assemble", "envelope_from_payload", "failed_envelope"]
 
@@ -28,11 +31,12 @@ def _lines(streamed: Sequence[str]) -> list[str]:
     return text.split("\n") if text else []
 
 
-def failed_envelope(kind: str, message: str, started: float, limits: Limits, streamed: Sequence[str]) -> Envelope:
+def failed_envelope(
+    kind: str, message: str, started: float, limits: Limits, streamed: Sequence[str], host: Host | None = None
+) -> Envelope:
     """An envelope for a run that ended without `done`, with the output it streamed."""
-    info = ErrorInfo(type=kind, message=message, line=None, traceback=f"{kind}: {message}")
     logs, cut = _cap_logs(_lines(streamed), limits.max_output_chars)
-    return assemble(None, logs, info, started, limits, {}, cut)
+    return assemble(None, logs, plain_error(kind, message), started, limits, {}, cut, host)
 
 
 def _error_info(value: Any) -> ErrorInfo | None:
@@ -47,7 +51,9 @@ def _error_info(value: Any) -> ErrorInfo | None:
     )
 
 
-def envelope_from_payload(payload: Any, started: float, limits: Limits, streamed: Sequence[str]) -> Envelope:
+def envelope_from_payload(
+    payload: Any, started: float, limits: Limits, streamed: Sequence[str], host: Host | None = None
+) -> Envelope:
     """Build the envelope from a guest's `done` payload."""
     body = payload if isinstance(payload, dict) else {}
     info = _error_info(body.get("error_info"))
@@ -61,11 +67,11 @@ def envelope_from_payload(payload: Any, started: float, limits: Limits, streamed
         size = len(msgpack.packb(result, use_bin_type=True))
         if size > limits.max_result_bytes:
             message = f"the result is {size} bytes encoded, over the limit of {limits.max_result_bytes}"
-            info = ErrorInfo(type="ValueError", message=message, line=None, traceback=f"ValueError: {message}")
+            info = plain_error("ValueError", message)
             result = None
     raw_usage = body.get("usage")
     usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-    return assemble(result, logs, info, started, limits, usage, truncated or cut)
+    return assemble(result, logs, info, started, limits, usage, truncated or cut, host)
 
 
 def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
@@ -90,26 +96,27 @@ def _number(usage: dict[str, Any], key: str, kind: type[int] | type[float]) -> A
 
 
 def assemble(
-    result: Any, logs: list[str], info: ErrorInfo | None, started: float, limits: Limits, usage: dict[str, Any],
+    result: Any,
+    logs: list[str],
+    info: ErrorInfo | None,
+    started: float,
+    limits: Limits,
+    usage: dict[str, Any],
     truncated: bool,
+    host: Host | None = None,
 ) -> Envelope:
     """The envelope; wall time is the host's, measured from `started` (`time.perf_counter()`)."""
-    elapsed = time.perf_counter() - started
-    return Envelope(
+    return build_envelope(
         result=result,
         logs=logs,
-        error=format_error(info) if info is not None else None,
-        execution_time=elapsed,
-        error_info=info,
-        tool_calls=[],
-        usage=Usage(
-            wall_time=elapsed,
-            cpu_time=_number(usage, "cpu_time", float),
-            tool_calls=0,
-            output_chars=_number(usage, "output_chars", int),
-            result_bytes=_number(usage, "result_bytes", int),
-            peak_memory_bytes=_number(usage, "peak_memory_bytes", int),
-            limits=limits.model_dump(),
-        ),
+        error=info,
+        elapsed=time.perf_counter() - started,
+        limits=limits.as_dict(),
+        cpu_time=_number(usage, "cpu_time", float),
+        output_chars=_number(usage, "output_chars", int),
+        result_bytes=_number(usage, "result_bytes", int),
+        peak_memory_bytes=_number(usage, "peak_memory_bytes", int),
         truncated=truncated,
+        tool_calls=host.trace if host is not None else (),
+        calls=host.calls if host is not None else 0,
     )

@@ -1,47 +1,69 @@
 """The bridge wire format: a fixed table of msgpack frames, their codec, and stream framing.
 
-A frame is a plain dict with a kind key `k` and, for every kind that belongs to a call, an integer
-`id` that multiplexes concurrent calls over one channel. The table below is the whole protocol:
+A frame is a plain dict with a kind key `k`. The table below is the whole protocol; `FRAME_KINDS`
+is the same table as data (fields, their types, and the direction each kind travels in), and each
+kind has one constructor here (`call_frame`, `result_frame`, ...):
 
 | kind     | direction     | fields                                                                |
 | -------- | ------------- | --------------------------------------------------------------------- |
-| `call`   | guest -> host | `id`, `namespace` (server name), `tool` (original name), `arguments`  |
-| `result` | host -> guest | `id`, `value`                                                         |
-| `error`  | host -> guest | `id`, `error`: `{type, message, server?, tool?}`                      |
-| `cancel` | guest -> host | `id` of a call the guest no longer waits for                          |
-| `log`    | guest -> host | `text`, `stream` (`stdout`/`stderr`); `id` optional                   |
-| `done`   | guest -> host | `id` of the run, `payload` (the envelope or the result)               |
-| `run`    | host -> guest | `id`, `code`, `limits`, `specs`, `session_id`                         |
+| `run`    | host -> guest | `id` of the run, `code`, `limits`, `specs`, `session_id`              |
+| `stop`   | host -> guest | `id` of a run the host gave up on (deadline, cancellation)            |
+| `call`   | guest -> host | `id` of the call, `namespace` (server name), `tool`, `arguments`      |
+| `cancel` | guest -> host | `id` of a call the program no longer waits for                        |
+| `result` | host -> guest | `id` of the call, `value`                                             |
+| `error`  | host -> guest | `id` of the call, `error`: `{type, message, server?, tool?, line?}`   |
+| `log`    | guest -> host | `text`, `stream` (`stdout`/`stderr`); `id` of the run, optional       |
+| `done`   | guest -> host | `id` of the run, `payload` (the envelope as plain data)               |
+
+`cancel` always names a call and `stop` always names a run: the two are never confused. The
+`error` frame's `type` is one of `ERROR_KINDS` (what the program raises for it, see
+`kernel.errors.raise_for`); an unknown kind arrives in the program as a `BridgeError`.
 
 The codec only produces and accepts plain data (None, bool, int, float, str, bytes, list, dict):
 msgpack extension types, timestamps and unknown objects are refused with `FrameError`, so a frame
 can never smuggle an object across. Errors cross as data, never as exception objects.
 
-This module imports only the standard library and msgpack: it is shipped as source to remote guests.
+This module imports only the standard library and msgpack: it ships to guests with the kernel.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import msgpack
 
 __all__ = [
+    "ENGINE_NAMESPACE",
+    "ERROR_KINDS",
     "FRAME_KINDS",
     "MAX_FRAME_SIZE",
-    "ENGINE_NAMESPACE",
     "FrameError",
     "FrameReader",
+    "HostChannel",
+    "Send",
     "call_frame",
+    "cancel_frame",
     "decode",
+    "done_frame",
     "encode",
     "error_frame",
+    "log_frame",
     "pack_stream_frame",
     "result_frame",
+    "run_frame",
+    "stop_frame",
 ]
+
+Send = Callable[[bytes], Awaitable[bytes]]
+"""Program side of the bridge: send one encoded `call` frame and await the encoded reply.
+
+Awaited on the program's own event loop; cancelling the await cancels the call on the host."""
+
+HostChannel = Callable[[bytes], Awaitable[bytes]]
+"""Host side of the bridge: answer one encoded `call` frame with an encoded `result` or `error`."""
 
 ENGINE_NAMESPACE = "__engine__"
 """The reserved call namespace for engine functions (`search_tools`); never a server name."""
@@ -54,20 +76,41 @@ _ANY: tuple[type, ...] = ()
 
 _OPTIONAL_STR = (str, type(None))
 
-# kind -> (required fields with accepted types, optional fields with accepted types).
+TO_GUEST = "host -> guest"
+TO_HOST = "guest -> host"
+
+# kind -> (direction, required fields with accepted types, optional fields with accepted types).
 # An empty type tuple accepts any plain value (the codec already guarantees plainness).
-FRAME_KINDS: dict[str, tuple[dict[str, tuple[type, ...]], dict[str, tuple[type, ...]]]] = {
-    "call": ({"id": (int,), "namespace": (str,), "tool": (str,), "arguments": (dict,)}, {}),
-    "result": ({"id": (int,), "value": _ANY}, {}),
-    "error": ({"id": (int,), "error": (dict,)}, {}),
-    "cancel": ({"id": (int,)}, {}),
-    "log": ({"text": (str,), "stream": (str,)}, {"id": (int,)}),
-    "done": ({"id": (int,), "payload": _ANY}, {}),
+FRAME_KINDS: dict[str, tuple[str, dict[str, tuple[type, ...]], dict[str, tuple[type, ...]]]] = {
     "run": (
+        TO_GUEST,
         {"id": (int,), "code": (str,), "limits": (dict,), "specs": (dict,)},
         {"session_id": _OPTIONAL_STR},
     ),
+    "stop": (TO_GUEST, {"id": (int,)}, {}),
+    "call": (TO_HOST, {"id": (int,), "namespace": (str,), "tool": (str,), "arguments": (dict,)}, {}),
+    "cancel": (TO_HOST, {"id": (int,)}, {}),
+    "result": (TO_GUEST, {"id": (int,), "value": _ANY}, {}),
+    "error": (TO_GUEST, {"id": (int,), "error": (dict,)}, {}),
+    "log": (TO_HOST, {"text": (str,), "stream": (str,)}, {"id": (int,)}),
+    "done": (TO_HOST, {"id": (int,), "payload": _ANY}, {}),
 }
+
+ERROR_KINDS: dict[str, str] = {
+    "ToolError": "the tool failed (the server said isError, or the call could not be made)",
+    "ToolLimitError": "the execution used up its tool-call budget (max_tool_calls)",
+    "BridgeError": "a malformed or unexpected frame crossed the bridge",
+    "PermissionError": "the server is not allowed for this execution",
+    "TimeoutError": "the call did not answer in time",
+    "TypeError": "an argument has the wrong type",
+    "ValueError": "an argument has a wrong value",
+    "AttributeError": "no such engine function",
+    "KeyError": "a key is missing",
+    "LookupError": "a lookup failed",
+    "RuntimeError": "the host could not answer the call",
+}
+"""The `type` an `error` frame may carry, with what it means. The program raises the class of the
+same name (`kernel.errors.raise_for`); any other `type` arrives as a `BridgeError`."""
 
 _ERROR_FIELDS: dict[str, tuple[type, ...]] = {"type": (str,), "message": (str,)}
 _ERROR_OPTIONAL: dict[str, tuple[type, ...]] = {
@@ -146,7 +189,7 @@ def _names(types: tuple[type, ...]) -> str:
 
 
 # `k` is part of every frame: fold it into each kind's required fields once, not per frame.
-_REQUIRED = {kind: ({"k": (str,), **required}, optional) for kind, (required, optional) in FRAME_KINDS.items()}
+_REQUIRED = {kind: ({"k": (str,), **required}, optional) for kind, (_, required, optional) in FRAME_KINDS.items()}
 
 
 def validate(frame: Any) -> dict[str, Any]:
@@ -195,9 +238,39 @@ def decode(data: bytes) -> dict[str, Any]:
     return validate(frame)
 
 
+def run_frame(
+    id: int, code: str, limits: dict[str, Any], specs: dict[str, Any], session_id: str | None = None
+) -> dict[str, Any]:
+    """A `run` frame: one program for the guest to run."""
+    return {"k": "run", "id": id, "code": code, "limits": limits, "specs": specs, "session_id": session_id}
+
+
+def stop_frame(id: int) -> dict[str, Any]:
+    """A `stop` frame: the host gave up on run `id`."""
+    return {"k": "stop", "id": id}
+
+
 def call_frame(id: int, namespace: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """A `call` frame."""
     return {"k": "call", "id": id, "namespace": namespace, "tool": tool, "arguments": arguments}
+
+
+def cancel_frame(id: int) -> dict[str, Any]:
+    """A `cancel` frame: the program no longer waits for call `id`."""
+    return {"k": "cancel", "id": id}
+
+
+def log_frame(text: str, stream: str, run: int | None = None) -> dict[str, Any]:
+    """A `log` frame: output the program printed, as it prints it."""
+    frame: dict[str, Any] = {"k": "log", "text": text, "stream": stream}
+    if run is not None:
+        frame["id"] = run
+    return frame
+
+
+def done_frame(id: int, payload: Any) -> dict[str, Any]:
+    """A `done` frame: run `id` is over; `payload` is its envelope as plain data."""
+    return {"k": "done", "id": id, "payload": payload}
 
 
 def result_frame(id: int, value: Any) -> dict[str, Any]:

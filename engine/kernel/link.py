@@ -22,7 +22,11 @@ stdin; guest -> host records are lines `@<base64(record + crc32)>\\n` on a priva
 guest's stdout, because the E2B SDK hands stdout over as UTF-8 text split into arbitrary chunks.
 The checksum lets the host drop a line fragment left by a dropped stream instead of misreading it.
 
-Standard library + msgpack only: shipped to guests.
+`LinkState` is the bookkeeping both ends keep (numbering, acks, the replay buffer, dropping
+duplicates): the host (`engine.executors._remote`) and the guest (`engine.guest.serve`) use the
+same class, so the two ends cannot disagree about it.
+
+Standard library + msgpack only: ships to guests with the kernel.
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
+import threading
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 import msgpack
 
 __all__ = [
     "CONTROL_SEQ",
+    "LinkState",
     "LineDecoder",
     "Record",
     "decode_record",
@@ -178,3 +185,66 @@ class LineDecoder:
     def reset(self) -> None:
         """Forget a partial line (the stream it belonged to is gone)."""
         self._pending, self._pending_size = [], 0
+
+
+class LinkState:
+    """One end's view of the link: what it sent and the other end has not acknowledged, and the
+    last record it accepted. Thread-safe (a guest numbers records from several threads).
+
+    ```python
+    link = LinkState()
+    seq = link.number(run, data)          # an `f` record to send: (seq, link.ack) go in its header
+    link.acknowledged(ack)                # the other end has everything up to `ack`: forget it
+    if link.accept(seq): handle(record)   # exactly the next one: not a duplicate, not past a gap
+    for seq, run, data in link.unacked(after=ack): resend(...)   # a replay after a reattach
+    ```
+    """
+
+    def __init__(self, *, replay_limit: int = 128 * 1024 * 1024) -> None:
+        self._lock = threading.Lock()
+        self._out_seq = 0
+        self._in_seq = 0
+        self._unacked: OrderedDict[int, tuple[int, bytes]] = OrderedDict()
+        self._size = 0
+        self._replay_limit = replay_limit
+
+    @property
+    def ack(self) -> int:
+        """The highest sequence number accepted from the other end (sent back as `ack`)."""
+        return self._in_seq
+
+    def number(self, run: int, data: bytes) -> int:
+        """Number one outgoing `f` record and keep it until acknowledged; return its `seq`."""
+        with self._lock:
+            self._out_seq += 1
+            self._unacked[self._out_seq] = (run, data)
+            self._size += len(data)
+            # Past the bound the oldest records are forgotten: a replay that needs them fails
+            # (the other end sees a gap and the link is reset), which beats unbounded memory.
+            while self._size > self._replay_limit and len(self._unacked) > 1:
+                _, (_, old) = self._unacked.popitem(last=False)
+                self._size -= len(old)
+            return self._out_seq
+
+    def acknowledged(self, ack: int) -> None:
+        """The other end has every record up to `ack`: forget them."""
+        with self._lock:
+            while self._unacked:
+                seq = next(iter(self._unacked))
+                if seq > ack:
+                    break
+                _, (_, data) = self._unacked.popitem(last=False)
+                self._size -= len(data)
+
+    def accept(self, seq: int) -> bool:
+        """Whether an incoming `f` record is exactly the next one (then it is counted as received)."""
+        with self._lock:
+            if seq != self._in_seq + 1:
+                return False  # a duplicate from a replay, or past a gap the sender will replay
+            self._in_seq = seq
+            return True
+
+    def unacked(self, after: int = 0) -> list[tuple[int, int, bytes]]:
+        """`(seq, run, data)` of every kept record numbered above `after`, in order."""
+        with self._lock:
+            return [(seq, run, data) for seq, (run, data) in self._unacked.items() if seq > after]

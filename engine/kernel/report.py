@@ -1,4 +1,4 @@
-"""Turn what a program produced into plain data: its return value, and its exception.
+"""What a program produced, as plain data: its return value (`to_plain`) and its exception (`error_info`).
 
 `to_plain` copies the return value into fresh built-in containers (None, bool, int, float, str,
 bytes, list, dict with str keys). Dates become ISO strings, sets become lists, `Decimal` and
@@ -7,7 +7,10 @@ live object reaches the caller. Only C-level methods of the built-in types are c
 method the program could have overridden.
 
 `error_info` describes an exception in terms of the agent's code: type, message, the line, and a
-traceback made only of frames compiled from the agent's source.
+traceback made only of frames compiled from the agent's source. `ErrorInfo` is its shape, the one
+the envelope carries.
+
+Standard library only: ships to guests with the kernel.
 """
 
 from __future__ import annotations
@@ -18,13 +21,29 @@ import decimal
 import fractions
 import traceback
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
-from ..envelope import ErrorInfo
-from .compiler import AGENT_FILENAME
-from .toplevel import MAIN_NAME
+from .program import AGENT_FILENAME, MAIN_NAME
 
-__all__ = ["error_info", "to_plain"]
+__all__ = ["ErrorInfo", "error_info", "plain_error", "to_plain"]
+
+
+class ErrorInfo(TypedDict):
+    """Why a program failed, in terms of the agent's own code."""
+
+    type: str
+    """The exception's class name, e.g. `NameError`, `ToolError`, `TimeoutError`, `SyntaxError`."""
+    message: str
+    """The exception's message."""
+    line: int | None
+    """The line in the agent's program (1-based), when known."""
+    traceback: str
+    """A short traceback with only the agent's frames (`line N, in f`), no engine frames."""
+
+
+def plain_error(type_name: str, message: str, line: int | None = None) -> ErrorInfo:
+    """An error that is not tied to a frame of the program (a stop, the result, a crash)."""
+    return ErrorInfo(type=type_name, message=message, line=line, traceback=f"{type_name}: {message}")
 
 _MAX_DEPTH = 100
 _MAX_MESSAGE = 2000

@@ -1,0 +1,128 @@
+"""`ToolSet`: a frozen snapshot of every loaded server's tools, in every shape an execution needs.
+
+Built once per change of the tool lists (a server loaded, failed, changed its tools, was removed)
+by `ToolHost`, and shared by every execution until the next change:
+
+- `namespaces`: `{namespace identifier: server}`, collision-checked. Two servers whose names sanitise
+  to the same identifier (`my-gh`, `my_gh`) both stay reachable: the first in configuration order keeps
+  the identifier, the next gets `my_gh_2` (and so on), and the clash is logged. Never a silent drop.
+- `specs`: the `ToolSpec`s by namespace identifier; `names`: the kernel's `ProgramNames` prepared from
+  them; `catalog`: the ranked search over the same tools; `stubs()`: the rendered Python stubs.
+- `unavailable`: `{server: reason}` for the servers a program cannot use now (failed, still starting).
+
+Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import mcp.types as types
+
+from ..catalog import ToolCatalog
+from ..kernel.names import ProgramNames
+from ..stubs import ToolSpec, namespace_identifier, render_all, specs_for_server
+
+__all__ = ["ToolSet", "assign_namespaces"]
+
+logger = logging.getLogger("engine.tools")
+
+
+def assign_namespaces(servers: Sequence[str]) -> dict[str, str]:
+    """`{server: namespace identifier}` for `servers` in order, every identifier distinct.
+
+    A server whose identifier is taken (by an earlier server, or as the plain identifier of any other
+    server) gets the first free `<identifier>_2`, `_3`, ...: which server keeps the plain name depends
+    only on the order, never on which servers happen to be loaded.
+    """
+    plain = {server: namespace_identifier(server) for server in servers}
+    reserved = set(plain.values())
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for server in servers:
+        identifier = plain[server]
+        if identifier in taken:
+            n = 2
+            while f"{identifier}_{n}" in taken or f"{identifier}_{n}" in reserved:
+                n += 1
+            others = [s for s in out if plain[s] == identifier]
+            logger.warning(
+                "servers %s and %r both map to namespace %r: %r is reachable as %r",
+                ", ".join(map(repr, others)), server, identifier, server, f"{identifier}_{n}",
+            )
+            identifier = f"{identifier}_{n}"
+        taken.add(identifier)
+        out[server] = identifier
+    return out
+
+
+def _unique_tools(server: str, tools: Sequence[types.Tool]) -> list[types.Tool]:
+    # A server that lists a name twice loses the later copies, not its place in every program.
+    seen: set[str] = set()
+    kept: list[types.Tool] = []
+    for tool in tools:
+        if tool.name in seen:
+            logger.warning("server %r lists tool %r twice: the later one is left out", server, tool.name)
+            continue
+        seen.add(tool.name)
+        kept.append(tool)
+    return kept
+
+
+@dataclass(frozen=True, eq=False)
+class ToolSet:
+    """What every execution needs from the tool lists, computed once per change of them."""
+
+    namespaces: dict[str, str]
+    """`{namespace identifier: server}` of the servers a program can call now."""
+    specs: dict[str, list[ToolSpec]]
+    """The tools by namespace identifier."""
+    names: ProgramNames
+    """The names a program sees, prepared (`ProgramNames.bind(send)` per execution)."""
+    catalog: ToolCatalog
+    """Ranked search over the same tools."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """`{server: reason}` for usable servers a program cannot call now."""
+
+    @classmethod
+    def build(
+        cls, servers: Sequence[str], tools: Mapping[str, Sequence[types.Tool]], unavailable: Mapping[str, str]
+    ) -> ToolSet:
+        """The snapshot for `servers` (configuration order) given the loaded `tools` of some of them."""
+        identifiers = assign_namespaces(servers)
+        catalog = ToolCatalog(namespace=identifiers.__getitem__)
+        namespaces: dict[str, str] = {}
+        specs: dict[str, list[ToolSpec]] = {}
+        for server in servers:
+            if server not in tools:
+                continue
+            listed = _unique_tools(server, tools[server])
+            identifier = identifiers[server]
+            namespaces[identifier] = server
+            specs[identifier] = specs_for_server(server, listed, on_collision="original_only")
+            catalog.set_tools(server, listed)
+        return cls(
+            namespaces=namespaces,
+            specs=specs,
+            names=ProgramNames(specs),
+            catalog=catalog,
+            unavailable={s: unavailable[s] for s in servers if s in unavailable and s not in tools},
+        )
+
+    def namespace_of(self, server: str) -> str | None:
+        """The identifier programs use for `server`, if it is loaded."""
+        for identifier, name in self.namespaces.items():
+            if name == server:
+                return identifier
+        return None
+
+    @functools.cached_property
+    def rendered_stubs(self) -> str:
+        return render_all(self.specs) if self.specs else ""
+
+    def stubs(self) -> str:
+        """The Python stubs of every loaded tool (empty when none), rendered once per snapshot."""
+        return self.rendered_stubs
