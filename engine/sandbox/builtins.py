@@ -25,9 +25,11 @@ from .guards import (
     guarded_setattr,
     guarded_write,
     make_class,
+    name_of,
     safe_type,
     super_attr,
 )
+from .hints import install_unawaited_hook
 from .iterators import checked_iter, flat_nesting, safe_range
 from .numbers import guarded_divmod, guarded_floordiv, guarded_round
 from .operators import (
@@ -82,8 +84,10 @@ def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", fil
     out.write(end)
 
 
-_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
-"""Modules C code of the facades imports lazily (`datetime.strftime` imports `time`)."""
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime", "warnings"})
+"""Modules C code imports lazily while a program runs: `datetime.strftime` imports `time`, and a
+coroutine's finalizer imports `warnings` for its "never awaited" hook (`hints`; without the real
+module CPython falls back to printing on the host's stderr)."""
 
 
 def sandbox_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
@@ -184,6 +188,7 @@ SAFE_BUILTINS.update(
         # Hooks the compiled program calls (names start with "_", so the program cannot).
         "_apply_": _apply,
         "_superattr_": super_attr,
+        "_name_of_": name_of,
         "_type_": _py.type,
         "_int_": int,
         "_float_": float,
@@ -202,13 +207,15 @@ SAFE_BUILTINS.update(
         "_guard_": check_stop,
     }
 )
-for _name in ("getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format", "bytes",
-              "bytearray", "sum", "divmod", "round"):
+for _name in ("print", "getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format",
+              "bytes", "bytearray", "sum", "divmod", "round"):
     _public_name(SAFE_BUILTINS[_name], _name)
 
 
 def program_globals(target: dict[str, Any]) -> dict[str, Any]:
     """Install (or refresh, for a code session) the engine's names in a program's globals."""
+    # Idempotent: a program's unawaited coroutines warn in its output, not on the host's stderr.
+    install_unawaited_hook()
     target["__builtins__"] = SAFE_BUILTINS
     target["__name__"] = "agent"
     target["__metaclass__"] = make_class

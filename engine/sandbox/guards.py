@@ -8,6 +8,9 @@ identifiers but not to strings given to `getattr`), frame/inspect attributes, ev
 internals, and values that are modules, frames, code objects, tracebacks or event loops; it swaps
 the methods that amplify memory for their checked versions. Writes are allowed to containers and
 to the program's own objects only; classes get the sandbox's `__metaclass__`.
+
+The one exception to the `_` rule is `name_of`: `__name__` and `__qualname__` of classes and
+functions, as a plain string (see its docstring for why nothing else can come out of it).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
+from ..kernel.program import MAIN_NAME
+from .hints import NAME_ATTRIBUTES, attribute_hint
 from .methods import CLASS_METHODS, OVERRIDES
 from .numbers import FACADE_TYPES
 from .regex import match_pattern
@@ -36,6 +41,7 @@ __all__ = [
     "guarded_setattr",
     "guarded_write",
     "make_class",
+    "name_of",
     "safe_type",
     "super_attr",
 ]
@@ -73,7 +79,9 @@ def deny_value_type(cls: type) -> None:
 def _check_name(name: object) -> str:
     if type(name) is not str:
         raise TypeError("attribute name must be a string")
-    if name.startswith("_") or name in _BLOCKED_NAMES:
+    if name.startswith("_"):
+        raise AttributeError(f'"{name}" is a restricted attribute name; {attribute_hint(name)}')
+    if name in _BLOCKED_NAMES:
         raise AttributeError(f'"{name}" is a restricted attribute name')
     if not name.isascii():
         normal = unicodedata.normalize("NFKC", name)
@@ -94,6 +102,13 @@ _PLAIN_NAMES: set[str] = set()
 def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     """`obj.name` for the program: `_getattr_`, also the sandbox's `getattr`."""
     if name not in _PLAIN_NAMES:
+        if name in NAME_ATTRIBUTES and type(name) is str:
+            try:
+                return name_of(obj, name)
+            except AttributeError:
+                if default is _NO_DEFAULT:
+                    raise
+                return default
         _check_name(name)
         overrides = OVERRIDES.get(name)
         value_override = VALUE_OVERRIDES.get(name)
@@ -229,3 +244,71 @@ def safe_type(obj: Any) -> Any:
     if getattr(t, "__module__", None) in _OPEN_MODULES or getattr(t, _CLASS_MARK, False):
         return t
     return OpaqueType(t)
+
+
+# -- names of classes and functions ----------------------------------------------------------------
+
+# The kinds of callables whose name is readable. Matched by exact type: none can be subclassed.
+_FUNCTION_KINDS = frozenset({
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+})
+# Each kind's own C-level `__name__`/`__qualname__` descriptor (and `type`'s, for classes).
+_NAME_DESCRIPTORS: dict[tuple[type, str], Any] = {
+    (kind, attr): vars(kind)[attr] for kind in (type, *_FUNCTION_KINDS) for attr in NAME_ATTRIBUTES
+}
+_METHOD_FUNC = vars(types.MethodType)["__func__"]
+_OPAQUE_CLASS = vars(OpaqueType)["_cls"]
+_FACADE_CLASSES = {facade: real for real, facade in FACADE_TYPES.items()}
+_PROGRAM_QUALNAME = f"{MAIN_NAME}.<locals>."
+"""A program's body runs inside `__agent_main__`; the qualnames of its functions should not say so."""
+
+
+def _plain_str(value: object) -> str:
+    """An exact `str` (a `str` subclass could carry methods of its own)."""
+    if type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise AttributeError("the name is not a string")
+
+
+def name_of(obj: Any, attr: str) -> str:
+    """`obj.__name__` / `obj.__qualname__` of a class or a function, as a plain `str`: `_name_of_`.
+
+    The name is read through the C-level descriptor of the object's kind (`type.__name__` for any
+    class, the function type's own for a function), never with `getattr`: a metaclass, a class
+    attribute named `__name__` or a `__getattr__` is never consulted, so no code of the program
+    or of a host object runs and nothing but a string comes back. A bound method is named after
+    its function; an opaque host class (`OpaqueType`) and a facade class after the real class.
+
+    Raises:
+        AttributeError: `obj` is not a class or a function; the message says what to write.
+    """
+    if attr not in NAME_ATTRIBUTES:
+        raise AttributeError(f'"{attr}" is a restricted attribute name')
+    kind = type(obj)
+    for _ in range(3):  # a method of a method of a function, at most
+        if kind is not types.MethodType:
+            break
+        obj = _METHOD_FUNC.__get__(obj, kind)
+        kind = type(obj)
+    if kind is OpaqueType:
+        obj = _OPAQUE_CLASS.__get__(obj, kind)
+        kind = type(obj)
+    if issubclass(kind, type):
+        obj, kind = _FACADE_CLASSES.get(obj, obj), type
+    elif kind not in _FUNCTION_KINDS:
+        kind_name = _plain_str(_NAME_DESCRIPTORS[type, "__name__"].__get__(kind, type))
+        raise AttributeError(
+            f"'{kind_name}' object has no attribute '{attr}' (the sandbox reads {attr} of classes and "
+            f"functions only; for the class of an object write type(x).{attr})"
+        )
+    name = _plain_str(_NAME_DESCRIPTORS[kind, attr].__get__(obj, kind))
+    if attr == "__qualname__" and name.startswith(_PROGRAM_QUALNAME):
+        name = name[len(_PROGRAM_QUALNAME):]
+    return name

@@ -1,7 +1,7 @@
 """The compile-time policy: a RestrictedPython transformer that allows async code and instruments it.
 
 `SandboxPolicy` keeps everything RestrictedPython forbids forbidden (`_` names and attributes,
-frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes four things:
+frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 
 - `async def`, `await`, `async for`, `async with` and async comprehensions are allowed;
 - operators that can allocate without bound (`*`, `**`, `<<`, `%`, format specs) become calls to
@@ -11,7 +11,10 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes four things:
   (recursion depth costs nothing per call: the worker thread runs the program so close to the
   interpreter's recursion limit that only `max_recursion_depth` frames are left, see `workers`);
 - RestrictedPython's per-item guards for iteration and unpacking are dropped: they only serve
-  Zope's per-object permissions, which this sandbox does not have, and they cost a call per item.
+  Zope's per-object permissions, which this sandbox does not have, and they cost a call per item;
+- reading `x.__name__` or `x.__qualname__` becomes `_name_of_(x, "__name__")`, a guard that returns
+  the name of a class or function as a plain string (`guards.name_of`); every other `_` name stays
+  refused, with a message that offers the supported alternative (`hints`).
 
 `toplevel.wrap_module` then moves the module body into `async def __agent_main__()` so top-level
 `await` and `return` work.
@@ -25,6 +28,7 @@ from typing import Any
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
+from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["SandboxPolicy"]
@@ -167,6 +171,18 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def inject_print_collector(self, node: Any, position: int = 0) -> None:
         """Not used: `print` is a captured builtin."""
 
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
+        """RestrictedPython's check, with the alternative to a refused `_` name in the message."""
+        if (
+            name is not None
+            and name.startswith("_")
+            and name != "_"
+            and not (allow_magic_methods and name in ALLOWED_FUNC_NAMES and node.col_offset != 0)
+        ):
+            self.error(node, f'"{name}" is an invalid variable name because it starts with "_"; {variable_hint(name)}')
+            return
+        super().check_name(node, name, allow_magic_methods)
+
     # -- attributes -------------------------------------------------------------------------
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
@@ -186,6 +202,18 @@ class SandboxPolicy(RestrictingNodeTransformer):
             # really be read from a `super` object.
             value = self.visit(node.value)
             return ast.copy_location(_call("_superattr_", value, ast.Constant(node.attr)), node)
+        if node.attr in NAME_ATTRIBUTES:
+            node = self.node_contents_visit(node)
+            if not isinstance(node.ctx, ast.Load):
+                self.error(node, f'"{node.attr}" can be read, but not assigned or deleted.')
+                return node
+            return ast.copy_location(_call("_name_of_", node.value, ast.Constant(node.attr)), node)
+        if node.attr.startswith("_") and node.attr != "_":
+            self.error(
+                node,
+                f'"{node.attr}" is an invalid attribute name because it starts with "_"; {attribute_hint(node.attr)}',
+            )
+            return self.node_contents_visit(node)
         if node.attr in BLOCKED_NAMES and node.attr not in INSPECT_ATTRIBUTES:
             self.error(node, f'"{node.attr}" is a restricted attribute name.')
         if node.attr.isascii() is False:  # the parser normalises identifiers (NFKC) already
