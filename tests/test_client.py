@@ -56,8 +56,7 @@ async def test_config_dict_add_remove_save_and_names(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="reserved for code mode"):
         client.add_server("code_mode", {"command": "x"})
     client.remove_server("b")
-    with pytest.raises(ConfigError, match="no server named 'b'"):
-        client.remove_server("b")
+    client.remove_server("b")  # gone already: a logged warning, as in mcp_use
     target = tmp_path / "saved.json"
     client.save_config(str(target))
     saved = json.loads(target.read_text())
@@ -165,8 +164,7 @@ async def test_create_get_and_close_sessions() -> None:
             assert set(client.get_all_active_sessions()) == {"one", "two"}
             await client.close_session("one")
             assert not one.is_connected and set(client.get_all_active_sessions()) == {"two"}
-            with pytest.raises(SessionStateError):
-                await client.close_session("one")
+            await client.close_session("one")  # closed already: a logged warning, as in mcp_use
         await client.close_all_sessions()
         assert client.get_all_active_sessions() == {} and lazy.state is SessionState.CLOSED
 

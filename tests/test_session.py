@@ -184,3 +184,36 @@ async def test_tool_list_changes_are_announced_to_listeners() -> None:
             assert session.tools == []  # the cache was dropped
             after = {t.name for t in await session.list_tools()}
             assert after - before == {"brand_new"}
+
+
+async def test_a_disconnected_session_connects_again_as_in_mcp_use() -> None:
+    session = MCPSession(in_process())
+    with anyio.fail_after(30):
+        async with session:
+            assert (await session.call_tool("add", {"a": 1, "b": 1})).structured_content == {"result": 2}
+        assert session.state is SessionState.CLOSED
+        with pytest.raises(RuntimeError, match="closed; call connect"):  # a SessionStateError
+            await session.call_tool("add", {"a": 1, "b": 1})
+        await session.connect()
+        assert session.is_connected
+        assert (await session.initialize())["name"] == "toy"
+        assert (await session.call_tool("add", {"a": 2, "b": 2})).structured_content == {"result": 4}
+        await session.disconnect()
+        async with session:  # and once more, as a context manager
+            assert session.is_connected
+    assert session.state is SessionState.CLOSED
+
+
+async def test_a_session_whose_server_crashed_connects_again_to_a_new_process() -> None:
+    session = MCPSession(toy())
+    with anyio.fail_after(30):
+        await session.connect()
+        with pytest.raises(ServerCrashedError):
+            await session.call_tool("crash", {})
+        assert session.state is SessionState.FAILED
+        with pytest.raises(ServerCrashedError, match="call connect"):
+            await session.call_tool("add", {"a": 1, "b": 2})
+        await session.connect()
+        assert session.is_connected
+        assert (await session.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}
+        await session.disconnect()
