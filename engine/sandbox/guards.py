@@ -102,7 +102,7 @@ _PLAIN_NAMES: set[str] = set()
 def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     """`obj.name` for the program: `_getattr_`, also the sandbox's `getattr`."""
     if name not in _PLAIN_NAMES:
-        if name in NAME_ATTRIBUTES and type(name) is str:
+        if type(name) is str and name in NAME_ATTRIBUTES:
             try:
                 return name_of(obj, name)
             except AttributeError:
@@ -263,7 +263,7 @@ _NAME_DESCRIPTORS: dict[tuple[type, str], Any] = {
 }
 _METHOD_FUNC = vars(types.MethodType)["__func__"]
 _OPAQUE_CLASS = vars(OpaqueType)["_cls"]
-_FACADE_CLASSES = {facade: real for real, facade in FACADE_TYPES.items()}
+_FACADE_CLASSES = tuple((facade, real) for real, facade in FACADE_TYPES.items())
 _PROGRAM_QUALNAME = f"{MAIN_NAME}.<locals>."
 """A program's body runs inside `__agent_main__`; the qualnames of its functions should not say so."""
 
@@ -301,7 +301,9 @@ def name_of(obj: Any, attr: str) -> str:
         obj = _OPAQUE_CLASS.__get__(obj, kind)
         kind = type(obj)
     if issubclass(kind, type):
-        obj, kind = _FACADE_CLASSES.get(obj, obj), type
+        # By identity: a dict lookup would call the class's metaclass `__hash__`/`__eq__`.
+        obj = next((real for facade, real in _FACADE_CLASSES if obj is facade), obj)
+        kind = type
     elif kind not in _FUNCTION_KINDS:
         kind_name = _plain_str(_NAME_DESCRIPTORS[type, "__name__"].__get__(kind, type))
         raise AttributeError(

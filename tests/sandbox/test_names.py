@@ -230,6 +230,29 @@ class _LyingClass(metaclass=_Meta):
     pass
 
 
+_META_CALLS: list[str] = []
+
+
+class _WatchedMeta(type):
+    """Records any of its methods a name read would run (none may)."""
+
+    def __hash__(cls) -> int:
+        _META_CALLS.append("__hash__")
+        return 0
+
+    def __eq__(cls, other: object) -> bool:
+        _META_CALLS.append("__eq__")
+        return False
+
+    def __getattribute__(cls, name: str) -> Any:
+        _META_CALLS.append(name)
+        return super().__getattribute__(name)
+
+
+class _WatchedClass(metaclass=_WatchedMeta):
+    pass
+
+
 class _LyingInstance:
     __name__ = property(lambda self: os.system)  # type: ignore[assignment]
 
@@ -257,6 +280,7 @@ class _CallableWithName:
 def _host_names(send: Any) -> dict[str, object]:
     return {
         "lying_class": _LyingClass,
+        "watched": _WatchedClass,
         "lying": _LyingInstance(),
         "host_function": _host_function,
         "bound": types.MethodType(_CallableWithName(), object()),
@@ -274,14 +298,18 @@ n = host_function.__name__
 return [
     lying_class.__name__, lying_class.__qualname__, type(lying).__name__,
     n, n.upper(), type(n).__name__, host_function.__qualname__.upper(),
+    watched.__name__, getattr(watched, "__qualname__"),
 ]
 '''
+    _META_CALLS.clear()
     out = await executor.run(ExecutionRequest(code, names=HOST_NAMES))
     assert out["error"] is None, out["error"]
     assert out["result"] == [
         "_LyingClass", "_LyingClass", "_LyingInstance",
         "host_function", "HOST_FUNCTION", "str", "HOST_FUNCTION",
+        "_WatchedClass", "_WatchedClass",
     ]
+    assert _META_CALLS == []  # no method of the metaclass ran
     await assert_host_unharmed(executor, marker)
 
 
