@@ -16,11 +16,12 @@ Exit codes: 0 success, 1 the program or a server failed, 2 a usage or configurat
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
 
-from ..errors import EngineError
+from engine import EngineError
 
 __all__ = ["main"]
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the `codemode` command; returns its exit code."""
+    """Run the `codemode` command; returns its exit code. Meant to be the last thing a process does."""
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR, stream=sys.stderr,
@@ -57,4 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codemode: interrupted", file=sys.stderr)
         return 130
+    finally:
+        # The command is done and every server is closed. The interpreter's last garbage collection
+        # would now walk every object of pydantic, mcp and the loaded tool schemas: 0.4-0.9 s of a
+        # `codemode serve` stopping on SIGTERM, most of its exit time. Frozen objects are skipped;
+        # atexit handlers and stream flushing still run.
+        gc.freeze()
     return code

@@ -1,13 +1,15 @@
-"""Connect every configured server at once and record how each one fared.
+"""Connect every configured server at once, before a command uses them.
 
-Used by `codemode check` (the report is the output), by `tools`/`stubs` (which need the tools), and
-by `serve` (which starts with the servers that came up and says which did not). One server failing
-never stops the others: each outcome is a `ServerStatus`.
+`connect_all` records how each server fared, with its latency and server info (`codemode check`
+reports it); `load_tools` loads every server's tools for code mode and names the failures on
+stderr (`run`, `tools`, `stubs`: starting the servers is not part of a program's time). One server
+failing never stops the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,11 +17,14 @@ from typing import Any
 
 from mcp.types import Tool
 
-from ..client import MCPClient
-from ..config import parse_config
-from ..errors import EngineError
+from engine import EngineError, MCPClient, ServerState
 
-__all__ = ["ServerStatus", "connect_all"]
+from .render import Spinner
+
+__all__ = ["ServerStatus", "connect_all", "load_tools"]
+
+_CONNECT_WAIT = 24 * 3600.0
+"""No deadline of our own: each server's `connect_timeout` (30 s unless configured) bounds its start."""
 
 
 @dataclass
@@ -69,9 +74,7 @@ async def connect_all(
     `on_done(status, finished, total)` is called as each server finishes (for a progress display).
     """
     names = client.get_server_names()
-    parsed = parse_config(client.config)
-    allowed = client.allowed_servers
-    usable = [n for n in names if not parsed[n].disabled and (allowed is None or n in allowed)]
+    usable = client.usable_servers()
     statuses: dict[str, ServerStatus] = {
         name: ServerStatus(name, "disabled", error="disabled or not selected") for name in names if name not in usable
     }
@@ -94,3 +97,20 @@ async def connect_all(
 
     await asyncio.gather(*(start(name) for name in usable))
     return [statuses[name] for name in names]
+
+
+async def load_tools(client: MCPClient, *, quiet: bool = False) -> list[ServerState]:
+    """Connect every usable server at once and wait until each has its tools or has failed.
+
+    Failures are named on stderr unless `quiet`; the states are returned in configuration order.
+    """
+    mode = client.code_mode_engine()
+    with Spinner(quiet=quiet).running("connecting to servers"):
+        mode.tool_host.start_loading()
+        await mode.tool_host.wait_loaded(_CONNECT_WAIT)
+    states = mode.states()
+    if not quiet:
+        for state in states:
+            if state.state == "failed":
+                print(f"codemode: {state.server}: unavailable: {state.error}", file=sys.stderr)
+    return states

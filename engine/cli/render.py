@@ -1,4 +1,4 @@
-"""Terminal output for the `codemode` command: colour, tables, a spinner, and envelopes as text.
+"""Terminal output for the `codemode` command: colour, tables and a spinner.
 
 Colour is used only when the stream is a terminal and `NO_COLOR` is not set (https://no-color.org);
 `FORCE_COLOR` turns it on anyway. The spinner writes to stderr and only on a terminal, so piped
@@ -7,15 +7,14 @@ output and scripts see nothing but the result. Nothing here knows about MCP: it 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TextIO
 
-__all__ = ["Style", "Spinner", "envelope_text", "table", "wants_colour"]
+__all__ = ["Style", "Spinner", "table", "wants_colour"]
 
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
 
@@ -129,51 +128,3 @@ class Spinner:
             self.stream.write(f"\r\x1b[K{frame} {self.text}")
             self.stream.flush()
             i += 1
-
-
-def _short(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    if len(text) > limit:
-        text = text[: limit - 40] + f"\n... [{len(text) - limit + 40} more characters]"
-    return text
-
-
-def envelope_text(envelope: Mapping[str, Any], *, style: Style | None = None, limit: int = 20_000) -> str:
-    """An envelope as short text for people and models: the error (with its line), output, result.
-
-    ```
-    error: ToolError: toy.fail: boom (line 3)
-      line 3, in <program>
-    output:
-      starting
-    result: null
-    ```
-    """
-    style = style or Style(False)
-    parts: list[str] = []
-    info = envelope.get("error_info")
-    if envelope.get("error"):
-        parts.append(style("error: ", "bold", "red") + str(envelope["error"]))
-        traceback = info.get("traceback") if isinstance(info, Mapping) else None
-        frames = traceback.strip().splitlines() if isinstance(traceback, str) else []
-        # The header and the last line (the error again) add nothing to the line above.
-        if frames and frames[0].startswith("Traceback"):
-            frames = frames[1:]
-        if frames and isinstance(info, Mapping) and frames[-1].startswith(f"{info.get('type')}:"):
-            frames = frames[:-1]
-        parts.extend("  " + line for line in frames)
-    logs = envelope.get("logs") or []
-    if logs:
-        parts.append(style("output:", "bold"))
-        parts.extend("  " + line for line in _short("\n".join(logs), limit).splitlines())
-    if not envelope.get("error"):
-        parts.append(style("result: ", "bold", "green") + _short(envelope.get("result"), limit))
-    calls = envelope.get("tool_calls") or []
-    seconds = envelope.get("execution_time")
-    summary = f"{len(calls)} tool call{'s' if len(calls) != 1 else ''}"
-    if isinstance(seconds, int | float):
-        summary += f", {seconds * 1000:.0f} ms"
-    if envelope.get("truncated"):
-        summary += ", output truncated"
-    parts.append(style(f"({summary})", "dim"))
-    return "\n".join(parts)

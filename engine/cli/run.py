@@ -13,8 +13,10 @@ from pathlib import Path
 
 import anyio
 
-from ..errors import ConfigError
-from .render import Style, envelope_text, wants_colour
+from engine import ConfigError, envelope_text
+
+from .connect import load_tools
+from .render import Style, wants_colour
 from .settings import Settings, add_settings_arguments, load_settings
 
 __all__ = ["add_parser"]
@@ -47,7 +49,7 @@ def _read_program(name: str) -> str:
 def run_command(args: argparse.Namespace) -> int:
     code = _read_program(args.program)
     settings = load_settings(args)
-    envelope = anyio.run(_run, settings, code)
+    envelope = anyio.run(_run, settings, code, args.quiet or args.json)
     failed = envelope.get("error") is not None
     if args.json:
         print(json.dumps(envelope, indent=2, ensure_ascii=False, default=str))
@@ -62,6 +64,7 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-async def _run(settings: Settings, code: str) -> dict[str, object]:
+async def _run(settings: Settings, code: str, quiet: bool) -> dict[str, object]:
     async with settings.client() as client:
-        return await client.execute_code(code, timeout=settings.limits.timeout)
+        await load_tools(client, quiet=quiet)  # the program's time limit starts once the servers are up
+        return await client.execute_code(code)  # under the settings' limits

@@ -1,7 +1,10 @@
 """`codemode serve`: run the code-mode MCP server over stdio or streamable HTTP.
 
-Starts every configured server (those that fail are reported on stderr and listed as unavailable
-in the instructions), builds the server of `server.py`, and serves until end of input (stdio), or
+The MCP server starts at once and answers `initialize` without waiting for the downstream servers:
+they connect in the background (`ToolHost.start_loading`), each reported on stderr as it connects
+or fails. The instructions are built after a short wait (`FAST_START`) so that servers that start
+quickly are listed with their tools; one still starting is listed as "starting", and a program
+that uses it waits for it within its own timeout. Serves until end of input (stdio), or
 SIGINT/SIGTERM (either transport). Every downstream server is closed before the command returns,
 whatever ended it.
 """
@@ -23,16 +26,20 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPDeprecationWarning
 
-from ..client import MCPClient
-from .connect import ServerStatus, connect_all
-from .render import Spinner
-from .server import build_server
+from engine import CodeMode, MCPClient, build_code_mode_server
+
 from .settings import add_settings_arguments, load_settings
 from .stdio import claimed_stdio
 
-__all__ = ["add_parser", "serve"]
+__all__ = ["FAST_START", "add_parser", "serve"]
 
 logger = logging.getLogger("engine.cli")
+
+FAST_START = 0.5
+"""Seconds `serve` waits for downstream servers before it builds its instructions and starts serving."""
+
+_ANNOUNCE_POLL = 0.1
+"""Seconds between two looks at the servers still starting, to report each one as it settles."""
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,14 +67,24 @@ def serve_command(args: argparse.Namespace) -> int:
     return anyio.run(serve, settings.client(), args)
 
 
-def _announce(statuses: list[ServerStatus], quiet: bool) -> None:
-    if quiet:
-        return
-    for status in statuses:
-        if status.state == "connected":
-            print(f"codemode: {status.name}: {len(status.tools)} tools", file=sys.stderr)
-        elif status.state == "failed":
-            print(f"codemode: {status.name}: unavailable: {status.error}", file=sys.stderr)
+async def _announce(mode: CodeMode, quiet: bool) -> None:
+    """One stderr line per downstream server as it connects or fails, until none is starting."""
+    told: set[str] = set()
+    while True:
+        states = mode.states()
+        for state in states:
+            if state.server in told or state.state not in ("connected", "failed"):
+                continue
+            told.add(state.server)
+            if quiet:
+                continue
+            if state.state == "connected":
+                print(f"codemode: {state.server}: {len(state.tools)} tools", file=sys.stderr)
+            else:
+                print(f"codemode: {state.server}: unavailable: {state.error}", file=sys.stderr)
+        if not any(state.state == "connecting" for state in states):
+            return
+        await anyio.sleep(_ANNOUNCE_POLL)
 
 
 class _Stopper:
@@ -95,19 +112,19 @@ class _Stopper:
 
 
 async def serve(client: MCPClient, args: argparse.Namespace) -> int:
-    """Connect, serve until told to stop, then close every downstream server."""
+    """Serve at once, connect the downstream servers meanwhile, and close them all at the end."""
     try:
         async with anyio.create_task_group() as group:
             # Signals are handled from the start: a stop while servers are still starting is clean too.
             stopper = _Stopper(group.cancel_scope)
             await group.start(stopper.watch)
-            spinner = Spinner(quiet=args.quiet)
-            with spinner.running("connecting to servers"):
-                statuses = await connect_all(
-                    client, on_done=lambda s, done, total: spinner.update(f"connecting to servers ({done}/{total})")
-                )
-            _announce(statuses, args.quiet)
-            server = build_server(client, statuses, name=args.name)
+            mode = client.code_mode_engine()
+            mode.tool_host.start_loading()
+            # A short, bounded wait: servers that start fast are in the instructions with their tools,
+            # and a slow one never holds up the client's handshake (whose timeout may be 5 s).
+            await mode.tool_host.wait_loaded(FAST_START)
+            group.start_soon(_announce, mode, args.quiet)
+            server = build_code_mode_server(mode, name=args.name)
             if args.http:
                 await _serve_http(server, args, stopper)
             else:

@@ -16,24 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..client import MCPClient
-from ..config import load_config, parse_config
-from ..errors import ConfigError
-from ..executors.registry import EXECUTORS
-from ..limits import Limits
+from engine import CodeModeConfig, ConfigError, Limits, MCPClient, load_config
 
 __all__ = ["CONFIG_ENV", "Settings", "add_settings_arguments", "load_settings"]
 
 CONFIG_ENV = "CODEMODE_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
-
-_CODE_MODE_KEYS = {"executor", "executorOptions", "executor_options", "limits"}
 
 # Flag name -> Limits field. `--max-memory-mb` is converted to bytes.
 _LIMIT_FLAGS = {
@@ -82,7 +73,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser, *, limits: bool = Tr
     if not limits:
         return
     group = parser.add_argument_group("code mode (override the config file's \"codeMode\" key)")
-    group.add_argument("--executor", choices=sorted(EXECUTORS), help="where programs run (default: restricted)")
+    group.add_argument("--executor", metavar="NAME",
+                       help="where programs run: restricted (default), process or e2b (docs/executors.md)")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per program (default 30)")
     group.add_argument("--cpu-time", type=float, metavar="SECONDS", help="CPU limit per program (default: timeout)")
     group.add_argument("--max-tool-calls", type=int, metavar="N", help="tool calls per program (default 100)")
@@ -92,24 +84,21 @@ def add_settings_arguments(parser: argparse.ArgumentParser, *, limits: bool = Tr
     group.add_argument("--max-memory-mb", type=int, metavar="MB", help="memory a program may add (default 512)")
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def load_settings(args: argparse.Namespace) -> Settings:
     """Read and validate the config file and merge the flags over its `codeMode` key.
 
     Raises:
         ConfigError: no config file was named, it cannot be read, or an entry or option is invalid.
+        CodeModeError: the executor is unknown.
     """
     path = args.config or os.environ.get(CONFIG_ENV)
     if not path:
         raise ConfigError(f"no configuration: pass --config servers.json (or set ${CONFIG_ENV})")
     document = load_config(path)
-    parse_config(document)  # every server entry is checked now, all at once
+    code_mode = CodeModeConfig.from_document(document)
     servers = document.get("mcpServers", {})
-    if not isinstance(servers, dict):  # pragma: no cover - parse_config already refused it
-        raise ConfigError("config: 'mcpServers' must be an object")
+    if not isinstance(servers, dict):
+        raise ConfigError("config: 'mcpServers' must be an object mapping names to server entries")
     allowed: list[str] | None = getattr(args, "servers", None)
     if allowed:
         unknown = sorted(set(allowed) - set(servers))
@@ -117,41 +106,23 @@ def load_settings(args: argparse.Namespace) -> Settings:
             names = ", ".join(map(repr, unknown))
             raise ConfigError(f"--server: no server named {names}; configured: {sorted(servers)}")
 
-    code_mode = document.get("codeMode", {})
-    if not isinstance(code_mode, dict):
-        raise ConfigError("config: 'codeMode' must be an object with 'executor' and/or 'limits'")
-    extra = sorted(set(code_mode) - _CODE_MODE_KEYS)
-    if extra:
-        raise ConfigError(f"config: unknown key(s) in 'codeMode': {', '.join(extra)}; known: {sorted(_CODE_MODE_KEYS)}")
-    executor = getattr(args, "executor", None) or code_mode.get("executor", "restricted")
-    if executor not in EXECUTORS:
-        known = sorted(EXECUTORS)
-        raise ConfigError(f"config: codeMode.executor: unknown executor {executor!r}; choose one of {known}")
-    options = code_mode.get("executorOptions", code_mode.get("executor_options", {}))
-    if not isinstance(options, dict):
-        raise ConfigError("config: codeMode.executorOptions must be an object")
-
-    raw_limits = code_mode.get("limits", {})
-    if not isinstance(raw_limits, dict):
-        raise ConfigError("config: codeMode.limits must be an object")
-    merged: dict[str, Any] = {_snake(key): value for key, value in raw_limits.items()}
-    for flag, name in _LIMIT_FLAGS.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            merged[name] = value
+    executor = getattr(args, "executor", None) or code_mode.executor
+    # The file's options are for the file's executor; another one given by flag starts from none.
+    options = code_mode.executor_options if executor == code_mode.executor else {}
+    flags: dict[str, Any] = {
+        name: value for flag, name in _LIMIT_FLAGS.items() if (value := getattr(args, flag, None)) is not None
+    }
     memory_mb = getattr(args, "max_memory_mb", None)
     if memory_mb is not None:
-        merged["max_memory_bytes"] = memory_mb * 1024 * 1024
-    try:
-        limits = Limits.model_validate(merged)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'limits'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"limits: {problems}") from None
-    return Settings(
+        flags["max_memory_bytes"] = memory_mb * 1024 * 1024
+    limits = Limits.parse({**code_mode.limits.model_dump(), **flags}) if flags else code_mode.limits
+    settings = Settings(
         config_path=str(path),
         servers=dict(servers),
-        executor=str(executor),
+        executor=executor,
         executor_options=dict(options),
         limits=limits,
         allowed_servers=list(allowed) if allowed else None,
     )
+    settings.client()  # every server entry and the executor are checked now, before any server starts
+    return settings

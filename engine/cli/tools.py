@@ -16,9 +16,10 @@ from typing import Any
 
 import anyio
 
-from .connect import ServerStatus, connect_all
-from .render import Spinner, Style, table, wants_colour
-from .server import render_stubs
+from engine import ServerState
+
+from .connect import load_tools
+from .render import Style, table, wants_colour
 from .settings import Settings, add_settings_arguments, load_settings
 
 __all__ = ["add_parsers"]
@@ -52,28 +53,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     stubs.set_defaults(handler=stubs_command)
 
 
-async def _connect(settings: Settings, quiet: bool) -> tuple[list[ServerStatus], Any]:
-    client = settings.client()
-    spinner = Spinner(quiet=quiet)
-    with spinner.running("connecting to servers"):
-        statuses = await connect_all(
-            client, on_done=lambda s, done, n: spinner.update(f"connecting to servers ({done}/{n})")
-        )
-    if not quiet:
-        for status in statuses:
-            if status.state == "failed":
-                print(f"codemode: {status.name}: unavailable: {status.error}", file=sys.stderr)
-    return statuses, client
-
-
-async def _search(settings: Settings, args: argparse.Namespace) -> tuple[list[ServerStatus], dict[str, Any]]:
-    statuses, client = await _connect(settings, args.quiet or args.json)
-    try:
+async def _search(settings: Settings, args: argparse.Namespace) -> tuple[list[ServerState], dict[str, Any]]:
+    async with settings.client() as client:
+        states = await load_tools(client, quiet=args.quiet or args.json)
         found = await client.search_tools(args.query, detail_level=args.detail if args.json else "descriptions",
                                           limit=args.limit)
-    finally:
-        await client.close_all_sessions()
-    return statuses, found
+    return states, found
 
 
 def _first_line(text: Any) -> str:
@@ -82,8 +67,8 @@ def _first_line(text: Any) -> str:
 
 def tools_command(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    statuses, found = anyio.run(_search, settings, args)
-    failed = any(s.state == "failed" for s in statuses)
+    states, found = anyio.run(_search, settings, args)
+    failed = any(state.state == "failed" for state in states)
     results: list[dict[str, Any]] = found["results"]
     if args.json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
@@ -105,19 +90,17 @@ def tools_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-async def _stubs(settings: Settings, quiet: bool) -> tuple[list[ServerStatus], str]:
-    statuses, client = await _connect(settings, quiet)
-    try:
-        return statuses, render_stubs(statuses)
-    finally:
-        await client.close_all_sessions()
+async def _stubs(settings: Settings, quiet: bool) -> tuple[list[ServerState], str]:
+    async with settings.client() as client:
+        states = await load_tools(client, quiet=quiet)
+        return states, client.code_mode_engine().stubs()
 
 
 def stubs_command(args: argparse.Namespace) -> int:
     if args.server_name:
         args.servers = [args.server_name]
     settings = load_settings(args)
-    statuses, source = anyio.run(_stubs, settings, args.quiet)
+    states, source = anyio.run(_stubs, settings, args.quiet)
     if source:
         print(source, end="")
-    return 1 if any(s.state == "failed" for s in statuses) else 0
+    return 1 if any(state.state == "failed" for state in states) else 0

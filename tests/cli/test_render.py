@@ -1,4 +1,4 @@
-"""Terminal rendering, settings merging and generated instructions, tested in-process on plain data."""
+"""Terminal rendering, settings merging and the code-mode server's instructions, tested in-process on plain data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from mcp.types import Tool
 
-from engine import ConfigError, Limits
-from engine.cli.connect import ServerStatus
-from engine.cli.render import Spinner, Style, envelope_text, table, wants_colour
-from engine.cli.server import build_instructions, render_stubs
+from engine import CodeModeError, ConfigError, Limits, ServerState, envelope_text
+from engine.cli.render import Spinner, Style, table, wants_colour
 from engine.cli.settings import add_settings_arguments, load_settings
+from engine.codemode.instructions import build_instructions, prompt_text
 from engine.envelope import ErrorInfo, error_envelope
 
 
@@ -107,29 +105,52 @@ def test_settings_merge_flags_over_the_config_files_code_mode_key(tmp_path: Path
 def test_settings_refuse_bad_limits_with_the_field_named(tmp_path: Path) -> None:
     path = tmp_path / "servers.json"
     path.write_text(json.dumps({"mcpServers": {}, "codeMode": {"limits": {"maxToolCalls": -1, "bogus": 1}}}))
-    with pytest.raises(ConfigError, match="max_tool_calls: .*greater than or equal to 0.*bogus: Extra inputs"):
+    expected = r"codeMode\.limits: maxToolCalls: .*greater than or equal to 0.*bogus: unknown"
+    with pytest.raises(ConfigError, match=expected):
         load_settings(_args("--config", str(path)))
 
 
-def _status(name: str, *tools: str) -> ServerStatus:
-    schema = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
-    return ServerStatus(name, "connected", 0.1, [Tool(name=t, description=f"Tool {t}.", input_schema=schema)
-                                                 for t in tools])
+def test_settings_refuse_a_bad_flag_and_an_unknown_executor(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {}}))
+    with pytest.raises(ConfigError, match="limits: timeout: Input should be greater than 0"):
+        load_settings(_args("--config", str(path), "--timeout", "-1"))
+    with pytest.raises(CodeModeError, match="unknown executor 'nope'"):
+        load_settings(_args("--config", str(path), "--executor", "nope"))
 
 
-def test_instructions_list_namespaces_with_callable_names_and_unavailable_servers() -> None:
-    statuses = [_status("my-docs", "search-pages", "get"), ServerStatus("down", "failed", error="it crashed")]
-    text = build_instructions(statuses, render_stubs(statuses), limits=Limits(timeout=7, max_tool_calls=9))
+def test_executor_options_of_the_file_apply_only_to_the_files_executor(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {}, "codeMode": {"executor": "process", "executorOptions": {"x": 1}}}))
+    assert load_settings(_args("--config", str(path))).executor_options == {"x": 1}
+    other = load_settings(_args("--config", str(path), "--executor", "restricted"))
+    assert other.executor == "restricted" and other.executor_options == {}
+
+
+STATES = [
+    ServerState("my-docs", "my_docs", "connected", ("search_pages", "get")),
+    ServerState("down", None, "failed", error="it crashed"),
+    ServerState("slow", None, "connecting"),
+    ServerState("later", None, "pending"),
+]
+STUBS = "class my_docs:\n    async def search_pages(*, q: str) -> Any: ...\n"
+
+
+def test_instructions_name_each_server_with_its_tools_or_its_state() -> None:
+    text = build_instructions(STATES, STUBS, limits=Limits(timeout=7, max_tool_calls=9))
     assert "Limits per program: 7 s, 9 tool calls (8 at once), 50000 characters of output." in text
     assert "- my_docs (server 'my-docs', 2 tools): get, search_pages" in text
-    assert "- down: unavailable (it crashed)" in text
-    assert "async def search_pages(*, q: str)" in text
+    assert "- down: unavailable: it crashed" in text
+    assert "- slow: starting (a program that uses it waits for it" in text
+    assert "- later: not connected yet" in text
+    assert text.endswith(STUBS)
 
 
-def test_instructions_leave_out_the_stubs_when_they_do_not_fit() -> None:
-    statuses = [_status("big", *(f"tool_{i}" for i in range(200)))]
-    stubs = render_stubs(statuses)
-    text = build_instructions(statuses, stubs, limit=6000)
+def test_instructions_leave_out_the_stubs_when_they_do_not_fit_and_the_prompt_keeps_them() -> None:
+    many = [ServerState("big", "big", "connected", tuple(f"tool_{i}" for i in range(200)))]
+    stubs = "class big:\n" + "".join(f"    async def tool_{i}() -> Any: ...\n" for i in range(200))
+    text = build_instructions(many, stubs, limit=6000)
     assert len(text) <= 6000 and "class big:" not in text and "tool_199" in text
-    cut = build_instructions(statuses, stubs, limit=2500)
+    cut = build_instructions(many, stubs, limit=2500)
     assert len(cut) <= 2500 and cut.endswith("- ... (more: use the search_tools tool)")
+    assert prompt_text(many, stubs).endswith(stubs)

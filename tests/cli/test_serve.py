@@ -1,7 +1,8 @@
 """`codemode serve` driven by the mcp SDK's client, over stdio and over streamable HTTP.
 
-Each test starts the command as a subprocess in front of two real servers (the toy server and
-the demo inventory), the way a desktop client or an agent framework would.
+Each test starts the command as a subprocess in front of real servers (the toy server, the demo
+inventory, and `tests/servers/silent.py`, which never answers its handshake), the way a desktop
+client or an agent framework would.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
-from mcp.client.stdio import StdioServerParameters
-from mcp.types import LoggingMessageNotificationParams
+from mcp import Client, ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.types import LoggingMessageNotificationParams, TextContent
 
-from engine.cli.server import STREAMS_OUTPUT
 from tests.cli.conftest import COMMAND, alive, children_of, command_env, processes_with, write_config
 from tests.conftest import ROOT, free_port, toy_entry
 from tests.servers.toy import server as toy_server
@@ -31,6 +31,11 @@ pytestmark = pytest.mark.anyio
 
 TOY_TOOLS = len(anyio.run(toy_server.list_tools))
 """How many tools the toy server offers (counted from the server itself, not hard-coded)."""
+
+SILENT = ROOT / "tests" / "servers" / "silent.py"
+
+HANDSHAKE_TIMEOUT = 5
+"""What pydantic-ai gives a stdio server to answer `initialize` (its `MCPServerStdio(timeout=5)`)."""
 
 
 class Received:
@@ -48,10 +53,11 @@ class Received:
 
 
 class Served:
-    def __init__(self, client: Client, pid: int, received: Received) -> None:
+    def __init__(self, client: Client, pid: int, received: Received, port: int | None = None) -> None:
         self.client = client
         self.pid = pid
         self.received = received
+        self.port = port
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float = 60) -> None:
@@ -65,12 +71,15 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float 
     raise AssertionError(f"codemode serve did not listen on {port}")
 
 
+def serve_params(config: Path) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=[*COMMAND[1:], "serve", "--config", str(config)],
+                                 cwd=str(ROOT), env=command_env())
+
+
 @asynccontextmanager
 async def serve_stdio(config: Path) -> AsyncIterator[Served]:
     received = Received()
-    params = StdioServerParameters(command=sys.executable, args=[*COMMAND[1:], "serve", "--config", str(config)],
-                                   cwd=str(ROOT), env=command_env())
-    async with Client(params, logging_callback=received.on_log, log_level="info") as client:
+    async with Client(serve_params(config), logging_callback=received.on_log, log_level="info") as client:
         [pid] = processes_with(str(config))
         yield Served(client, pid, received)
 
@@ -85,7 +94,7 @@ async def serve_http(config: Path) -> AsyncIterator[Served]:
         received = Received()
         async with Client(f"http://127.0.0.1:{port}/mcp", logging_callback=received.on_log,
                           log_level="info") as client:
-            yield Served(client, process.pid, received)
+            yield Served(client, process.pid, received, port)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -100,18 +109,47 @@ def transport(request: pytest.FixtureRequest) -> Any:
     return TRANSPORTS[request.param]
 
 
-async def test_it_offers_two_tools_and_instructions_that_name_every_namespace(transport: Any, config: Path) -> None:
+STARTING = "starting (a program that uses it waits for it; search_tools lists its tools once up)"
+
+
+def _server_lines(instructions: str) -> dict[str, str]:
+    return {line[2:].split(" ", 1)[0].rstrip(":"): line for line in instructions.splitlines() if line.startswith("- ")}
+
+
+async def test_it_offers_two_tools_and_a_prompt_that_names_every_namespace(transport: Any, config: Path) -> None:
     with anyio.fail_after(60):
         async with transport(config) as served:
             tools = await served.client.list_tools()
             assert sorted(t.name for t in tools.tools) == ["execute_code", "search_tools"]
-            instructions = served.client.instructions or ""
-            assert f"- toy (server 'toy', {TOY_TOOLS} tools): [" in instructions  # clashing names first
-            assert "['clash-name'], ['clash_name'], add," in instructions
-            assert "- inventory (server 'inventory', 2 tools): get_stock, list_products" in instructions
-            assert "async def get_stock(*, sku: str)" in instructions  # the stubs fit, so they are included
-            prompt = await served.client.get_prompt("code_mode")
-            assert "class inventory:" in str(prompt.messages[0].content)
+            # Servers connect in the background: each is listed with its tools, or as still starting.
+            lines = _server_lines(served.client.instructions or "")
+            assert lines["toy"] == f"- toy: {STARTING}" or lines["toy"].startswith(
+                f"- toy (server 'toy', {TOY_TOOLS} tools): [")
+            assert lines["inventory"] in (f"- inventory: {STARTING}",
+                                          "- inventory (server 'inventory', 2 tools): get_stock, list_products")
+            await served.client.call_tool("execute_code", {"code": "return 1"})  # waits for both servers
+            content = (await served.client.get_prompt("code_mode")).messages[0].content
+    assert isinstance(content, TextContent)
+    prompt = content.text
+    assert f"- toy (server 'toy', {TOY_TOOLS} tools): [" in prompt  # clashing names first
+    assert "['clash-name'], ['clash_name'], add," in prompt
+    assert "- inventory (server 'inventory', 2 tools): get_stock, list_products" in prompt
+    assert "class inventory:" in prompt and "async def get_stock(*, sku: str)" in prompt
+
+
+async def test_over_http_a_client_that_connects_once_the_servers_are_up_gets_their_tools_in_the_instructions(
+    config: Path,
+) -> None:
+    with anyio.fail_after(60):
+        async with serve_http(config) as served:
+            await served.client.call_tool("execute_code", {"code": "return 1"})  # waits for both servers
+            instructions = STARTING
+            while STARTING in instructions:  # rebuilt as soon as the last server settled
+                async with Client(f"http://127.0.0.1:{served.port}/mcp") as later:
+                    instructions = later.instructions or ""
+    assert f"- toy (server 'toy', {TOY_TOOLS} tools): [" in instructions
+    assert "- inventory (server 'inventory', 2 tools): get_stock, list_products" in instructions
+    assert "async def get_stock(*, sku: str)" in instructions  # the stubs fit, so they are included
 
 
 async def test_a_program_calls_two_downstream_servers(transport: Any, config: Path) -> None:
@@ -176,8 +214,6 @@ async def test_a_long_program_reports_progress_and_its_output_as_log_messages(tr
     assert all(message is not None and message.startswith("running for") for message in messages)
 
 
-@pytest.mark.xfail(not STREAMS_OUTPUT, reason="MCPClient.execute_code has no on_log yet: output arrives after the run",
-                   strict=True)
 async def test_printed_lines_arrive_while_the_program_still_runs(transport: Any, config: Path) -> None:
     with anyio.fail_after(60):
         async with transport(config) as served:
@@ -224,6 +260,47 @@ def test_a_signal_stops_stdio_serve_cleanly(config: Path, sig: signal.Signals) -
             process.wait()
 
 
+def test_a_signal_while_a_server_is_still_starting_stops_serve_and_every_child(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "servers.json", {
+        "toy": toy_entry(), "silent": {"command": sys.executable, "args": [str(SILENT)]},
+    })
+    process = subprocess.Popen([*COMMAND, "serve", "--config", str(config)], cwd=ROOT, env=command_env(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith("codemode: toy: ")  # the silent one never reports
+        downstream = children_of(process.pid)
+        assert len(downstream) == 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        assert not [pid for pid in downstream if alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_initialize_is_answered_at_once_beside_a_server_that_never_answers_its_handshake(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path / "servers.json", {
+        "toy": toy_entry(), "silent": {"command": sys.executable, "args": [str(SILENT)]},
+    }, codeMode={"limits": {"timeout": 8}})
+    with anyio.fail_after(60):
+        # pydantic-ai's way: start the process, then bound `initialize` (its `MCPServerStdio(timeout=5)`).
+        async with stdio_client(serve_params(config)) as (read, write), ClientSession(read, write) as session:
+            with anyio.fail_after(HANDSHAKE_TIMEOUT):
+                initialized = await session.initialize()
+            instructions = initialized.instructions or ""
+            # The program waits for the server still starting, within its own timeout, then runs without it.
+            result = await session.call_tool("execute_code", {"code": "return await toy.add(a=2, b=3)"})
+            missing = await session.call_tool("execute_code", {"code": "return await silent.anything()", "timeout": 1})
+    assert "- silent: starting" in instructions
+    assert not result.is_error and result.structured_content is not None
+    assert result.structured_content["result"] == 5
+    assert missing.is_error and "silent" in missing.content[0].text  # type: ignore[union-attr]
+
+
 async def test_a_server_that_fails_to_start_is_named_unavailable_and_the_rest_still_serve(tmp_path: Path) -> None:
     config = write_config(tmp_path / "servers.json", {
         "toy": toy_entry(), "gone": {"command": str(tmp_path / "no-such-server")},
@@ -233,7 +310,7 @@ async def test_a_server_that_fails_to_start_is_named_unavailable_and_the_rest_st
             instructions = served.client.instructions or ""
             result = await served.client.call_tool("execute_code", {"code": "return await toy.echo(text='hi')"})
             bad_search = await served.client.call_tool("search_tools", {"query": "x", "detail_level": "everything"})
-    assert "- gone: unavailable (server 'gone': could not connect" in instructions
+    assert "- gone: unavailable: server 'gone': could not connect" in instructions
     assert "Limits per program: 12 s," in instructions
     assert result.structured_content is not None and result.structured_content["result"] == "hi"
-    assert bad_search.is_error and "detail_level must be one of" in bad_search.content[0].text  # type: ignore[union-attr]
+    assert bad_search.is_error and "detail_level must be" in bad_search.content[0].text  # type: ignore[union-attr]
