@@ -129,7 +129,6 @@ ServerConfig = Annotated[StdioServerConfig | HttpServerConfig | InProcessServerC
 _CONNECTOR_PARTS = ("name", "connect_timeout", "request_timeout", "transports", "diagnostics")
 
 
-
 def expand_env(value: Any, *, where: str, environ: Mapping[str, str] | None = None) -> Any:
     """Expand `${VAR}` and `${VAR:-default}` in every string inside `value`.
 
