@@ -70,8 +70,14 @@ def channel_host(channel: Callable[[bytes], Awaitable[bytes]]) -> Any:
     return _ChannelHost(channel)
 
 
+MEET_BOUND = 10.0
+"""Seconds `meet` waits at most: a bound on a hang (a broken test returns `met: False`), not a speed."""
+
+
 class ToolHost:
-    """A host channel: `echo` returns its arguments, `sleep` sleeps on the host loop first."""
+    """A host channel: `echo` returns its arguments, `sleep` sleeps on the host loop first, and
+    `meet(n=...)` is a barrier: it returns (its arguments plus `met: True`) once `n` calls of any
+    tool, itself included, were in flight at the same time."""
 
     trace: list[ToolCallRecord] = []
 
@@ -80,6 +86,20 @@ class ToolHost:
         self.in_flight = 0
         self.max_in_flight = 0
         self.cancelled = 0
+        self._meetings: dict[int, anyio.Event] = {}
+
+    def _note_in_flight(self) -> None:
+        # A meeting stays met once reached, so every caller waiting on it returns.
+        for n, met in self._meetings.items():
+            if self.in_flight >= n:
+                met.set()
+
+    async def _meet(self, n: int) -> bool:
+        met = self._meetings.setdefault(n, anyio.Event())
+        self._note_in_flight()
+        with anyio.move_on_after(MEET_BOUND):
+            await met.wait()
+        return met.is_set()
 
     async def serve(self, *args: Any) -> Any:
         raise NotImplementedError
@@ -89,10 +109,13 @@ class ToolHost:
         self.calls += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._note_in_flight()
         try:
             arguments = request["arguments"]
             if request["tool"] == "sleep":
                 await anyio.sleep(arguments.get("seconds", 0.1))
+            elif request["tool"] == "meet":
+                return bytes(msgpack.packb({"result": {**arguments, "met": await self._meet(arguments["n"])}}))
             elif request["tool"] == "fail":
                 return bytes(msgpack.packb({"error": "tool failed"}))
             return bytes(msgpack.packb({"result": arguments}))

@@ -2,7 +2,8 @@
 
 Run: `python toy.py [stdio | http PORT | sse PORT] [--crash-at-start]`.
 Its tools cover every kind of result (text, JSON, structured, image, several items, errors) and
-every failure mode (a crash mid-call, a hang, a slow call).
+every failure mode (a crash mid-call, a hang, a slow call); `meet` is a barrier for tests of
+concurrency.
 """
 
 from __future__ import annotations
@@ -73,6 +74,44 @@ async def sleep(seconds: float) -> str:
     """Sleep, then say how long."""
     await asyncio.sleep(seconds)
     return f"slept {seconds}"
+
+
+MEET_BOUND = 10.0
+"""Seconds `meet` waits at most: a bound on a hang (a broken test gets `met: false`), not a speed."""
+
+
+class Meeting:
+    """The callers of `meet` for one group: how many wait now, the most that ever waited at once."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.most_waiting = 0
+        self.met = asyncio.Event()
+
+
+MEETINGS: dict[str, Meeting] = {}
+
+
+@server.tool()
+async def meet(n: int, group: str = "", linger: float = 0.0) -> dict[str, bool | int]:
+    """Wait until `n` calls of the same group wait at the same time (a barrier for concurrency tests),
+    then stay `linger` seconds longer, still counted as waiting.
+
+    Returns whether they met and the most calls of the group that were ever waiting together.
+    Once met, the group stays met: later calls only linger."""
+    meeting = MEETINGS.setdefault(group, Meeting())
+    meeting.waiting += 1
+    meeting.most_waiting = max(meeting.most_waiting, meeting.waiting)
+    if meeting.waiting >= n:
+        meeting.met.set()
+    try:
+        await asyncio.wait_for(meeting.met.wait(), MEET_BOUND)
+        await asyncio.sleep(linger)
+    except TimeoutError:
+        pass
+    finally:
+        meeting.waiting -= 1
+    return {"met": meeting.met.is_set(), "most_waiting": meeting.most_waiting}
 
 
 @server.tool()
