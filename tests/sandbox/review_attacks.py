@@ -1,9 +1,10 @@
 """The independent review's attacks on the in-process sandbox, by class (see test_security_review).
 
-`REFUSED` attacks must end in an error of one of the expected types, quickly. `FREEZES` are
-attacks on the host process itself (GIL-holding native work, C-stack overflows): each must end
-in an error while the host event loop keeps answering. `{marker}` is a path that must never
-exist afterwards. `tools` is the test bridge's namespace (`toy` in code mode).
+`REFUSED` attacks must end in an error of one of the expected types (refused, not stopped at the
+time limit); among them are attacks on the host process itself (GIL-holding native work, C-stack
+overflows), which must fail while the host event loop keeps answering. `STOPPED` attacks must be
+stopped at their limit. `{marker}` is a path that must never exist afterwards. `tools` is the test
+bridge's namespace (`toy` in code mode).
 """
 
 from __future__ import annotations
