@@ -53,6 +53,12 @@ def test_a_quick_run_writes_every_section_to_json_and_markdown(tmp_path: Path) -
         assert all(table["rows"] for table in section["tables"]), key
     tokens = results["sections"]["tokens"]["data"]
     assert len(tokens["answers"]) >= 10
+    # The stop latencies the sandbox tests no longer time: every kind of program was stopped at its
+    # timeout, none of them by abandoning its thread.
+    stops = results["sections"]["timeout"]["data"]
+    for kind in ("pure-Python loop", "swallowing the stop", "waiting on a tool", "library code"):
+        assert any(kind in label for label in stops), kind
+    assert {row["error_type"] for row in stops.values()} == {"TimeoutError"}, stops
     markdown = (tmp_path / "latest.md").read_text()
     for section in results["sections"].values():
         assert f"## {section['title']}" in markdown
