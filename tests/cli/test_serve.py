@@ -215,15 +215,25 @@ async def test_a_long_program_reports_progress_and_its_output_as_log_messages(tr
 
 
 async def test_printed_lines_arrive_while_the_program_still_runs(transport: Any, config: Path) -> None:
+    # The program cannot finish before its first line has arrived: after printing it waits at a
+    # barrier that a second program joins only once the line is here.
+    held = "print('started')\nmet = await toy.meet(n=2, group='streamed')\nreturn met['met']\n"
+    results: list[Any] = []
     with anyio.fail_after(60):
         async with transport(config) as served:
-            await served.client.call_tool("execute_code", {"code": SLOW_PROGRAM})
-            returned = time.monotonic()
-            while not served.received.logs:
-                await anyio.sleep(0.01)
-    first_log = served.received.logs[0][0]
-    # The program sleeps 2.5 s after its first print: a streamed line arrives well before the result.
-    assert returned - first_log > 1.5
+
+            async def run_held() -> None:
+                results.append(await served.client.call_tool("execute_code", {"code": held}))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(run_held)
+                while not served.received.logs:
+                    await anyio.sleep(0.01)
+                joined = "return (await toy.meet(n=2, group='streamed'))['met']\n"
+                await served.client.call_tool("execute_code", {"code": joined})
+    assert [data for _, data in served.received.logs][:1] == ["started"]
+    [result] = results
+    assert result.structured_content is not None and result.structured_content["result"] is True
 
 
 async def test_closing_the_connection_stops_every_downstream_server(transport: Any, config: Path) -> None:
