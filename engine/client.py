@@ -346,10 +346,7 @@ class MCPClient:
         Raises:
             CodeModeError: a bad argument (the same message a program gets).
         """
-        try:
-            return await self._tools().search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
-        except (TypeError, ValueError) as exc:
-            raise CodeModeError(str(exc)) from None
+        return await self._tools().search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
 
     def code_mode_engine(self) -> CodeMode:
         """The client's `CodeMode` (created on first use): what `execute_code` runs programs with.

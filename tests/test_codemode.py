@@ -139,7 +139,8 @@ async def test_a_tool_list_change_is_picked_up_by_the_next_program(tmp_path: Pat
         first = await run(client, 'await toy.add_tool(name="fresh")\nreturn sorted(tool_namespaces["toy"])')
         assert "fresh" not in first["result"]
         with anyio.fail_after(10):
-            while client.code_mode and "toy" in client._code_mode._specs:  # type: ignore[union-attr]
+            # The change notification drops the server's tools; the next program loads them again.
+            while any(s.server == "toy" and s.state == "connected" for s in client.code_mode_engine().states()):
                 await anyio.sleep(0.01)
         second = await run(client, "return await toy.fresh()")
         assert second["error"] is None and "I am fresh" in json.dumps(second["result"])

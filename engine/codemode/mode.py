@@ -82,10 +82,7 @@ class CodeMode:
         Raises:
             CodeModeError: a bad argument; the message is the same one a program gets.
         """
-        try:
-            return await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
-        except (TypeError, ValueError) as exc:
-            raise CodeModeError(str(exc)) from None
+        return await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
 
     async def execute(
         self,

@@ -138,7 +138,13 @@ class _Link:
         raise NotImplementedError("a worker's link answers single frames only")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The child's entry point: the guest's start-up, serving the restricted engine."""
+def main(argv: list[str] | None = None, *, confine: bool = False) -> None:
+    """The worker's entry point: the guest's start-up, serving the restricted engine; with
+    `confine`, the kernel confinement of `_confine` is applied once the channel is set up."""
     options = _guest_main.parse(sys.argv[1:] if argv is None else argv)
-    _guest_main.run(RestrictedEngine(cpu_ceiling=not options.no_cpu_ceiling), options)
+    hook = None
+    if confine:
+        from . import _confine
+
+        hook = _confine.confine
+    _guest_main.run(RestrictedEngine(cpu_ceiling=not options.no_cpu_ceiling), options, hook)

@@ -35,7 +35,7 @@ from ..bridge.dispatcher import HostDispatcher
 from ..envelope import Envelope
 from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
-from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkState, Record, encode_record
+from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
 from ..kernel.protocol import FrameError, encode, run_frame, stop_frame
 from ..limits import Limits
 from ._payload import envelope_from_payload, failed_envelope
@@ -125,9 +125,9 @@ class _NoTools:
 class RemoteGuest:
     """One guest process seen from the host: its link state and its runs."""
 
-    def __init__(self, transport: GuestTransport) -> None:
+    def __init__(self, transport: GuestTransport, *, binary: bool = False) -> None:
         self._transport = transport
-        self._decoder = LineDecoder()
+        self._decoder: LineDecoder | RecordDecoder = RecordDecoder() if binary else LineDecoder()
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._link = LinkState()
         self._written = 0
@@ -176,7 +176,12 @@ class RemoteGuest:
     # -- the transport's callbacks ----------------------------------------------------------------
 
     def _on_data(self, chunk: str | bytes) -> None:
-        for record in self._decoder.feed(chunk):
+        try:
+            records = self._decoder.feed(chunk)
+        except LinkError as exc:  # a binary link cannot skip a bad record: the peer is broken
+            self._on_exit(f"the guest sent a malformed record: {exc}")
+            return
+        for record in records:
             self._on_record(record)
 
     def _on_broken(self) -> None:
@@ -266,6 +271,8 @@ class RemoteGuest:
         """Run one request on this guest; always returns an envelope (kills the guest on a hard timeout)."""
         limits = request.limits
         started = time.perf_counter()
+        if self.dead is not None:
+            return failed_envelope("SandboxCrashed", f"the sandbox process died: {self.dead}", started, limits, [])
         host: Host = request.host or HostDispatcher(_NoTools(), limits=limits)
         slot = _Slot(limits, request.on_log)
         self._runs[run_id] = slot

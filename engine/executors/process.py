@@ -1,16 +1,26 @@
-"""The `process` executor: the restricted policy inside a child process with hard OS limits.
+"""The `process` executor: a warm pool of isolated worker processes, one run per worker at a time.
 
-One child (the guest's main loop serving `engine.executors._child`) serves every run, so start-up is paid once;
-it is restarted when it dies. The child runs each program through its own `RestrictedExecutor`
-(the same policy, guards and limits as in-process) and, before it runs anything, caps itself:
-address space (`RLIMIT_AS`, so unbounded allocation ends in `MemoryError` inside the child, never
-in host memory), a per-run `RLIMIT_CPU` ceiling (`SIGXCPU` for code stuck in native loops), open
-files, no core dumps, `PR_SET_NO_NEW_PRIVS`. It starts with a scrubbed environment (no host secrets)
-in its own process group, so a kill takes everything it started. Frames cross its stdin/stdout as
-guest link records; what programs print is captured inside the child and never touches them.
+Each worker is forked from a template process that has the kernel, the sandbox and the guest
+loaded (`_template.py`), so a new worker costs milliseconds and shares those pages with its
+siblings. A worker runs each program through its own `RestrictedExecutor` (the same policy, guards,
+facades and limits as in-process) and confines itself first (`_confine.py`, where the kernel
+allows: no network, no filesystem writes or reads outside the interpreter's files, no new
+processes, no `execve`), besides OS limits (address space, open files, CPU, no core dumps, no new
+privileges), a scrubbed environment and a process group of its own.
+
+- **One run per worker.** A crash, a kill, an out-of-memory or a native spin costs that run only;
+  the worker is replaced in the background and the other runs never notice.
+- **The host enforces the deadline.** A run that has not answered by its timeout plus
+  `deadline_grace` has its worker killed: every run ends by then, whatever it does, and nothing
+  arrives after it.
+- **Warm.** `min_workers` are kept ready; more are forked on demand up to `max_workers`; idle ones
+  beyond `min_workers` are retired after `idle_timeout`; a worker is recycled after
+  `max_runs_per_worker` runs or when its resident memory passes `max_worker_rss_mb`.
+- **Code sessions** are pinned to the worker that holds their globals; if that worker is lost, the
+  next run of the session says so (`SessionLost`) instead of silently starting afresh.
 
 ```python
-executor = ProcessExecutor(memory_mb=256)
+executor = ProcessExecutor(max_workers=8)
 envelope = await executor.run(ExecutionRequest("return 1 + 1"))
 await executor.aclose()
 ```
@@ -20,204 +30,319 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import logging
 import os
-import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
+import time
+from collections import OrderedDict
+from typing import Any
 
+from ..envelope import Envelope
 from ..errors import CodeModeError
-from ._remote import GuestTransport, RemoteExecutor, TransportBroken
+from ._fork import Template, WorkerTransport
+from ._payload import failed_envelope
+from ._remote import RemoteGuest
+from .base import ExecutionRequest
 
 __all__ = ["ProcessExecutor"]
 
-_ENGINE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
-_SAFE_ENV = ("LANG", "LC_ALL", "TZ")
+logger = logging.getLogger("engine.executors.process")
+
+_STACK_HEADROOM = 320 * 1024 * 1024
+"""Address space a worker gets beyond `memory_mb` for its threads' stacks (the program's deep-stack
+thread and the engine's own), so the cap counts what the program can allocate, not the stacks."""
 
 
-def _describe_exit(code: int | None, killed: bool) -> str:
-    if code is None:
-        return "the child process ended"
-    if code >= 0:
-        return f"the child process exited with status {code}"
-    sig = -code
-    if killed:
-        return "the child process was killed by the executor"
-    if sig == signal.SIGXCPU:
-        return "killed: CPU time limit (SIGXCPU)"
-    if sig == signal.SIGKILL:
-        return "killed (SIGKILL): out of memory or killed from outside"
-    if sig == signal.SIGSEGV:
-        return "the child process crashed (SIGSEGV)"
-    return f"the child process died of signal {signal.Signals(sig).name if sig in signal.valid_signals() else sig}"
+class _Worker:
+    """One worker process and what the pool knows of it."""
 
-
-class _ChildTransport:
-    """A `GuestTransport` over a local child's pipes."""
-
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self._command = command
-        self._env = env
-        self._process: asyncio.subprocess.Process | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._killed = False
-        self._stderr_tail = b""
+    def __init__(self, guest: RemoteGuest, transport: WorkerTransport) -> None:
+        self.guest = guest
+        self.transport = transport
+        self.busy = False
+        self.runs = 0
+        self.sessions: set[str] = set()
+        self.idle_since = time.monotonic()
 
     @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+    def alive(self) -> bool:
+        return self.guest.dead is None
 
-    async def start(
-        self, on_data: Callable[[str | bytes], None], on_broken: Callable[[], None], on_exit: Callable[[str], None]
-    ) -> None:
-        self._process = await asyncio.create_subprocess_exec(
-            *self._command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=self._env,
-            cwd="/",
-            start_new_session=True,
-            close_fds=True,
-        )
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._pump(on_data, on_exit)),
-            loop.create_task(self._stderr()),
-        ]
-
-    async def _pump(self, on_data: Callable[[str | bytes], None], on_exit: Callable[[str], None]) -> None:
-        process = self._process
-        assert process is not None and process.stdout is not None
-        while True:
-            chunk = await process.stdout.read(1 << 16)
-            if not chunk:
-                break
-            on_data(chunk)
-        code = await process.wait()
-        reason = _describe_exit(code, self._killed)
-        # The child's last words (an import error, a traceback) say why it could not start.
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._tasks[1]), 1.0)
-        tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
-        on_exit(reason + (": " + " | ".join(tail) if tail and not self._killed else ""))
-
-    async def _stderr(self) -> None:
-        # Guest diagnostics: drained so the child never blocks on a full pipe, the tail kept.
-        process = self._process
-        assert process is not None and process.stderr is not None
-        while chunk := await process.stderr.read(1 << 16):
-            self._stderr_tail = (self._stderr_tail + chunk)[-4096:]
-
-    async def write(self, data: bytes) -> None:
-        process = self._process
-        if process is None or process.stdin is None or process.returncode is not None:
-            raise TransportBroken("the child process is not running")
+    def rss(self) -> int:
         try:
-            process.stdin.write(data)
-            await process.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            raise TransportBroken(str(exc)) from exc
-
-    async def reattach(self) -> bool:
-        # Pipes do not drop while the child lives; a broken pipe means it is gone.
-        return False
-
-    async def kill(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.returncode is None:
-            self._killed = True
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(process.wait(), 5.0)
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, 1.0)
-        if process.stdin is not None:
-            process.stdin.close()
+            with open(f"/proc/{self.transport.pid}/statm", "rb") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
 
 
-class ProcessExecutor(RemoteExecutor):
-    """Runs programs under the restricted policy in a reused child process with hard OS limits.
+class ProcessExecutor:
+    """Runs programs under the restricted policy in a warm pool of confined worker processes.
 
     Args:
-        memory_mb: the child's address-space allowance above its start-up size (`RLIMIT_AS`); past it
-            allocation fails with `MemoryError`. None: no OS memory cap (the in-child watchdog still
-            applies `Limits.max_memory_bytes`).
+        min_workers: workers kept ready (default: the machine's CPU count).
+        max_workers: the most workers at once (default: 4 per CPU, at least `min_workers`); more
+            runs wait for a free worker, within their own timeout.
+        max_runs_per_worker: a worker is replaced after this many runs.
+        max_worker_rss_mb: a worker whose resident memory passes this after a run is replaced.
+        idle_timeout: seconds an idle worker beyond `min_workers` is kept.
+        memory_mb: address space a worker may add for the program (`RLIMIT_AS` past its start-up
+            size, plus room for thread stacks); past it allocation fails with `MemoryError`.
+            None: no OS memory cap (the worker's watchdog still applies `Limits.max_memory_bytes`).
+        deadline_grace: seconds past a run's timeout before the host kills its worker.
+        confine: apply the kernel confinement (network, filesystem, syscalls) where available.
         cpu_ceiling: move `RLIMIT_CPU` per run to the run's CPU budget plus a margin.
-        nofile: the child's open-file limit.
-        python: the interpreter for the child (default: this one).
-        env: extra environment variables for the child (the rest of the host's is not passed).
+        nofile: a worker's open-file limit.
+        python: the interpreter for the workers (default: this one).
+        env: extra environment variables for the workers (the rest of the host's is not passed).
     """
 
     def __init__(
         self,
         *,
+        min_workers: int | None = None,
+        max_workers: int | None = None,
+        max_runs_per_worker: int = 1000,
+        max_worker_rss_mb: int | None = 256,
+        idle_timeout: float = 60.0,
         memory_mb: int | None = 1024,
+        deadline_grace: float = 0.1,
+        confine: bool = True,
         cpu_ceiling: bool = True,
-        nofile: int | None = 256,
+        nofile: int | None = 64,
         python: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
         if not sys.platform.startswith("linux"):
-            raise CodeModeError("the process executor needs Linux (rlimits, process groups, prctl)")
+            raise CodeModeError("the process executor needs Linux (fork, rlimits, process groups, prctl)")
         if memory_mb is not None and memory_mb < 16:
             raise CodeModeError("memory_mb must be at least 16")
-        super().__init__()
-        self._memory_mb = memory_mb
-        self._cpu_ceiling = cpu_ceiling
-        self._nofile = nofile
-        self._python = python or sys.executable
-        self._extra_env = dict(env or {})
-        self._current: _ChildTransport | None = None
+        cpus = os.cpu_count() or 1
+        self.min_workers = cpus if min_workers is None else min_workers
+        self.max_workers = max(self.min_workers, 4 * cpus if max_workers is None else max_workers, 1)
+        if self.min_workers < 0 or max_runs_per_worker < 1 or deadline_grace < 0 or idle_timeout < 0:
+            raise CodeModeError("min_workers, max_runs_per_worker, deadline_grace and idle_timeout must be positive")
+        self.max_runs_per_worker = max_runs_per_worker
+        self.max_worker_rss = max_worker_rss_mb * 1024 * 1024 if max_worker_rss_mb is not None else None
+        self.idle_timeout = idle_timeout
+        self.deadline_grace = deadline_grace
+        self._confine = confine
+        self._argv = ["--mode", "restricted", "--binary"]
+        if memory_mb is not None:
+            self._argv += ["--memory-bytes", str(memory_mb * 1024 * 1024 + _STACK_HEADROOM)]
+        if nofile is not None:
+            self._argv += ["--nofile", str(nofile)]
+        if not cpu_ceiling:
+            self._argv.append("--no-cpu-ceiling")
+        self._template = Template(python=python, env=env)
+        self._started: asyncio.Task[None] | None = None
+        self._workers: list[_Worker] = []
+        self._starting = 0
+        self._changed = asyncio.Condition()
+        self._sessions: OrderedDict[str, _Worker] = OrderedDict()
+        self._lost: dict[str, str] = {}
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._janitor: asyncio.Task[None] | None = None
+        self._closed = False
+        self._failure: str | None = None
+        self.confinement: dict[str, Any] = {}
+        """What the kernel confinement achieved in the workers (from a worker's hello), e.g.
+        `{"network": "namespace", "filesystem": "landlock (ABI 7)", "syscalls": "seccomp"}`."""
+        self.startup_seconds: float | None = None
+        """How long the template took to start, for benchmarks."""
+
+    # -- workers ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the template and the first `min_workers` workers now instead of on the first run."""
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_task(self._start())
+        await asyncio.shield(self._started)
+
+    async def _start(self) -> None:
+        started = time.perf_counter()
+        await self._template.ensure_running()
+        self.startup_seconds = time.perf_counter() - started
+        self._janitor = asyncio.get_running_loop().create_task(self._tidy())
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """Fork workers in the background until `min_workers` are alive or starting."""
+        while not self._closed and len(self._workers) + self._starting < self.min_workers:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self._starting += 1
+        task = asyncio.get_running_loop().create_task(self._new_worker())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _new_worker(self) -> None:
+        try:
+            await self._template.ensure_running()
+            transport = WorkerTransport(self._template, self._argv, confine=self._confine)
+            guest = RemoteGuest(transport, binary=True)
+            hello = await guest.start(30.0)
+            self.confinement = dict(hello.get("confinement") or {})
+            worker = _Worker(guest, transport)
+            self._failure = None
+            if self._closed:
+                await guest.kill("the executor was closed")
+                return
+            self._workers.append(worker)
+        except Exception as exc:  # noqa: BLE001 - a run waiting for a worker gets the reason
+            logger.warning("a process worker could not start: %s", exc)
+            self._failure = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._starting -= 1
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _retire_soon(self, worker: _Worker, reason: str) -> None:
+        """Take `worker` out of the pool now (its sessions are lost, with `reason`) and kill it."""
+        if worker in self._workers:
+            self._workers.remove(worker)
+        for session in worker.sessions:
+            if self._sessions.get(session) is worker:
+                del self._sessions[session]
+                self._lost[session] = reason
+        worker.sessions.clear()
+        task = asyncio.get_running_loop().create_task(worker.guest.kill(reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._top_up()
+
+    async def _tidy(self) -> None:
+        """Retire idle workers beyond `min_workers`, and workers that died while idle."""
+        while not self._closed:
+            await asyncio.sleep(min(1.0, self.idle_timeout or 1.0))
+            now = time.monotonic()
+            for worker in list(self._workers):
+                if worker.busy:
+                    continue
+                if not worker.alive:
+                    self._retire_soon(worker, f"its worker process died: {worker.guest.dead}")
+                elif (
+                    len(self._workers) > self.min_workers
+                    and not worker.sessions
+                    and now - worker.idle_since > self.idle_timeout
+                ):
+                    self._retire_soon(worker, "idle")
+
+    async def _acquire(self, session_id: str | None, deadline: float) -> _Worker | str:
+        """A free worker for one run (the session's own, if it has one), or why there is none."""
+        await self.start()
+        async with self._changed:
+            while True:
+                worker = self._pick(session_id)
+                if session_id is not None and session_id in self._lost:
+                    return f"code session {session_id!r} was lost: {self._lost.pop(session_id)}"
+                if worker is not None:
+                    worker.busy = True
+                    return worker
+                if not self._workers and not self._starting and self._failure is not None:
+                    failure, self._failure = self._failure, None  # the next run tries again
+                    return f"no worker process could start: {failure}"
+                if len(self._workers) + self._starting < self.max_workers and (
+                    session_id is None or session_id not in self._sessions
+                ):
+                    self._spawn()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "no worker became free within the run's timeout"
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+
+    def _pick(self, session_id: str | None) -> _Worker | None:
+        for worker in [w for w in self._workers if not w.busy and not w.alive]:
+            self._retire_soon(worker, f"its worker process died: {worker.guest.dead}")
+        if session_id is not None and session_id in self._sessions:
+            worker = self._sessions[session_id]
+            return worker if not worker.busy else None
+        free = [w for w in self._workers if not w.busy and w.alive]
+        if not free:
+            return None
+        # Prefer a worker without sessions: their globals stay with their own worker.
+        return min(free, key=lambda w: (len(w.sessions), w.runs))
+
+    async def _release(self, worker: _Worker, session_id: str | None) -> None:
+        worker.busy = False
+        worker.runs += 1
+        worker.idle_since = time.monotonic()
+        if not worker.alive:
+            self._retire_soon(worker, f"its worker process died: {worker.guest.dead}")
+        elif session_id is not None:
+            worker.sessions.add(session_id)
+            self._sessions[session_id] = worker
+        if worker.alive and not worker.sessions:
+            if worker.runs >= self.max_runs_per_worker:
+                self._retire_soon(worker, "recycled after its run limit")
+            elif self.max_worker_rss is not None and worker.rss() > self.max_worker_rss:
+                self._retire_soon(worker, "recycled: its memory grew past max_worker_rss_mb")
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    async def run(self, request: ExecutionRequest) -> Envelope:
+        """Run one program on a free worker and return its envelope. Never raises for a fault of the program."""
+        if self._closed:
+            raise RuntimeError("the executor is closed")
+        started = time.perf_counter()
+        limits = request.limits
+        try:
+            acquired = await self._acquire(request.session_id, time.monotonic() + limits.timeout)
+        except Exception as exc:  # the template could not start: the run cannot either
+            message = f"the worker pool could not start: {type(exc).__name__}: {exc}"
+            return failed_envelope("SandboxError", message, started, limits, [], request.host)
+        if isinstance(acquired, str):
+            kind = "SessionLost" if acquired.startswith("code session") else (
+                "SandboxError" if acquired.startswith("no worker process") else "TimeoutError"
+            )
+            return failed_envelope(kind, acquired, started, limits, [], request.host)
+        worker = acquired
+        try:
+            return await worker.guest.execute(
+                next(self._ids), request, grace=self.deadline_grace, stop_grace=0.0
+            )
+        finally:
+            await self._release(worker, request.session_id)
+
+    def reset_session(self, session_id: str) -> bool:
+        """Forget a code session (its globals are dropped with its worker's next recycle)."""
+        worker = self._sessions.pop(session_id, None)
+        self._lost.pop(session_id, None)
+        if worker is not None:
+            worker.sessions.discard(session_id)
+        return worker is not None
 
     @property
-    def pid(self) -> int | None:
-        """The current child's process id (None before the first run)."""
-        return self._current.pid if self._current is not None else None
+    def pids(self) -> list[int]:
+        """The worker processes' ids (for tests and benchmarks)."""
+        return [w.transport.pid for w in self._workers if w.transport.pid is not None]
 
-    def _command(self) -> list[str]:
-        command = [self._python, "-I", "-c", _BOOT, _ENGINE_ROOT, "--mode", "restricted"]
-        if self._memory_mb is not None:
-            command += ["--memory-bytes", str(self._memory_mb * 1024 * 1024)]
-        if self._nofile is not None:
-            command += ["--nofile", str(self._nofile)]
-        if not self._cpu_ceiling:
-            command.append("--no-cpu-ceiling")
-        return command
+    @property
+    def template_pid(self) -> int | None:
+        return self._template.pid
 
-    def _env(self) -> dict[str, str]:
-        env = {key: os.environ[key] for key in _SAFE_ENV if key in os.environ}
-        env.update(
-            PATH="/usr/bin:/bin",
-            PYTHONDONTWRITEBYTECODE="1",
-            PYTHONUNBUFFERED="1",
-            # Few malloc arenas: each thread's arena would otherwise reserve 64 MiB of address space.
-            MALLOC_ARENA_MAX="2",
-        )
-        env.update(self._extra_env)
-        return env
+    async def aclose(self) -> None:
+        """Kill every worker and the template."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._janitor is not None:
+            self._janitor.cancel()
+        workers, self._workers = list(self._workers), []
+        await asyncio.gather(*(w.guest.kill("the executor was closed") for w in workers), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, self._janitor or asyncio.sleep(0), return_exceptions=True)
+        await self._template.aclose()
 
-    async def _transport(self) -> GuestTransport:
-        self._current = _ChildTransport(self._command(), self._env())
-        return self._current
+    async def __aenter__(self) -> ProcessExecutor:
+        return self
 
-
-# `-I` (isolated mode) drops PYTHONPATH and the user site, so the child finds `engine` through the
-# path given as its first argument. The child needs only leaf modules (the guest, the sandbox, the
-# stub runtime); registering the packages as bare namespaces skips their `__init__` re-exports,
-# which import the MCP SDK and would double the child's start-up time.
-_BOOT = (
-    "import sys, types\n"
-    "root = sys.argv.pop(1)\n"
-    "for name in ('engine', 'engine.executors'):\n"
-    "    package = types.ModuleType(name)\n"
-    "    package.__path__ = [root + '/' + name.replace('.', '/')]\n"
-    "    sys.modules[name] = package\n"
-    "sys.path.insert(0, root)\n"
-    "from engine.executors._child import main\n"
-    "main(sys.argv[1:])\n"
-)
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from . import oslimits
 from .serve import Engine, Guest, take_stdio
@@ -25,15 +27,26 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory-bytes", type=int, default=None, help="cap the address space this much above now")
     parser.add_argument("--nofile", type=int, default=None, help="cap open files")
     parser.add_argument("--no-cpu-ceiling", action="store_true", help="do not move RLIMIT_CPU per run")
+    parser.add_argument("--binary", action="store_true", help="length-prefixed records out, not base64 lines")
     return parser.parse_args(argv)
 
 
-def run(engine: Engine, options: argparse.Namespace) -> None:
-    """Take stdio, cap the process, and serve `engine` until the host closes the channel."""
+def run(
+    engine: Engine, options: argparse.Namespace, confine: Callable[[], dict[str, Any]] | None = None
+) -> None:
+    """Take stdio, cap the process, confine it (`confine`, if given), and serve `engine` until the
+    host closes the channel. The hello record reports what `confine` says took effect."""
     channel_in, channel_out = take_stdio()
     if options.memory_bytes is not None or options.nofile is not None:
         oslimits.apply(memory_bytes=options.memory_bytes, nofile=options.nofile)
-    asyncio.run(Guest(engine, channel_in, channel_out).serve())
+    # The loop first: it makes its self-pipe with socketpair(), which a confined process may not call.
+    loop = asyncio.new_event_loop()
+    try:
+        report = confine() if confine is not None else {}
+        guest = Guest(engine, channel_in, channel_out, binary=options.binary, hello={"confinement": report})
+        loop.run_until_complete(guest.serve())
+    finally:
+        loop.close()
 
 
 def main(argv: list[str] | None = None) -> None:

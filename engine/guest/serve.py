@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..kernel import protocol as _protocol
-from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, Record, decode_record, encode_line
+from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, Record, decode_record, encode_line, encode_record
 from ..kernel.protocol import Send
 from ..kernel.report import plain_error
 from . import GUEST_VERSION
@@ -77,12 +77,23 @@ def take_stdio() -> tuple[int, int]:
 class Guest:
     """One guest process: the link state and the records' handlers."""
 
-    def __init__(self, engine: Engine, channel_in: int, channel_out: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        channel_in: int,
+        channel_out: int,
+        *,
+        binary: bool = False,
+        hello: dict[str, Any] | None = None,
+    ) -> None:
+        self._hello = dict(hello or {})
         self.engine = engine
         self._in = channel_in
         self._out = channel_out
         self._lock = threading.Lock()
         self._link = LinkState()
+        # Lines survive a text-mode stream that may drop (E2B); a local pipe takes the records as they are.
+        self._encode = encode_record if binary else encode_line
         self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[bytes]]] = {}
         self._runs: dict[int, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,7 +104,7 @@ class Guest:
     def _record(self, kind: str, run: int, data: Any) -> None:
         with self._lock:  # numbering and writing in one step: records leave in sequence order
             seq = self._link.number(run, data) if kind == "f" else CONTROL_SEQ
-            _write_all(self._out, encode_line(kind, seq, self._link.ack, run, data))
+            _write_all(self._out, self._encode(kind, seq, self._link.ack, run, data))
 
     def send_frame(self, run: int, frame: dict[str, Any]) -> None:
         """Encode and send one bridge frame of `run` (thread-safe)."""
@@ -102,7 +113,7 @@ class Guest:
     def _replay(self, ack: int) -> None:
         with self._lock:
             for seq, run, data in self._link.unacked(after=ack):
-                _write_all(self._out, encode_line("f", seq, self._link.ack, run, data))
+                _write_all(self._out, self._encode("f", seq, self._link.ack, run, data))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -206,7 +217,7 @@ class Guest:
         """Say hello, then handle records until stdin closes or the host says quit."""
         self._loop = asyncio.get_running_loop()
         self._closed = asyncio.Event()
-        self._record("h", 0, {"version": GUEST_VERSION, "pid": os.getpid(), "mode": self.engine.mode})
+        self._record("h", 0, {**self._hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": self.engine.mode})
         threading.Thread(target=self._reader, name="guest-reader", daemon=True).start()
         await self._closed.wait()
         for run_id in list(self._runs):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import mcp.types as types
 
+from ..errors import CodeModeError
 from ..kernel.stubs import search_arguments
 from .toolset import ToolSet
 
@@ -175,12 +176,16 @@ class ToolHost:
     async def search(
         self, query: str = "", *, detail_level: str = "full", limit: int | None = None, wait: float | None = None
     ) -> dict[str, Any]:
-        """Ranked search over every usable server's tools.
+        """Ranked search over every usable server's tools, waiting up to `wait` seconds for servers
+        still loading.
 
         Raises:
-            TypeError, ValueError: a bad argument (`kernel.stubs.search_arguments` says which).
+            CodeModeError: a bad argument; the message is the one a program's `search_tools` gives.
         """
-        search_arguments(query, detail_level, limit)
+        try:
+            search_arguments(query, detail_level, limit)
+        except (TypeError, ValueError) as exc:
+            raise CodeModeError(str(exc)) from None
         toolset = await self.toolset(wait=wait)
         return toolset.catalog.search(query, detail_level=detail_level, limit=limit)  # type: ignore[arg-type]
 

@@ -182,3 +182,48 @@ async def test_two_programs_run_at_once_without_mixing_their_output(executor: Ex
         assert envelope["result"] == name, envelope["error"]
         assert envelope["logs"] == [f"{name} {i}" for i in range(3)]
     assert backend.max_waiting == 2
+
+
+async def test_the_program_sees_the_same_names_on_every_executor(executor: Executor) -> None:
+    # Built by the production request builder: the names cannot drift between executors.
+    code = (
+        "return [sorted(__tool_namespaces), sorted(tool_namespaces), __tool_namespaces[" + repr(NAMESPACE) + "],"
+        " ToolError.__name__, callable(search_tools), " + NAMESPACE + ".echo.__name__]"
+    )
+    envelope = await run_program(executor, code)
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == [[NAMESPACE], [NAMESPACE], ["echo", "fail", "meet"], "ToolError", True, "echo"]
+
+
+async def test_the_envelope_carries_the_dispatchers_record_of_calls(executor: Executor) -> None:
+    code = f"await {NAMESPACE}.echo(text='a')\ntry:\n    await {NAMESPACE}.fail()\n"
+    code += "except ToolError:\n    pass\nreturn 1"
+    envelope = await run_program(executor, code)
+    assert envelope["error"] is None, envelope["error"]
+    assert [(r["tool"], r["outcome"]) for r in envelope["tool_calls"]] == [
+        ("demo-server.echo", "ok"), ("demo-server.fail", "error")
+    ]
+    assert envelope["usage"]["tool_calls"] == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "message"),
+    [
+        ("search_tools('x', limit=0)", "ValueError", "search_tools() limit must be a positive int or None, got 0"),
+        ("search_tools(3)", "TypeError", "search_tools() query must be a str, got int"),
+        (
+            "search_tools('x', detail_level='all')",
+            "ValueError",
+            "search_tools() detail_level must be 'names', 'descriptions' or 'full', got 'all'",
+        ),
+    ],
+)
+async def test_search_tools_argument_errors_are_identical_with_one_clean_prefix(
+    executor: Executor, backend: Backend, call: str, kind: str, message: str
+) -> None:
+    envelope = await run_program(executor, f"x = 1\nawait {call}\n", backend)
+    assert envelope["error_info"] is not None
+    assert (envelope["error_info"]["type"], envelope["error_info"]["message"]) == (kind, message)
+    assert envelope["error_info"]["line"] == 2
+    assert "__engine__" not in (envelope["error"] or "")
+    assert backend.calls == []

@@ -1,38 +1,67 @@
-"""The `process` executor's own guarantees: OS limits in the child, crash isolation, a scrubbed child.
+"""The `process` pool's own guarantees: isolation per run, OS limits and kernel confinement, a scrubbed worker.
 
-The contract suite covers what every executor does; these check what only a child process gives:
-an allocation past the OS memory cap ends as `MemoryError` in the child while host memory stays put,
-a killed child is reported and replaced, and the child runs in its own process group, without the
-host's environment, with its rlimits and `no_new_privs` set.
+The contract suite covers what every executor does; these check what only separate processes give:
+a worker killed from outside costs its own run only, a lost code session is said, an allocation past
+the OS memory cap ends as `MemoryError` while host memory stays put, and each worker runs in its own
+process group, without the host's environment, with its rlimits, `no_new_privs`, a network namespace,
+Landlock and a seccomp filter. The confinement itself is probed with raw Python (no sandbox policy)
+in a process confined by the very function the workers call.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
+import mcp.types as types
 import pytest
 
+from engine.codemode.request import build_request
 from engine.executors.process import ProcessExecutor
 from engine.limits import Limits
+from engine.tools import ToolSet
 
 from .conftest import run_program
 
 pytestmark = pytest.mark.anyio
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+HOLD = ToolSet.build(["gate"], {"gate": [types.Tool(name="hold", input_schema={"type": "object"})]}, {})
 
 
 def _host_rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE
 
 
+class Gate:
+    """A tool backend whose `hold` returns only once the test opens the gate; counts who waits."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.opened = anyio.Event()
+        self.arrived = anyio.Event()
+        self.expected = 0
+
+    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        self.waiting += 1
+        if self.waiting >= self.expected:
+            self.arrived.set()
+        await self.opened.wait()
+        return types.CallToolResult(content=[], structured_content={"ok": True})
+
+    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
+        return {}
+
+
 @pytest.fixture
 async def process() -> AsyncIterator[ProcessExecutor]:
-    executor = ProcessExecutor(memory_mb=128)
+    executor = ProcessExecutor(memory_mb=128, min_workers=1)
     try:
         yield executor
     finally:
@@ -40,12 +69,69 @@ async def process() -> AsyncIterator[ProcessExecutor]:
             await executor.aclose()
 
 
+async def test_a_worker_killed_from_outside_costs_its_own_run_only() -> None:
+    process = ProcessExecutor(memory_mb=128, min_workers=1, max_workers=12)
+    try:
+        await _ten_runs_one_killed(process)
+    finally:
+        with anyio.fail_after(15):
+            await process.aclose()
+
+
+async def _ten_runs_one_killed(process: ProcessExecutor) -> None:
+    gate = Gate()
+    gate.expected = 10
+    results: list[dict[str, Any]] = []
+
+    async def one(i: int) -> None:
+        request = build_request(HOLD, f"await gate.hold()\nreturn {i}", limits=Limits(timeout=30), backend=gate)
+        results.append(dict(await process.run(request)))
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as group:
+            for i in range(10):
+                group.start_soon(one, i)
+            await gate.arrived.wait()  # ten runs in flight, each on its own worker, each waiting
+            victims = process.pids
+            assert len(victims) >= 10
+            os.kill(victims[0], signal.SIGKILL)
+            with anyio.fail_after(10):
+                while not any(r["error_info"] for r in results):
+                    await anyio.sleep(0.01)
+            gate.opened.set()
+    failed = [r for r in results if r["error_info"] is not None]
+    assert len(failed) == 1, [r["error"] for r in failed]
+    assert failed[0]["error_info"]["type"] == "SandboxCrashed"
+    assert "SIGKILL" in failed[0]["error_info"]["message"]
+    assert sorted(r["result"] for r in results if r["error_info"] is None) == sorted(
+        set(range(10)) - {next(i for i in range(10) if all(r["result"] != i for r in results))}
+    )
+    again = await run_program(process, "return 'fresh'")
+    assert again["result"] == "fresh", again["error"]
+
+
+async def test_a_code_session_whose_worker_died_is_reported_lost(process: ProcessExecutor) -> None:
+    first = await run_program(process, "counter = 41\nreturn counter", session_id="s")
+    assert first["result"] == 41
+    (holder,) = [w for w in process._workers if "s" in w.sessions]  # noqa: SLF001 - which worker holds it
+    assert holder.transport.pid is not None
+    os.kill(holder.transport.pid, signal.SIGKILL)
+    with anyio.fail_after(10):
+        while holder.alive:
+            await anyio.sleep(0.01)
+    lost = await run_program(process, "counter += 1\nreturn counter", session_id="s")
+    assert lost["error_info"] is not None and lost["error_info"]["type"] == "SessionLost"
+    assert "'s' was lost" in lost["error_info"]["message"] and "SIGKILL" in lost["error_info"]["message"]
+    fresh = await run_program(process, "counter = 1\nreturn counter", session_id="s")
+    assert fresh["result"] == 1  # said once, then the id starts afresh
+
+
 async def test_unbounded_allocation_is_stopped_by_the_os_limit_and_the_host_lives_on(
     process: ProcessExecutor,
 ) -> None:
     await process.start()
     before = _host_rss()
-    # The in-child watchdog would stop at 4 GiB; the OS cap (128 MiB above start-up) comes first.
+    # The in-worker watchdog would stop at 4 GiB; the OS cap (128 MiB above start-up) comes first.
     limits = Limits(timeout=20, max_memory_bytes=4 * 1024**3)
     code = "chunks = []\nwhile True:\n    chunks.append('x' * 1_000_000)\n"
     envelope = await run_program(process, code, limits=limits)
@@ -58,33 +144,14 @@ async def test_unbounded_allocation_is_stopped_by_the_os_limit_and_the_host_live
     assert after["result"] == "after", after["error"]
 
 
-async def test_a_killed_child_is_reported_and_the_next_run_gets_a_new_one(process: ProcessExecutor) -> None:
-    await process.start()
-    first_pid = process.pid
-    assert first_pid is not None
-
-    async def kill_soon() -> None:
-        await anyio.sleep(0.3)
-        os.killpg(first_pid, signal.SIGKILL)
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(kill_soon)
-        envelope = await run_program(process, "import asyncio\nawait asyncio.sleep(10)\nreturn 'slept'")
-    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "SandboxCrashed"
-    again = await run_program(process, "return 'fresh'")
-    assert again["result"] == "fresh"
-    assert process.pid not in (None, first_pid)
-
-
-async def test_the_child_has_no_host_secrets_its_own_group_and_its_limits(
+async def test_a_worker_has_no_host_secrets_its_own_group_limits_and_confinement(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ENGINE_TEST_SECRET", "hunter2")
-    executor = ProcessExecutor(memory_mb=256, nofile=64)
+    executor = ProcessExecutor(memory_mb=256, nofile=64, min_workers=1)
     try:
         await run_program(executor, "return 1")
-        pid = executor.pid
-        assert pid is not None
+        pid = executor.pids[0]
         environ = Path(f"/proc/{pid}/environ").read_bytes()
         assert b"hunter2" not in environ and b"ENGINE_TEST_SECRET" not in environ
         assert os.getpgid(pid) == pid != os.getpgid(0)
@@ -95,22 +162,90 @@ async def test_the_child_has_no_host_secrets_its_own_group_and_its_limits(
         assert open_files.split()[3] == "64"
         cpu = next(line for line in limits.splitlines() if line.startswith("Max cpu time"))
         assert cpu.split()[3] != "unlimited"  # the per-run ceiling moved the soft limit
-        assert "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()
-        assert executor.startup_seconds is not None
+        core = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
+        assert core.split()[4] == "0"
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert "NoNewPrivs:\t1" in status
+        report = executor.confinement
+        if report.get("syscalls") == "seccomp":
+            assert "Seccomp:\t2" in status
+        if report.get("network", "").endswith("namespace"):
+            assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert set(report) == {"network", "filesystem", "syscalls"}
     finally:
         await executor.aclose()
 
 
-async def test_closing_the_executor_ends_the_child(process: ProcessExecutor) -> None:
-    await process.start()
-    pid = process.pid
-    assert pid is not None
+_PROBE = """
+import os, socket, sys
+sys.path.insert(0, sys.argv[1])
+from engine.guest import oslimits
+from engine.executors import _confine
+oslimits.apply(memory_bytes=None, nofile=64)
+report = _confine.confine()
+print("report|", report, flush=True)
+def attempt(name, action):
+    try:
+        action()
+        print(name + "|", "ALLOWED", flush=True)
+    except OSError as exc:
+        print(name + "|", "refused", type(exc).__name__, flush=True)
+attempt("socket", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+attempt("unix socket", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+attempt("write", lambda: open(sys.argv[2], "w"))
+attempt("read passwd", lambda: open("/etc/passwd").read())
+attempt("fork", os.fork)
+attempt("exec", lambda: os.execv("/bin/true", ["true"]))
+attempt("signal another process", lambda: os.kill(os.getppid(), 0))
+import threading, json
+box = []
+worker = threading.Thread(target=lambda: box.append(json.dumps([1])))
+worker.start(); worker.join()
+print("thread|", box, flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("attempt", "layer"),
+    [
+        ("socket", "syscalls"),
+        ("unix socket", "syscalls"),
+        ("write", "filesystem"),
+        ("read passwd", "filesystem"),
+        ("fork", "syscalls"),
+        ("exec", "syscalls"),
+        ("signal another process", "syscalls"),
+    ],
+)
+def test_raw_python_in_a_confined_process_is_refused(tmp_path: Path, attempt: str, layer: str) -> None:
+    # Raw Python, no sandbox policy: only the kernel stands between it and the host.
+    root = str(Path(__file__).resolve().parents[2])
+    target = tmp_path / "written"
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", _PROBE, root, str(target)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = {k: v.strip() for k, _, v in (line.partition("|") for line in done.stdout.splitlines())}
+    if "unavailable" in lines["report"].split(f"'{layer}': ")[1].split(",")[0]:
+        pytest.skip(f"this kernel lacks the {layer} confinement: {lines['report']}")
+    assert lines[attempt].startswith("refused"), done.stdout
+    assert lines["thread"] == "['[1]']"  # threads and lazy imports still work
+    assert not target.exists()
+
+
+async def test_closing_the_executor_ends_every_worker_and_the_template(process: ProcessExecutor) -> None:
+    await run_program(process, "return 1")
+    pids = [*process.pids, process.template_pid]
+    assert len(pids) >= 2 and None not in pids
     await process.aclose()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    for pid in pids:
+        assert pid is not None
+        with anyio.fail_after(5):
+            while Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+                await anyio.sleep(0.01)
 
 
-async def test_a_child_that_cannot_start_is_reported_with_its_last_words(tmp_path: Path) -> None:
+async def test_a_template_that_cannot_start_is_reported_with_its_last_words(tmp_path: Path) -> None:
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\necho 'ImportError: no engine here' >&2\nexit 1\n")
     fake.chmod(0o755)
@@ -120,5 +255,4 @@ async def test_a_child_that_cannot_start_is_reported_with_its_last_words(tmp_pat
     finally:
         await executor.aclose()
     assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "SandboxError"
-    assert "exited with status 1" in envelope["error_info"]["message"]
     assert "ImportError: no engine here" in envelope["error_info"]["message"]

@@ -1,0 +1,277 @@
+"""Host side of the `process` pool's processes: the template that forks workers, and a worker's transport.
+
+`Template` starts the template process (`_template.py`) once and asks it for workers over a
+`SOCK_SEQPACKET` control socket: each request carries the worker's end of a fresh socket pair, so
+the worker's channel never passes through the template's hands again. `WorkerTransport` is the
+`GuestTransport` of one worker over the host's end of that pair (length-prefixed records both
+ways: the OS keeps order and integrity, so no base64 and no checksum). A worker's exit status comes
+from the template, which reaps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ._remote import TransportBroken
+
+__all__ = ["Template", "WorkerTransport", "describe_exit"]
+
+_ENGINE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+_SAFE_ENV = ("LANG", "LC_ALL", "TZ")
+
+# `-I` (isolated mode) drops PYTHONPATH and the user site, so the template finds `engine` through
+# the path given as its first argument. It needs only leaf modules (the guest, the kernel, the
+# sandbox); registering the packages as bare namespaces skips their `__init__` re-exports, which
+# import the MCP SDK and would double the template's start-up time and every worker's memory.
+_BOOT = (
+    "import sys, types\n"
+    "root = sys.argv[1]\n"
+    "for name in ('engine', 'engine.executors'):\n"
+    "    package = types.ModuleType(name)\n"
+    "    package.__path__ = [root + '/' + name.replace('.', '/')]\n"
+    "    sys.modules[name] = package\n"
+    "sys.path.insert(0, root)\n"
+    "from engine.executors._template import main\n"
+    "main(int(sys.argv[2]))\n"
+)
+
+
+def describe_exit(status: int | None, killed: bool) -> str:
+    """Why a worker ended, from its `waitpid` status (None: unknown)."""
+    if status is None:
+        return "the worker process ended"
+    if killed:
+        return "the worker process was killed by the executor"
+    if os.WIFEXITED(status):
+        return f"the worker process exited with status {os.WEXITSTATUS(status)}"
+    sig = os.WTERMSIG(status)
+    if sig == signal.SIGXCPU:
+        return "killed: CPU time limit (SIGXCPU)"
+    if sig == signal.SIGKILL:
+        return "killed (SIGKILL): out of memory or killed from outside"
+    if sig == signal.SIGSEGV:
+        return "the worker process crashed (SIGSEGV)"
+    if sig == signal.SIGSYS:
+        return "the worker process made a forbidden system call (SIGSYS)"
+    name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+    return f"the worker process died of signal {name}"
+
+
+class Template:
+    """The template process, started once; `fork()` returns a new worker's pid and channel."""
+
+    def __init__(self, *, python: str | None = None, env: dict[str, str] | None = None) -> None:
+        self._python = python or sys.executable
+        self._extra_env = dict(env or {})
+        self._process: asyncio.subprocess.Process | None = None
+        self._control: socket.socket | None = None
+        self._lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
+        self._replies: asyncio.Queue[dict[str, int]] = asyncio.Queue()
+        self._exits: dict[int, asyncio.Future[int]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.stderr_tail = b""
+
+    def _env(self) -> dict[str, str]:
+        env = {key: os.environ[key] for key in _SAFE_ENV if key in os.environ}
+        env.update(
+            PATH="/usr/bin:/bin",
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONUNBUFFERED="1",
+            # Few malloc arenas: each thread's arena would otherwise reserve 64 MiB of address space.
+            MALLOC_ARENA_MAX="2",
+        )
+        env.update(self._extra_env)
+        return env
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def start(self) -> None:
+        """Start the template process (imports once; every worker is a fork of it)."""
+        host_end, template_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                self._python, "-I", "-c", _BOOT, _ENGINE_ROOT, str(template_end.fileno()),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=self._env(),
+                cwd="/",
+                start_new_session=True,
+                pass_fds=(template_end.fileno(),),
+            )
+        finally:
+            template_end.close()
+        host_end.setblocking(False)
+        self._control = host_end
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._read()), loop.create_task(self._stderr())]
+
+    async def ensure_running(self) -> None:
+        """Start the template again if it died (its workers live on: they are not its to keep)."""
+        async with self._start_lock:
+            process = self._process
+            if process is not None and process.returncode is None:
+                return
+            if process is not None:
+                await self.aclose()
+                self.stderr_tail = b""
+            await self.start()
+
+    async def _read(self) -> None:
+        control = self._control
+        assert control is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                message = await loop.sock_recv(control, 65536)
+            except OSError:
+                message = b""
+            if not message:
+                break
+            data = json.loads(message)
+            if "exit" in data:
+                future = self._exits.setdefault(data["exit"], loop.create_future())
+                if not future.done():
+                    future.set_result(data["status"])
+            else:
+                self._replies.put_nowait(data)
+        self._replies.put_nowait({})  # the template is gone: wake a fork waiting for its reply
+
+    async def _stderr(self) -> None:
+        process = self._process
+        assert process is not None and process.stderr is not None
+        while chunk := await process.stderr.read(1 << 16):
+            self.stderr_tail = (self.stderr_tail + chunk)[-8192:]
+
+    async def fork(self, argv: list[str], *, confine: bool) -> tuple[int, socket.socket]:
+        """A new worker: its pid and the host's end of its channel."""
+        control = self._control
+        if control is None or self._process is None or self._process.returncode is not None:
+            raise OSError(f"the worker template is not running: {await self._last_words()}")
+        host_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            async with self._lock:
+                request = json.dumps({"argv": argv, "confine": confine}).encode()
+                await asyncio.get_running_loop().run_in_executor(
+                    None, socket.send_fds, control, [request], [worker_end.fileno()]
+                )
+                reply = await self._replies.get()
+        except OSError as exc:
+            host_end.close()
+            raise OSError(f"the worker template is not running ({exc}): {await self._last_words()}") from None
+        finally:
+            worker_end.close()
+        if "pid" not in reply:
+            host_end.close()
+            raise OSError(f"the worker template died: {await self._last_words()}")
+        return reply["pid"], host_end
+
+    async def _last_words(self) -> str:
+        """The tail of the template's stderr once it has ended (an import error says why it could not start)."""
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(process.wait(), 1.0)
+        if len(self._tasks) > 1:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._tasks[1]), 1.0)
+        return " | ".join(self.stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:])
+
+    async def exit_status(self, pid: int, timeout: float) -> int | None:
+        """The worker's `waitpid` status once the template reaped it (None if not within `timeout`)."""
+        future = self._exits.setdefault(pid, asyncio.get_running_loop().create_future())
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            if future.done():
+                self._exits.pop(pid, None)
+
+    async def aclose(self) -> None:
+        """Stop the template (its workers are the pool's to kill)."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(process.wait(), 5.0)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class WorkerTransport:
+    """A `GuestTransport` over one forked worker's channel."""
+
+    def __init__(self, template: Template, argv: list[str], *, confine: bool) -> None:
+        self._template = template
+        self._argv = argv
+        self._confine = confine
+        self.pid: int | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._killed = False
+
+    async def start(
+        self, on_data: Callable[[str | bytes], None], on_broken: Callable[[], None], on_exit: Callable[[str], None]
+    ) -> None:
+        self.pid, channel = await self._template.fork(self._argv, confine=self._confine)
+        reader, self._writer = await asyncio.open_unix_connection(sock=channel, limit=1 << 20)
+        self._pump = asyncio.get_running_loop().create_task(self._read(reader, on_data, on_exit))
+
+    async def _read(
+        self, reader: asyncio.StreamReader, on_data: Callable[[str | bytes], None], on_exit: Callable[[str], None]
+    ) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while chunk := await reader.read(1 << 16):
+                on_data(chunk)
+        assert self.pid is not None
+        status = await self._template.exit_status(self.pid, 1.0)
+        reason = describe_exit(status, self._killed)
+        tail = self._template.stderr_tail.decode("utf-8", "replace").strip().splitlines()
+        mine = [line for line in tail if line.startswith(f"engine worker {self.pid}:")]
+        on_exit(reason + (": " + mine[-1] if mine and not self._killed else ""))
+
+    async def write(self, data: bytes) -> None:
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            raise TransportBroken("the worker's channel is closed")
+        try:
+            writer.write(data)
+            await writer.drain()
+        except (ConnectionError, OSError) as exc:
+            raise TransportBroken(str(exc)) from exc
+
+    async def reattach(self) -> bool:
+        return False  # a socket does not drop while the worker lives
+
+    async def kill(self) -> None:
+        if self.pid is not None and not self._killed:
+            self._killed = True
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # not yet its own group leader (just forked)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, signal.SIGKILL)
+            except PermissionError:
+                pass
+        if self._pump is not None:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._pump), 2.0)
+        if self._writer is not None:
+            self._writer.close()
