@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import sys
+from typing import Any
 
 import anyio
 import pytest
@@ -88,21 +89,7 @@ async def test_resources_and_prompts() -> None:
 
 
 async def test_many_concurrent_calls_on_one_session_run_in_parallel() -> None:
-    server = toy_server()
-    arrived = 0
-    everyone = anyio.Event()
-
-    @server.tool()
-    async def meet(n: int) -> int:
-        """Answer only once `n` calls are waiting here at the same time."""
-        nonlocal arrived
-        arrived += 1
-        if arrived >= n:
-            everyone.set()
-        await everyone.wait()
-        return arrived
-
-    async with MCPSession(InProcessConnector("toy", server)) as session:
+    async with MCPSession(in_process()) as session:
         await session.list_tools()
         results: list[str] = []
 
@@ -110,16 +97,21 @@ async def test_many_concurrent_calls_on_one_session_run_in_parallel() -> None:
             r = await session.call_tool("echo", {"text": f"n{i}"})
             results.append(r.content[0].text)  # type: ignore[union-attr]
 
+        met: list[Any] = []
+
+        async def meet() -> None:
+            met.append((await session.call_tool("meet", {"n": 10})).structured_content)
+
         with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:
                 for i in range(50):
                     tg.start_soon(one, i)
             assert sorted(results) == sorted(f"n{i}" for i in range(50))
-            # Each call answers only when all ten are in flight together: run one at a time, none would.
+            # `meet` answers once ten calls wait in the server together: one call at a time, none would meet.
             async with anyio.create_task_group() as tg:
                 for _ in range(10):
-                    tg.start_soon(session.call_tool, "meet", {"n": 10})
-            assert arrived == 10
+                    tg.start_soon(meet)
+            assert met == [{"met": True, "most_waiting": 10}] * 10
 
 
 async def test_a_command_that_does_not_exist_is_a_clear_start_error() -> None:
