@@ -298,9 +298,10 @@ async def test_logging_callback_and_message_handler_receive_server_messages() ->
             assert messages, "the message handler saw the log notification too"
 
 
-async def test_code_mode_entry_points_need_code_mode() -> None:
-    client = MCPClient({"mcpServers": {"toy": toy_server()}})
-    with pytest.raises(CodeModeError, match="code_mode=True"):
-        await client.execute_code("return 1")
-    with pytest.raises(CodeModeError, match="code_mode=True"):
-        await client.search_tools("add")
+async def test_execute_code_needs_code_mode_and_search_tools_does_not() -> None:
+    async with MCPClient({"mcpServers": {"toy": toy_server()}}) as client:
+        with pytest.raises(CodeModeError, match="code_mode=True"):
+            await client.execute_code("return 1")
+        with anyio.fail_after(30):
+            found = await client.search_tools("add two integers", detail_level="names", limit=1)
+        assert [r["name"] for r in found["results"]] == ["add"]
