@@ -257,6 +257,13 @@ class WorkerTransport:
         except (ConnectionError, OSError) as exc:
             raise TransportBroken(str(exc)) from exc
 
+    def send_now(self, data: bytes) -> None:
+        """Write without waiting (the socket keeps order; `write` drains when a caller can wait)."""
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            raise TransportBroken("the worker's channel is closed")
+        writer.write(data)
+
     async def reattach(self) -> bool:
         return False  # a socket does not drop while the worker lives
 

@@ -214,10 +214,20 @@ class RemoteGuest:
     # -- writing ----------------------------------------------------------------------------------
 
     def send_frame(self, run: int, data: bytes) -> None:
-        """Queue one encoded bridge frame for the guest, tagged with its run."""
+        """Send (or queue) one encoded bridge frame for the guest, tagged with its run."""
         if self.dead is not None:
             return
-        self._queue.put_nowait((self._link.number(run, data), run, data))
+        seq = self._link.number(run, data)
+        send_now = getattr(self._transport, "send_now", None)
+        if send_now is not None and self._queue.empty():
+            # A local socket keeps order by itself: write now, no writer task in between.
+            try:
+                send_now(encode_record("f", seq, self._link.ack, run, data))
+                self._written = max(self._written, seq)
+                return
+            except TransportBroken:
+                pass  # the writer task finds out the rest (and the guest's end) on its own
+        self._queue.put_nowait((seq, run, data))
 
     async def _write_loop(self) -> None:
         while True:

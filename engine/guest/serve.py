@@ -91,6 +91,7 @@ class Guest:
         self._in = channel_in
         self._out = channel_out
         self._lock = threading.Lock()
+        self._frames = _protocol.FrameReader()
         self._link = LinkState()
         # Lines survive a text-mode stream that may drop (E2B); a local pipe takes the records as they are.
         self._encode = encode_record if binary else encode_line
@@ -117,30 +118,30 @@ class Guest:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def _reader(self) -> None:
-        reader = _protocol.FrameReader()
-        loop = self._loop
-        assert loop is not None
-        while True:
+    def _readable(self) -> None:
+        """The channel has bytes: read them on the loop (no reader thread, no hand-off per record)."""
+        try:
+            chunk = os.read(self._in, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        try:
+            bodies = self._frames.feed(chunk) if chunk else None
+        except _protocol.FrameError:
+            bodies = None
+        if bodies is None:
+            assert self._loop is not None
+            self._loop.remove_reader(self._in)
+            self._eof()
+            return
+        for body in bodies:
             try:
-                chunk = os.read(self._in, 1 << 16)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                loop.call_soon_threadsafe(self._eof)
-                return
-            try:
-                bodies = reader.feed(chunk)
-            except _protocol.FrameError:
-                loop.call_soon_threadsafe(self._eof)
-                return
-            for body in bodies:
-                try:
-                    record = decode_record(body)
-                except LinkError as exc:
-                    _diagnose(f"dropped a bad record: {exc}")
-                    continue
-                loop.call_soon_threadsafe(self._on_record, record)
+                record = decode_record(body)
+            except LinkError as exc:
+                _diagnose(f"dropped a bad record: {exc}")
+                continue
+            self._on_record(record)
 
     def _eof(self) -> None:
         assert self._closed is not None
@@ -218,7 +219,8 @@ class Guest:
         self._loop = asyncio.get_running_loop()
         self._closed = asyncio.Event()
         self._record("h", 0, {**self._hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": self.engine.mode})
-        threading.Thread(target=self._reader, name="guest-reader", daemon=True).start()
+        os.set_blocking(self._in, False)
+        self._loop.add_reader(self._in, self._readable)
         await self._closed.wait()
         for run_id in list(self._runs):
             self.engine.stop(run_id)
