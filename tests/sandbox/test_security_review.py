@@ -37,7 +37,8 @@ REFUSED_TYPES = {
 FREEZE_BOUND = 10.0
 """Seconds the host loop may go without running: a bound on a freeze, not a speed. Far below the
 minutes the native-code attacks held the GIL before they were refused, and over 3x the longest
-stall seen on a busy 2-core machine (2.7 s: collecting an attack's million objects holds the GIL)."""
+stall seen on a busy 2-core machine (2.7 s, while an attack's hundreds of thousands of objects were
+built, collected and freed)."""
 REFUSED_TIMEOUT = 20.0
 """The refused attacks' wall-clock limit: they must end in a refusal, not at this limit. Building
 the deepest chains takes up to 7 s on a busy 2-core machine (`nested tee`), so it leaves 3x room."""
