@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, TypedDict
 
-from .kernel.report import ErrorInfo
+from .kernel.report import ErrorInfo, valid_text
 
 __all__ = ["Envelope", "ErrorInfo", "ToolCallRecord", "Usage", "build_envelope", "error_envelope", "format_error"]
 
@@ -82,11 +82,19 @@ def build_envelope(
     """The envelope of one execution: the one place every executor builds it.
 
     `tool_calls` and `calls` come from the execution's host dispatcher (its trace and the calls it
-    admitted); a program that failed has `result` None whatever it returned.
+    admitted); a program that failed has `result` None whatever it returned. Every text is made
+    valid UTF-8 here (`valid_text`), so no envelope can break an encoder or a client downstream.
     """
+    if error is not None:
+        error = ErrorInfo(
+            type=valid_text(error["type"]),
+            message=valid_text(error["message"]),
+            line=error["line"],
+            traceback=valid_text(error["traceback"]),
+        )
     return Envelope(
         result=result if error is None else None,
-        logs=logs,
+        logs=[valid_text(line) for line in logs],
         error=format_error(error) if error is not None else None,
         execution_time=elapsed,
         error_info=error,

@@ -22,6 +22,7 @@ from mcp import types
 from ..envelope import Envelope
 from ..errors import CodeModeError
 from ..executors import Executor, get_executor
+from ..kernel.report import valid_text
 from ..limits import Limits
 from ..tools import ServerState, ToolHost
 from .request import build_request
@@ -104,6 +105,8 @@ class CodeMode:
         if not isinstance(code, str):
             raise CodeModeError(f"code must be a string, got {type(code).__name__}")
         limits = self._limits_for(timeout)
+        if on_log is not None:
+            on_log = _valid_log(on_log)
         toolset = await self.tool_host.toolset(wait=limits.timeout)
         request = build_request(
             toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
@@ -136,3 +139,12 @@ class CodeMode:
         executor, self._executor = self._executor, None
         if executor is not None:
             await executor.aclose()
+
+
+def _valid_log(on_log: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """`on_log` that is only ever handed valid UTF-8 (a program may print lone surrogates)."""
+
+    def relay(text: str, stream: str) -> None:
+        on_log(valid_text(text), stream)
+
+    return relay

@@ -15,6 +15,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from ..kernel.report import valid_text
+
 __all__ = ["RunOutput", "RoutingStream", "bind", "bound", "drain_fd"]
 
 MARKER = "... [output truncated: over {limit} characters]"
@@ -36,6 +38,7 @@ class RunOutput:
     def write(self, text: str, stream: str = "stdout") -> None:
         if not text:
             return
+        text = valid_text(text)  # a lone surrogate cannot be framed: never let it near the channel
         with self._lock:
             if self.truncated:
                 return

@@ -116,7 +116,10 @@ class FullPythonEngine:
                 continue
             rss = _rss()
             for run in runs:
-                self._check(run, rss)
+                try:
+                    self._check(run, rss)
+                except Exception as exc:  # noqa: BLE001 - the watchdog outlives any one run's trouble
+                    run.stop(f"the run's output could not be sent: {type(exc).__name__}", "InternalError")
 
     def _check(self, run: _Run, rss: int) -> None:
         run.output.flush()

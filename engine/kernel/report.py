@@ -25,7 +25,20 @@ from typing import Any, TypedDict
 
 from .program import AGENT_FILENAME, MAIN_NAME
 
-__all__ = ["ErrorInfo", "error_info", "plain_error", "to_plain"]
+__all__ = ["ErrorInfo", "error_info", "plain_error", "to_plain", "valid_text"]
+
+
+def valid_text(text: str) -> str:
+    """`text` as valid UTF-8: a lone surrogate (`"\\ud800"`, or bytes decoded with `surrogateescape`)
+    becomes its escape. Programs can print such strings; no JSON or msgpack encoder, and no MCP
+    client, accepts them, so every string that leaves a run as text goes through here."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class ErrorInfo(TypedDict):

@@ -10,7 +10,8 @@ import anyio
 import pytest
 
 from engine.executors.restricted import RestrictedExecutor
-from engine.sandbox import ProgramSyntaxError, compile_program, compiler
+from engine.kernel import program as kernel_program
+from engine.sandbox import ProgramSyntaxError, compile_program
 
 from .helpers import make_request
 
@@ -100,7 +101,8 @@ def test_the_collector_is_off_while_a_program_is_parsed_and_compiled(monkeypatch
         return real_compile(*args, **kwargs)
 
     monkeypatch.setattr(ast, "parse", parse)
-    monkeypatch.setattr(compiler, "compile", compile_, raising=False)
+    # The kernel compiles the wrapped program (`engine.kernel.program.compile_wrapped`).
+    monkeypatch.setattr(kernel_program, "compile", compile_, raising=False)
     was_enabled = gc.isenabled()
     gc.enable()
     try:
