@@ -70,6 +70,7 @@ class HostDispatcher:
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
         self._semaphore: anyio.Semaphore | None = None  # made on the first tool call
         self._calls = 0
+        self._searches = 0
         self._trace: list[ToolCallRecord] = []
 
     @property
@@ -149,8 +150,17 @@ class HostDispatcher:
             )
         except (TypeError, ValueError) as exc:
             return self._error(call_id, type(exc).__name__, str(exc), None, None)
+        # Searches are the host's work on the program's behalf: as many as tool calls at most, and
+        # no more at once, so a flood of them cannot hold the host past the program's deadline.
+        if self._searches >= self._limits.max_tool_calls:
+            message = f"search_tools limit reached ({self._limits.max_tool_calls} searches)"
+            return self._error(call_id, "ToolLimitError", message, None, None)
+        self._searches += 1
+        if self._semaphore is None:
+            self._semaphore = anyio.Semaphore(self._limits.max_concurrent_tool_calls, fast_acquire=True)
         try:
-            found = await self._backend.search_tools(checked["query"], checked["detail_level"], checked["limit"])
+            async with self._semaphore:
+                found = await self._backend.search_tools(checked["query"], checked["detail_level"], checked["limit"])
             return encode(result_frame(call_id, found), check=False)
         except Exception as exc:
             # An engine function, not a tool: no reserved namespace and no layers of prefixes in the text.

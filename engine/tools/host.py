@@ -187,7 +187,9 @@ class ToolHost:
         except (TypeError, ValueError) as exc:
             raise CodeModeError(str(exc)) from None
         toolset = await self.toolset(wait=wait)
-        return toolset.catalog.search(query, detail_level=detail_level, limit=limit)  # type: ignore[arg-type]
+        # Ranking a long query over many tools takes milliseconds of CPU: off the event loop, so
+        # other executions and MCP traffic keep moving meanwhile.
+        return await asyncio.to_thread(toolset.catalog.search, query, detail_level, limit)  # type: ignore[arg-type]
 
     def states(self) -> list[ServerState]:
         """One state per usable server, in configuration order (no I/O)."""

@@ -162,7 +162,8 @@ async def test_cancelling_handle_cancels_the_backend_call_and_records_cancelled(
 
 async def test_search_tools_goes_to_the_backend_and_is_not_a_tool_call() -> None:
     backend = Backend()
-    dispatcher = HostDispatcher(backend, limits=Limits(max_tool_calls=0), allowed_servers=())
+    # No server allowed: a search is still answered (it is not a tool call, nor counted as one).
+    dispatcher = HostDispatcher(backend, limits=Limits(max_tool_calls=1), allowed_servers=())
     frame = call(3, protocol.ENGINE_NAMESPACE, "search_tools", query="issue", detail_level="names", limit=5)
     reply = await ask(dispatcher, frame)
     assert reply["k"] == "result"
@@ -300,3 +301,17 @@ async def test_serve_refuses_a_duplicate_call_id() -> None:
     await guest.send(protocol.call_frame(1, "gh", "wait", {"key": "b"}))
     with anyio.fail_after(5), pytest.raises(BridgeError, match="already in flight"):
         await HostDispatcher(backend, limits=Limits()).serve(guest.host_in, guest.host_send, guest.on_log)
+
+
+async def test_searches_are_bounded_like_tool_calls_and_never_reach_the_trace() -> None:
+    # Each search is host work on the program's behalf: a flood of them must stop at the budget.
+    backend = Backend()
+    dispatcher = HostDispatcher(backend, limits=Limits(max_tool_calls=3))
+    replies = [await ask(dispatcher, call(i, protocol.ENGINE_NAMESPACE, "search_tools", query="x")) for i in range(5)]
+    assert [r["k"] for r in replies] == ["result", "result", "result", "error", "error"]
+    assert replies[3]["error"]["type"] == "ToolLimitError"
+    assert "search_tools limit reached (3 searches)" in replies[3]["error"]["message"]
+    assert len(backend.searches) == 3
+    assert dispatcher.trace == [] and dispatcher.calls == 0
+    tool = await ask(dispatcher, call(9, "gh", "echo", x=1))  # the tool-call budget is its own
+    assert tool["k"] == "result"
