@@ -94,7 +94,7 @@ class _Slot:
 
     def log(self, text: str, stream: str) -> None:
         room = self.limit - self.streamed_chars
-        if room <= 0:
+        if room <= 0 or not text:
             return
         text = text[:room]
         self.streamed.append(text)

@@ -39,6 +39,7 @@ __all__ = [
     "ENGINE_NAMESPACE",
     "ERROR_KINDS",
     "FRAME_KINDS",
+    "LOG_STREAMS",
     "MAX_FRAME_SIZE",
     "FrameError",
     "FrameReader",
@@ -67,6 +68,9 @@ HostChannel = Callable[[bytes], Awaitable[bytes]]
 
 ENGINE_NAMESPACE = "__engine__"
 """The reserved call namespace for engine functions (`search_tools`); never a server name."""
+
+LOG_STREAMS = ("stdout", "stderr")
+"""The streams a `log` frame may name."""
 
 MAX_FRAME_SIZE = 64 * 1024 * 1024
 """The largest encoded frame the stream helpers accept (bytes)."""
@@ -203,6 +207,8 @@ def validate(frame: Any) -> dict[str, Any]:
     _check_fields(frame, spec[0], spec[1], f"{kind} frame")
     if kind == "error":
         _check_fields(frame["error"], _ERROR_FIELDS, _ERROR_OPTIONAL, "error frame's error")
+    elif kind == "log" and frame["stream"] not in LOG_STREAMS:
+        raise FrameError(f"log frame field 'stream' must be one of {LOG_STREAMS}, not {frame['stream'][:40]!r}")
     return frame
 
 

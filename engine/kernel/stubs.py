@@ -141,6 +141,10 @@ async def _roundtrip(send: Send, server: str, tool: str, arguments: dict[str, An
         raise TypeError(
             f"{server}.{tool}() arguments must be plain data (str, int, float, bool, None, list, dict): {exc}"
         ) from None
+    if len(frame) > _protocol.MAX_FRAME_SIZE:
+        raise ValueError(
+            f"{server}.{tool}() arguments are {len(frame)} bytes encoded, over the limit of {_protocol.MAX_FRAME_SIZE}"
+        )
     reply = _protocol.decode(await send(frame))
     if reply.get("id") != call_id:
         raise RuntimeError(f"bridge reply for call {reply.get('id')!r} arrived for call {call_id}")

@@ -177,3 +177,10 @@ def test_protocol_imports_standalone_in_a_fresh_interpreter(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_a_log_frame_names_stdout_or_stderr_only() -> None:
+    # The stream name is forwarded to MCP clients as a logger name: anything else is refused.
+    assert protocol.decode(protocol.encode(protocol.log_frame("x", "stderr", 1)))["stream"] == "stderr"
+    with pytest.raises(FrameError, match="stream"):
+        protocol.encode(protocol.log_frame("x", "s" * 1000, 1))
