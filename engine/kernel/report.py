@@ -56,6 +56,7 @@ class ErrorInfo(TypedDict):
 
 def plain_error(type_name: str, message: str, line: int | None = None) -> ErrorInfo:
     """An error that is not tied to a frame of the program (a stop, the result, a crash)."""
+    message = valid_text(message)
     return ErrorInfo(type=type_name, message=message, line=line, traceback=f"{type_name}: {message}")
 
 _MAX_DEPTH = 100
@@ -174,6 +175,7 @@ def error_info(
             message = "<unprintable message>"
     if len(message) > _MAX_MESSAGE:
         message = message[:_MAX_MESSAGE] + "..."
+    message = valid_text(message)
     frames = _agent_frames(exc.__traceback__)
     lines = ["Traceback (most recent call last):"]
     repeats = 0

@@ -6,6 +6,8 @@ cap, result size), code sessions, error lines and the envelope's shape.
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import pytest
 
@@ -227,3 +229,12 @@ async def test_search_tools_argument_errors_are_identical_with_one_clean_prefix(
     assert envelope["error_info"]["line"] == 2
     assert "__engine__" not in (envelope["error"] or "")
     assert backend.calls == []
+
+
+async def test_text_that_is_not_valid_unicode_leaves_as_escapes(executor: Executor) -> None:
+    # A lone surrogate printed or raised must not break an encoder or a client downstream.
+    envelope = await run_program(executor, "print('a\\ud800b')\nraise ValueError('x\\udcff')")
+    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "ValueError"
+    assert envelope["logs"] == ["a\\ud800b"]
+    assert "\\udcff" in envelope["error_info"]["message"]
+    json.dumps(envelope).encode("utf-8")  # raises if anything invalid is left
