@@ -52,12 +52,13 @@ class _Run:
 
     def __init__(self, run_id: int, limits: Mapping[str, Any], output: _output.RunOutput) -> None:
         self.run_id = run_id
-        self.timeout = float(limits.get("timeout", 30.0))
+        # Every limit comes from the host's `Limits` (`engine.limits`, the one place defaults live).
+        self.timeout = float(limits["timeout"])
         cpu = limits.get("cpu_time")
         self.cpu_budget = float(cpu) if cpu is not None else self.timeout
-        self.max_memory = int(limits.get("max_memory_bytes", 512 * 1024 * 1024))
-        self.max_result = int(limits.get("max_result_bytes", 1_000_000))
-        self.recursion = int(limits.get("max_recursion_depth", 200))
+        self.max_memory = int(limits["max_memory_bytes"])
+        self.max_result = int(limits["max_result_bytes"])
+        self.recursion = int(limits["max_recursion_depth"])
         self.output = output
         self.stop_reason: str | None = None
         self.stop_type = "TimeoutError"
@@ -152,7 +153,7 @@ class FullPythonEngine:
     async def run(self, run_id: int, frame: Mapping[str, Any], send: Send, flush: Callable[[str, str], None]) -> Any:
         """Run the program of one `run` frame; return the envelope as plain data."""
         limits = frame["limits"]
-        output = _output.RunOutput(int(limits.get("max_output_chars", 50_000)), flush)
+        output = _output.RunOutput(int(limits["max_output_chars"]), flush)
         run = _Run(run_id, limits, output)
         result: dict[str, Any] = {}
         thread = threading.Thread(

@@ -15,6 +15,7 @@ from engine.executors.bundle import BOOTSTRAP, bundle, bundle_files, ship_payloa
 from engine.kernel import protocol
 from engine.kernel.link import LineDecoder, encode_line, encode_record
 from engine.kernel.program import ProgramSyntaxError, compile_program
+from engine.limits import Limits
 
 ENGINE = Path(engine.__file__).resolve().parent
 
@@ -51,7 +52,7 @@ def test_the_guest_folder_holds_exactly_what_ships() -> None:
 
 
 def _guest_round_trip(command: list[str], preamble: bytes, code: str) -> dict[str, object]:
-    run = protocol.encode(protocol.run_frame(7, code, {"timeout": 10}, {}))
+    run = protocol.encode(protocol.run_frame(7, code, Limits(timeout=10).as_dict(), {}))
     stdin = preamble + encode_record("f", 1, 0, 7, run)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdin is not None and process.stdout is not None
