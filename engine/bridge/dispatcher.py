@@ -58,7 +58,7 @@ class HostDispatcher:
 
     ```python
     dispatcher = HostDispatcher(backend, limits=limits, allowed_servers={"github"})
-    request = ExecutionRequest(code, limits=limits, host_channel=dispatcher.handle, make_globals=...)
+    request = ExecutionRequest(code, limits=limits, host=dispatcher, names=toolset.names)
     envelope = await executor.run(request)
     envelope["tool_calls"] = dispatcher.trace
     ```

@@ -1,12 +1,12 @@
 """The in-process sandbox behind the `restricted` executor.
 
 Modules, one job each: `policy` (the RestrictedPython transformer and the AST rewrites),
-`toplevel` (top-level await/return), `compiler` (compile and cache), `guards` (attribute access,
+`compiler` (compile and cache), `guards` (attribute access,
 writes, classes), `operators` and `methods` (allocation guards), `sizes` (the size limits),
 `iterators` (stoppable iteration), `builtins` (safe builtins, captured `print`, imports),
 `facades` and `aio` (vetted module stand-ins),
 `context` (per-run state and the stop exception), `workers` (thread pool and watchdog),
-`runner` (one run on a worker thread), `convert` (results and errors as plain data), `state`
+`runner` (one run on a worker thread; results and errors as plain data by the kernel), `state`
 (code sessions). `engine.executors.restricted.RestrictedExecutor` puts them together.
 """
 

@@ -16,7 +16,7 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
   the name of a class or function as a plain string (`guards.name_of`); every other `_` name stays
   refused, with a message that offers the supported alternative (`hints`).
 
-`toplevel.wrap_module` then moves the module body into `async def __agent_main__()` so top-level
+`engine.kernel.program.wrap_module` then moves the module body into `async def __agent_main__()` so top-level
 `await` and `return` work.
 """
 
