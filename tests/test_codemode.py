@@ -299,3 +299,17 @@ async def test_a_bad_timeout_is_a_clear_error_and_a_good_one_is_reported(tmp_pat
     # Each envelope owns its limits: changing one changes no other.
     first["usage"]["limits"]["timeout"] = 99
     assert second["usage"]["limits"]["timeout"] == 2.5
+
+
+async def test_the_clients_limits_are_the_defaults_of_every_execution(tmp_path: Path) -> None:
+    # A configured time limit is the program's limit (it was replaced by execute_code's default of 30 s).
+    async with client_for(tmp_path, "toy", limits={"timeout": 2, "maxToolCalls": 3}) as client:
+        with anyio.fail_after(30):
+            await client.execute_code("return await toy.add(a=1, b=2)")  # the server is loaded now
+            spun = await client.execute_code("while True:\n    pass")
+            overridden = await client.execute_code("return 1", timeout=7)
+    assert spun["error_info"] is not None and spun["error_info"]["type"] == "TimeoutError"
+    assert "2 s" in spun["error_info"]["message"]
+    assert spun["usage"]["limits"]["timeout"] == 2.0
+    assert overridden["usage"]["limits"]["timeout"] == 7.0
+    assert overridden["usage"]["limits"]["max_tool_calls"] == 3  # only the timeout was overridden
