@@ -26,6 +26,8 @@ from typing import Any
 
 from .bench_catalog import bench_catalog_scale, bench_search_quality
 from .bench_overhead import bench_empty_execution, bench_tool_call, bench_workload
+from .bench_pool import bench_pool_cpu, bench_pool_latency, bench_pool_throughput
+from .bench_pool_health import bench_pool_cold_start, bench_pool_memory, bench_pool_soak
 from .bench_remote_section import bench_remote_available, bench_remote_section
 from .bench_runtime import bench_concurrency, bench_memory, bench_throughput, bench_timeout
 from .bench_tokens import bench_tokens
@@ -64,6 +66,12 @@ def _sections() -> dict[str, Callable[[bool, dict[str, Section]], Awaitable[Sect
         "timeout": plain(bench_timeout),
         "throughput": plain(bench_throughput),
         "memory": plain(bench_memory),
+        "pool_latency": plain(bench_pool_latency),
+        "pool_throughput": plain(bench_pool_throughput),
+        "pool_cpu": plain(bench_pool_cpu),
+        "pool_memory": plain(bench_pool_memory),
+        "pool_soak": plain(bench_pool_soak),
+        "pool_cold_start": plain(bench_pool_cold_start),
         "catalog_scale": sync(bench_catalog_scale),
         "search_quality": sync(bench_search_quality),
     }
