@@ -31,8 +31,10 @@ from .sizes import max_int_bits
 
 __all__ = [
     "FACADE_TYPES",
+    "BoundedFraction",
     "SafeDecimal",
     "SafeFraction",
+    "check_power",
     "decimal_context",
     "guarded_divmod",
     "guarded_floordiv",
@@ -81,12 +83,21 @@ def guarded_divmod(a: Any, b: Any) -> tuple[Any, Any]:
 
 
 def guarded_round(number: Any, ndigits: Any = None) -> Any:
-    """`round()`: `round(5, -10**8)` computes 10**(10**8) in C first; refuse such `ndigits` for
+    """`round()`: `round(5, -10**8)` computes 10**(10**8) in C first, and `round(x, -n)` divides
+    `x` by 10**n, quadratic when `x` is a huge integer (parsed from hex text, say); refuse both for
     exact numbers (floats and Decimals round within their own precision)."""
     if ndigits is None:
         return round(number)
-    if isinstance(ndigits, int) and not isinstance(number, (float, decimal.Decimal)) and abs(ndigits) > max_digits():
-        raise MemoryError(f"round() to {ndigits} digits is over the size limit")
+    if isinstance(ndigits, int) and not isinstance(number, (float, decimal.Decimal)):
+        if abs(ndigits) > max_digits():
+            raise MemoryError(f"round() to {ndigits} digits is over the size limit")
+        shift_bits = abs(ndigits) * 10 // 3 + 1  # bits of 10**abs(ndigits)
+        limit = max_int_bits()
+        if isinstance(number, int):
+            if ndigits < 0 and number.bit_length() * shift_bits > limit * limit:
+                raise MemoryError(f"round() of a {number.bit_length()}-bit integer is over the size limit")
+        elif isinstance(number, fractions.Fraction) and fraction_bits(number) + shift_bits > limit:
+            raise MemoryError("round() of a fraction this large is over the size limit")
     return round(number, ndigits)
 
 
@@ -165,8 +176,104 @@ class SafeDecimal(decimal.Decimal, metaclass=_FacadeClass):
 _EXPONENT = re.compile(r"[eE]\s*([-+]?[\d_]+)")
 
 
-class SafeFraction(fractions.Fraction, metaclass=_FacadeClass):
-    """`fractions.Fraction` for the program: text exponents and integer sizes bounded."""
+def exact_exponent(exponent: Any) -> int | None:
+    """The integer an exponent raises an exact number to (`2`, `Fraction(2)`), else None (a
+    non-integer exponent makes a float)."""
+    if isinstance(exponent, int):
+        return int(exponent)
+    if isinstance(exponent, fractions.Fraction) and exponent.denominator == 1:
+        return exponent.numerator
+    return None
+
+
+def check_power(base: Any, exponent: Any) -> None:
+    """Refuse `base ** exponent` for an int or Fraction base whose result would be over the size
+    limit: negative exponents too (`Fraction ** -n` inverts, then powers), and integral
+    Fraction exponents (`2 ** Fraction(n)` is `2 ** n` through `Fraction.__rpow__`)."""
+    e = exact_exponent(exponent)
+    if e is None or -1 <= e <= 1:
+        return
+    if isinstance(base, int):
+        if base in (0, 1, -1) or (e < 0 and not isinstance(exponent, fractions.Fraction)):
+            return  # int ** -n is a float
+    elif not isinstance(base, fractions.Fraction):
+        return
+    bits = fraction_bits(base) * abs(e)
+    if bits > max_int_bits():
+        raise MemoryError(f"a {fraction_bits(base)}-bit number to the power {e} is over the size limit")
+
+
+def _check_operands(a: Any, b: Any) -> None:
+    if fraction_bits(a) + fraction_bits(b) > max_int_bits():
+        raise MemoryError("fraction arithmetic this large is over the size limit")
+
+
+def _bounded(value: Any) -> Any:
+    """A plain `Fraction` result as a `BoundedFraction` (whose own arithmetic stays checked)."""
+    if type(value) is not fractions.Fraction:
+        return value
+    made = object.__new__(BoundedFraction)
+    made._numerator = value.numerator  # type: ignore[attr-defined]
+    made._denominator = value.denominator  # type: ignore[attr-defined]
+    return made
+
+
+def _binary(name: str) -> Callable[[Any, Any], Any]:
+    method = getattr(fractions.Fraction, name)
+
+    def checked(a: Any, b: Any) -> Any:
+        if name.startswith(("__pow", "__rpow")):
+            base, exponent = (b, a) if name == "__rpow__" else (a, b)
+            check_power(base, exponent)
+        else:
+            _check_operands(a, b)
+        if name == "__rpow__" and isinstance(b, (int, fractions.Fraction)) and not (
+            a.denominator == 1 and a.numerator >= 0
+        ):
+            # `Fraction.__rpow__` computes `Fraction(base) ** self`, which Python hands back to
+            # this subclass's `__rpow__`: call the forward operator directly instead.
+            result = fractions.Fraction.__pow__(fractions.Fraction(b), a)
+        else:
+            result = method(a, b)
+        if type(result) is tuple:  # divmod
+            return tuple(_bounded(part) for part in result)
+        return _bounded(result)
+
+    checked.__name__ = checked.__qualname__ = name
+    return checked
+
+
+def _unary(name: str) -> Callable[..., Any]:
+    method = getattr(fractions.Fraction, name)
+
+    def checked(a: Any, *args: Any) -> Any:
+        return _bounded(method(a, *args))
+
+    checked.__name__ = checked.__qualname__ = name
+    return checked
+
+
+class BoundedFraction(fractions.Fraction):
+    """What the program's Fractions are: every operator that can grow one (`+`, `-`, `/`, `//`,
+    `%`, `divmod`, `**`, reflected ones included) checks its operands' size first, and results
+    stay `BoundedFraction`s. `Fraction`'s own operators build plain Fractions, so without this
+    `x / (1 / x)` or `f + 1 / f`, repeated, doubles the size each time with no guard called."""
+
+    __slots__ = ()
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__divmod__", "__rdivmod__", "__pow__",
+              "__rpow__"):
+    setattr(BoundedFraction, _name, _binary(_name))
+for _name in ("__pos__", "__neg__", "__abs__", "__round__", "limit_denominator"):
+    setattr(BoundedFraction, _name, _unary(_name))
+BoundedFraction.__name__ = BoundedFraction.__qualname__ = "Fraction"  # its repr says Fraction(1, 3)
+
+
+class SafeFraction(BoundedFraction, metaclass=_FacadeClass):
+    """`fractions.Fraction` for the program: text exponents and integer sizes bounded, and
+    arithmetic on what it makes bounded too (`BoundedFraction`)."""
 
     _real = fractions.Fraction
 
@@ -183,11 +290,13 @@ class SafeFraction(fractions.Fraction, metaclass=_FacadeClass):
         for part in (numerator, denominator):
             if fraction_bits(part) > bits:
                 raise MemoryError("Fraction of integers this large is over the size limit")
-        real = cls if cls is not SafeFraction else fractions.Fraction
+        real = cls if cls is not SafeFraction else BoundedFraction
         return fractions.Fraction.__new__(real, numerator, denominator)
 
 
-FACADE_TYPES: dict[type, type] = {decimal.Decimal: SafeDecimal, fractions.Fraction: SafeFraction}
+FACADE_TYPES: dict[type, type] = {
+    decimal.Decimal: SafeDecimal, fractions.Fraction: SafeFraction, BoundedFraction: SafeFraction,
+}
 """What `type()` answers for the real classes: the facade class the program can call."""
 
 

@@ -12,7 +12,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from .numbers import int_division_check
+from .numbers import check_power, int_division_check
 from .sizes import max_int_bits, max_sequence, require_size
 
 __all__ = ["SMALL_INT", "check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
@@ -54,7 +54,8 @@ def guarded_mul(a: Any, b: Any) -> Any:
 
 
 def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
-    """`a ** b` and `pow()`: bounded integer and fraction size."""
+    """`a ** b` and `pow()`: bounded integer and fraction size, for negative and integral
+    `Fraction` exponents too (see `numbers.check_power`)."""
     if mod is not None:
         if isinstance(b, int) and isinstance(mod, int) and b.bit_length() * max(mod.bit_length(), 64) > 1 << 26:
             raise MemoryError("modular exponentiation this large is over the size limit")
@@ -63,15 +64,9 @@ def guarded_pow(a: Any, b: Any, mod: Any = None) -> Any:
             raise MemoryError("modular arithmetic with a modulus this large is over the size limit")
         int_division_check(a, mod)
         return pow(a, b, mod)
-    if isinstance(b, int) and b > 1:
-        if isinstance(a, int) and a not in (0, 1, -1):
-            bits = a.bit_length() * b
-            if bits > max_int_bits():
-                raise MemoryError(f"{a.bit_length()}-bit integer to the power {b} is over the size limit")
-        elif isinstance(a, Fraction):
-            bits = max(a.numerator.bit_length(), a.denominator.bit_length()) * b
-            if bits > max_int_bits():
-                raise MemoryError(f"fraction to the power {b} is over the size limit")
+    if type(a) is int and type(b) is int and (b <= 1 or -_SMALL < a < _SMALL and b <= 8):
+        return a**b  # the common case, cheap: a float for b < 0, at most 16 kbits otherwise
+    check_power(a, b)
     return a**b
 
 

@@ -1,0 +1,110 @@
+"""Issue 13's classes of attack on the in-process sandbox, each a table of programs.
+
+Every attack must fail with a refusal (or be stopped at its limit), and the host must be unharmed:
+its event loop kept running while the attack ran (no native call froze the process), and the
+executor still runs programs afterwards. Next to each table, a test that the ordinary uses the
+defence touches still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from engine.executors.restricted import RestrictedExecutor
+
+from .helpers import make_request
+from .test_security_review import LoopWatch, assert_host_unharmed
+
+pytestmark = pytest.mark.anyio
+
+HANG_BOUND = 60.0
+"""Seconds an attack may take before the test calls it a hang: a bound, not a speed."""
+
+FRACTION = "from fractions import Fraction\n"
+GROW = FRACTION + "f = Fraction(3, 7)\nfor i in range(60):\n    "
+"""A loop that applies its statement to a Fraction sixty times (each doubles its size, unguarded)."""
+HUGE_HEX = "x = int('f' * 4000000, 16)\n"
+
+NUMBER_ATTACKS: dict[str, str] = {
+    "fraction to a negative power": FRACTION + "f = Fraction(3, 7)\nfor i in range(40):\n    f = f ** -3",
+    "fraction to a negative power via pow": FRACTION + "f = Fraction(3, 7)\nfor i in range(40):\n    f = pow(f, -3)",
+    "int to a fraction power (reflected)": FRACTION + "x = 3 ** Fraction(10 ** 8)",
+    "int to a negative fraction power": FRACTION + "x = 3 ** Fraction(-10 ** 8)",
+    "fraction to a fraction power": FRACTION + "x = Fraction(3, 2) ** Fraction(10 ** 8)",
+    "fraction grown by division": FRACTION + "x = Fraction(3, 7) + 2\nfor i in range(60):\n    x = x / (1 / x) + 1",
+    "fraction grown by addition": GROW + "f = f + 1 / f",
+    "fraction grown by subtraction": GROW + "f = f - 1 / f",
+    "fraction grown in place": GROW + "f += 1 / f",
+    "fraction grown by modulo": GROW + "f = f % (1 / (f + 3)) + 1 / f",
+    "fraction grown by divmod": GROW + "f = divmod(f, 1 / (f + 3))[1] + 1 / f",
+    "fraction subclass grown": GROW.replace("f = Fraction", "class F(Fraction):\n    pass\nf = F") + "f = f + 1 / f",
+    "fraction sum grown": GROW + "f = sum([f, 1 / f])",
+    "negated fraction grown": FRACTION + "f = -Fraction(3, 7)\nfor i in range(60):\n    f = abs(-f) + 1 / f",
+    "round of a huge int": HUGE_HEX + "y = round(x, -40000)",
+    "round of a huge int via an alias": HUGE_HEX + "r = round\ny = r(x, -40000)",
+    "round of a huge fraction": FRACTION + "f = Fraction(1, 3) + 2 ** 300000\ny = round(f, 40000)",
+}
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
+    ex = RestrictedExecutor()
+    try:
+        yield ex
+    finally:
+        await ex.aclose()
+
+
+async def run_attack(executor: RestrictedExecutor, code: str, tmp_path: Path, **limits: Any) -> dict[str, Any]:
+    """Run `code` as an attack: it must fail, and leave the host unharmed. Returns the envelope."""
+    marker = tmp_path / "escaped"
+    async with LoopWatch() as watch:
+        with anyio.fail_after(HANG_BOUND):
+            out: dict[str, Any] = await executor.run(make_request(code, **{"timeout": 5, **limits}))
+    assert out["result"] is None, out["result"]
+    assert out["error_info"] is not None
+    await assert_host_unharmed(executor, marker, watch)
+    return out
+
+
+async def run_ok(executor: RestrictedExecutor, code: str) -> Any:
+    with anyio.fail_after(HANG_BOUND):
+        out = await executor.run(make_request(code, timeout=20))
+    assert out["error"] is None, out["error"]
+    return out["result"]
+
+
+# -- class 3: number guards -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", list(NUMBER_ATTACKS.values()), ids=list(NUMBER_ATTACKS))
+async def test_numbers_cannot_grow_past_the_guards(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str
+) -> None:
+    out = await run_attack(shared_executor, code, tmp_path)
+    assert out["error_info"]["type"] in {"MemoryError", "ValueError"}, out["error"]
+
+
+async def test_fractions_keep_their_semantics(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, FRACTION + (
+        "f = Fraction(3, 7)\n"
+        "return [repr(f + 1), type(f / 2) is Fraction, isinstance(-f, Fraction), str(abs(-f)), str(round(f, 3)),\n"
+        "        str(f ** 2), 2 ** Fraction(3), str(Fraction(1, 2) ** -2), str(2 ** Fraction(-2)),\n"
+        "        [str(p) for p in divmod(Fraction(7, 2), 1)], f == Fraction(6, 14), hash(f) == hash(Fraction(3, 7)),\n"
+        "        str(sum([Fraction(1, n) for n in range(1, 30)])), str(f.limit_denominator(2)), str(1 - f),\n"
+        "        round(2 ** 4000 + 1, -3) % 1000, Fraction(1, 4) ** 0.5]"
+    ))
+    assert result == [
+        "Fraction(10, 7)", True, True, "3/7", "429/1000", "9/49", 8, "4", "1/4", ["3", "1/2"], True, True,
+        "9227046511387/2329089562800", "1/2", "4/7", 0, 0.5,
+    ]
