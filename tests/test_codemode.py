@@ -278,8 +278,9 @@ async def test_a_broken_server_is_left_out_and_not_retried_on_every_execution(
         for _ in range(3):
             out = await run(client, "return await toy.add(a=1, b=1)")
             assert out["error"] is None and out["result"] == 2
-        missing = await run(client, "return ghost")
-        assert missing["error_info"]["type"] == "NameError"
+        missing = await run(client, "return await ghost.anything()")
+        assert missing["error_info"]["type"] == "ToolError"
+        assert "server 'ghost' is unavailable: could not connect" in missing["error"]
         assert "ghost" in client._code_mode.unavailable  # type: ignore[union-attr]
     assert attempts.count("ghost") == 1, attempts
 

@@ -23,7 +23,11 @@ from .errors import ToolError
 from .protocol import Send
 from .stubs import PreparedNamespaces, make_search_tools
 
-__all__ = ["Names", "ProgramNames"]
+__all__ = ["UNAVAILABLE_KEY", "Names", "ProgramNames", "UnavailableServer"]
+
+UNAVAILABLE_KEY = " unavailable"
+"""The key under which `ProgramNames.specs` carries the unavailable servers to a guest (never a
+namespace identifier: it has a space), so the `run` frame needs no field of its own."""
 
 
 class Names(Protocol):
@@ -45,24 +49,85 @@ def _plain(spec: Any) -> dict[str, Any]:
     return dict(spec) if isinstance(spec, Mapping) else dict(spec.to_dict())
 
 
+class UnavailableServer:
+    """The name of a server a program cannot use now: any use of a tool says which and why.
+
+    `await down.tool()` raises `ToolError("server 'down' is unavailable: <reason>")` at the
+    attribute (or item) access, instead of a bare `NameError` that hides the reason.
+    """
+
+    __slots__ = ("_server", "_reason", "_tool_error")
+
+    def __init__(self, server: str, reason: str, tool_error: type[Exception]) -> None:
+        object.__setattr__(self, "_server", server)
+        object.__setattr__(self, "_reason", reason)
+        object.__setattr__(self, "_tool_error", tool_error)
+
+    def _raise(self, tool: object) -> Any:
+        # ToolError(server, tool, message), as a failed call raises it.
+        message = f"server {self._server!r} is unavailable: {self._reason}"
+        raise self._tool_error(self._server, str(tool), message)
+
+    def __getattr__(self, name: str) -> Any:
+        return self._raise(name)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._raise(name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self._raise(name)
+
+    def __dir__(self) -> list[str]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"<server {self._server!r}: unavailable: {self._reason}>"
+
+
 class ProgramNames:
-    """The injected names of a program, prepared once from tool specs by namespace identifier."""
+    """The injected names of a program, prepared once from tool specs by namespace identifier.
 
-    __slots__ = ("specs", "listing", "_prepared", "_tool_error")
+    `unavailable` (`{namespace identifier: (server, reason)}`) names the servers a program cannot
+    use now; each is bound as an `UnavailableServer`, unless a loaded namespace has its name.
+    """
 
-    def __init__(self, specs: Mapping[str, Sequence[Any]], *, tool_error: type[Exception] = ToolError) -> None:
+    __slots__ = ("specs", "listing", "unavailable", "_prepared", "_tool_error")
+
+    def __init__(
+        self,
+        specs: Mapping[str, Sequence[Any]],
+        *,
+        tool_error: type[Exception] = ToolError,
+        unavailable: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        shipped = specs.get(UNAVAILABLE_KEY) or ()
+        self.unavailable: dict[str, tuple[str, str]] = dict(unavailable or {})
+        for entry in shipped:  # from a guest's `run` frame: [{"namespace", "server", "reason"}]
+            if isinstance(entry, Mapping):
+                self.unavailable[str(entry.get("namespace"))] = (str(entry.get("server")), str(entry.get("reason")))
+        specs = {ns: items for ns, items in specs.items() if ns != UNAVAILABLE_KEY}
         self.specs: dict[str, list[dict[str, Any]]] = {ns: [_plain(s) for s in items] for ns, items in specs.items()}
-        """The specs as plain data, as they cross to a guest in the `run` frame."""
+        """The specs as plain data, as they cross to a guest in the `run` frame (the unavailable
+        servers under `UNAVAILABLE_KEY`)."""
         self.listing: dict[str, list[str]] = {
             ns: [str(spec.get("identifier") or spec["name"]) for spec in items] for ns, items in self.specs.items()
         }
         """`{namespace: [tool identifiers]}` (a clashing tool by its original name), as programs see it."""
         self._prepared = PreparedNamespaces(self.specs)
         self._tool_error = tool_error
+        if self.unavailable:
+            self.specs[UNAVAILABLE_KEY] = [
+                {"namespace": ns, "server": server, "reason": reason}
+                for ns, (server, reason) in self.unavailable.items()
+            ]
 
     def bind(self, send: Send) -> dict[str, object]:
         """The names of one execution, whose tool calls go through `send`."""
-        names: dict[str, object] = dict(self._prepared.bind(send, tool_error=self._tool_error))
+        names: dict[str, object] = {
+            ns: UnavailableServer(server, reason, self._tool_error)
+            for ns, (server, reason) in self.unavailable.items()
+        }
+        names.update(self._prepared.bind(send, tool_error=self._tool_error))
         names["search_tools"] = make_search_tools(send, tool_error=self._tool_error)
         names["ToolError"] = self._tool_error
         listing = {ns: list(tools) for ns, tools in self.listing.items()}

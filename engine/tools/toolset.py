@@ -72,6 +72,11 @@ def _unique_tools(server: str, tools: Sequence[types.Tool]) -> list[types.Tool]:
     return kept
 
 
+def _bare(server: str, reason: str) -> str:
+    # A ServerError's text already names the server; a program reads "server 'x' is unavailable: <reason>".
+    return reason.removeprefix(f"server {server!r}: ")
+
+
 @dataclass(frozen=True, eq=False)
 class ToolSet:
     """What every execution needs from the tool lists, computed once per change of them."""
@@ -104,12 +109,14 @@ class ToolSet:
             namespaces[identifier] = server
             specs[identifier] = specs_for_server(server, listed, on_collision="original_only")
             catalog.set_tools(server, listed)
+        down = {s: unavailable[s] for s in servers if s in unavailable and s not in tools}
         return cls(
             namespaces=namespaces,
             specs=specs,
-            names=ProgramNames(specs),
+            # A program that names a server it cannot use is told which and why, not a bare NameError.
+            names=ProgramNames(specs, unavailable={identifiers[s]: (s, _bare(s, why)) for s, why in down.items()}),
             catalog=catalog,
-            unavailable={s: unavailable[s] for s in servers if s in unavailable and s not in tools},
+            unavailable=down,
         )
 
     def namespace_of(self, server: str) -> str | None:
