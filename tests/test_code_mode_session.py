@@ -132,7 +132,7 @@ async def test_the_stubs_resource_and_the_prompt_show_what_is_loaded_when_asked(
 
     with anyio.fail_after(60):
         before = await stubs()
-        await execute(client, "return 1")  # loads the toy server's tools
+        await execute(client, "return await toy.add(a=1, b=1)")  # waits for the toy server's tools
         after = await stubs()
         content = (await session.get_prompt("code_mode")).messages[0].content
     assert before == "# No tools loaded yet; starting or not yet used: toy.\n"

@@ -27,7 +27,14 @@ from ..limits import Limits
 from ..tools import ServerState, ToolHost
 from .request import build_request
 
-__all__ = ["CodeMode"]
+__all__ = ["LOAD_SHARE", "CodeMode"]
+
+LOAD_SHARE = 0.75
+"""The share of its timeout a program may spend waiting for the servers it names to load; the
+rest is left to run (and to say which server is unavailable, and why)."""
+
+_LEAST = 0.001
+# A positive timeout, whatever the wait took (limits refuse 0).
 
 
 class CodeMode:
@@ -96,8 +103,11 @@ class CodeMode:
         """Run one program and return its envelope.
 
         `timeout` (seconds) overrides the limits' timeout for this program; None keeps it. Servers
-        still loading are waited for, up to the timeout; one still starting then is unavailable to
-        this program.
+        the program names that are still loading are waited for (up to `LOAD_SHARE` of the
+        timeout), and the wait counts against the timeout (the program runs for what is left,
+        reported in `usage.limits.timeout`), so `execute` is bounded by about its timeout whatever
+        a server does. A server still starting then is unavailable to this program, with that
+        reason; servers it does not name are never waited for.
 
         Raises:
             CodeModeError: `code` is not a string, or `timeout` is not a positive, finite number.
@@ -107,7 +117,11 @@ class CodeMode:
         limits = self._limits_for(timeout)
         if on_log is not None:
             on_log = _valid_log(on_log)
-        toolset = await self.tool_host.toolset(wait=limits.timeout)
+        waited = await self.tool_host.wait_for(code, limits.timeout * LOAD_SHARE)
+        if waited > 0:
+            # The wait counts against the program's timeout: it runs for what is left.
+            limits = limits.with_timeout(max(limits.timeout - waited, _LEAST))
+        toolset = self.tool_host.current()
         request = build_request(
             toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
             session_id=session_id, on_log=on_log,

@@ -5,8 +5,9 @@ session for one of them), so it never imports the client. What it adds:
 
 - **Per-server loading, off the execution path.** Each server's tools load in a task of their own,
   started on first need (or all at once by `start_loading()`, as `codemode serve` does). A program
-  waits only for servers still loading, and no longer than it is told (`toolset(wait=...)`); a server
-  still starting then is listed as unavailable for that program, with the reason.
+  waits only for the servers it names that are still loading, and no longer than it is told
+  (`toolset(wait=..., code=...)`); a server still starting then is listed as unavailable for that
+  program, with the reason.
 - **Retry-after.** A server that failed is tried again only `retry_after` seconds later, so one broken
   server does not slow every execution.
 - **Change tracking.** `tools/list_changed` from a session, a session closed, a server loaded or failed:
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 import weakref
 from collections.abc import Sequence
@@ -28,17 +30,36 @@ import mcp.types as types
 
 from ..errors import CodeModeError
 from ..kernel.stubs import search_arguments
-from .toolset import ToolSet
+from .toolset import ToolSet, assign_namespaces
 
 if TYPE_CHECKING:
     from ..session import MCPSession
 
-__all__ = ["RETRY_AFTER", "ServerState", "SessionSource", "ToolHost"]
+__all__ = ["RETRY_AFTER", "ServerState", "SessionSource", "ToolHost", "servers_named_in"]
 
 logger = logging.getLogger("engine.tools")
 
 RETRY_AFTER = 30.0
 """Seconds before a server that failed to start is tried again."""
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WHOLE_VIEW = frozenset({"search_tools", "tool_namespaces", "__tool_namespaces", "globals", "vars", "dir"})
+"""Names through which a program may reach any server: a program using one waits for all."""
+
+
+def servers_named_in(code: str, servers: Sequence[str]) -> list[str]:
+    """The `servers` whose namespace identifier appears as a word in `code` (all of them when it
+    uses a name that reaches every server, such as `search_tools`).
+
+    A conservative over-approximation (a word in a string or comment counts too): it decides only
+    which loading servers a program waits for, never what it may call.
+    """
+    words = set(_WORD.findall(code))
+    if words & _WHOLE_VIEW:
+        return list(servers)
+    identifiers = assign_namespaces(servers)
+    return [server for server in servers if identifiers[server] in words]
 
 
 class SessionSource(Protocol):
@@ -120,15 +141,30 @@ class ToolHost:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
-    async def toolset(self, *, wait: float | None = None) -> ToolSet:
-        """The current snapshot, after starting due loads and waiting up to `wait` seconds for them."""
-        self.start_loading()
-        if wait is None or wait > 0:
-            servers = self._source.usable_servers()
-            pending = [task for server, task in self._loading.items() if server in servers]
-            if pending:
-                await asyncio.wait(pending, timeout=wait)
+    async def toolset(self, *, wait: float | None = None, code: str | None = None) -> ToolSet:
+        """The current snapshot, after starting due loads and waiting up to `wait` seconds for them
+        (with `code`, only for the servers it names: see `wait_for`)."""
+        await self.wait_for(code, wait)
         return self.current()
+
+    async def wait_for(self, code: str | None, timeout: float | None) -> float:
+        """Start due loads, then wait up to `timeout` seconds for those `code` names (every usable
+        server when `code` is None); returns the seconds spent waiting (0.0 when none was loading).
+
+        A program on a healthy server thus never waits for one that hangs. See `servers_named_in`.
+        """
+        self.start_loading()
+        if timeout is not None and timeout <= 0:
+            return 0.0
+        servers = self._source.usable_servers()
+        if code is not None:
+            servers = servers_named_in(code, servers)
+        pending = [task for server, task in self._loading.items() if server in servers]
+        if not pending:
+            return 0.0
+        started = time.monotonic()
+        await asyncio.wait(pending, timeout=timeout)
+        return time.monotonic() - started
 
     def current(self) -> ToolSet:
         """The snapshot of what is loaded now (no I/O, no waiting)."""
