@@ -255,7 +255,7 @@ async def bench_pool_cpu(quick: bool) -> Section:
     met = "met" if ratios[POOL] <= 0.6 else "NOT met"
     section.notes.append(
         f"Target for the pool: ≤ 0.6 (two cores used): {ratios[POOL]:.2f} ({met}). "
-        "`restricted` runs programs on threads of one process and shares one core through the GIL (about 1.0 "
+        "`restricted` runs programs on threads of one process, which share one core through the GIL (near 1.0 "
         "expected). The machine's two cores are shared with the other work on it (see the load average), which "
         "moves the ratio toward 1."
     )

@@ -212,7 +212,7 @@ async def _burst(pool: ProcessExecutor, total: int, in_flight: int) -> dict[str,
 
 async def bench_pool_cold_start(quick: bool) -> Section:
     """A new executor to its first result; a new worker's fork to its hello; Monty's and restricted's."""
-    repeats, forks = (2, 5) if quick else (7, 40)
+    repeats, forks = (1, 3) if quick else (7, 40)
     section = Section("pool_cold_start", "The process pool's cold start, against Monty's and restricted's")
     if not adopt_orphans():
         raise BenchmarkError("could not become a subreaper (prctl): workers left after aclose would go unseen")
