@@ -15,6 +15,7 @@ import importlib
 import operator
 from typing import Any
 
+from .containers import hashed, hashed_pairs, sized
 from .context import check_stop, current, raise_stop
 from .facades import facade_for
 from .guards import (
@@ -124,12 +125,16 @@ def _public_name(func: Any, name: str) -> Any:
 def _bytes(source: Any = b"", *args: Any) -> bytes:
     if isinstance(source, int):
         require_size(source, "bytes()")
+    elif not args:
+        sized(source)
     return _py.bytes(source, *args)
 
 
 def _bytearray(source: Any = b"", *args: Any) -> bytearray:
     if isinstance(source, int):
         require_size(source, "bytearray()")
+    elif not args:
+        sized(source)
     return _py.bytearray(source, *args)
 
 
@@ -204,6 +209,9 @@ SAFE_BUILTINS.update(
         "_floordiv_": guarded_floordiv,
         "_format_": guarded_format,
         "_stopped_": _stopped,
+        "_sized_": sized,
+        "_hashed_": hashed,
+        "_pairs_": hashed_pairs,
         "_guard_": check_stop,
     }
 )

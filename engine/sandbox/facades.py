@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import collections.abc
 import datetime
 import decimal
 import hashlib
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .aio import build_asyncio_facade
+from .containers import hashed
 from .context import current
 from .iterators import checked_iter, flat_nesting
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
@@ -245,7 +247,17 @@ def _namedtuple(typename: str, field_names: Any, **options: Any) -> type:
 
 class Counter(collections.Counter):  # type: ignore[type-arg]
     """`collections.Counter` whose `elements()` can be stopped (`Counter(a=10**12).elements()`
-    would otherwise be an endless C loop in `list()` or `sum()`)."""
+    would otherwise be an endless C loop in `list()` or `sum()`), and whose counting loop (in C)
+    gets only keys whose hashes do not collide beyond the budget (`containers.hashed`)."""
+
+    def __init__(self, iterable: Any = None, /, **kwds: Any) -> None:
+        super().__init__()
+        self.update(iterable, **kwds)
+
+    def update(self, iterable: Any = None, /, **kwds: Any) -> None:
+        if iterable is not None and not isinstance(iterable, collections.abc.Mapping):
+            iterable = hashed(iterable)
+        super().update(iterable, **kwds)
 
     def elements(self) -> Iterator[Any]:
         return checked_iter(super().elements())

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
+from .containers import hashed, hashed_pairs
 from .operators import check_spec
 from .sizes import max_int_bits, max_sequence, require_size
 
@@ -152,6 +153,25 @@ def _match_expand(self: re.Match[Any], template: Any) -> Any:
     return self.expand(template)
 
 
+def _set_method(name: str) -> Callable[..., Any]:
+    """A set method taking iterables (`s.update(keys)`): each one's hash collisions checked first
+    (`containers.hashed`); the set's own method runs on the checked arguments."""
+
+    def method(self: Any, *others: Any) -> Any:
+        return getattr(self, name)(*map(hashed, others))
+
+    method.__name__ = name
+    return method
+
+
+def _dict_update(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """`d.update(pairs)`: the keys' hash collisions checked first (`containers.hashed_pairs`)."""
+    return self.update(*map(hashed_pairs, args), **kwargs)
+
+
+_SET_METHODS = ("update", "union", "intersection", "intersection_update", "difference", "difference_update",
+                "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint")
+
 OVERRIDES: dict[str, tuple[tuple[type | tuple[type, ...], Callable[..., Any]], ...]] = {
     name: (((str, bytes, bytearray), _width_method(name)),) for name in ("ljust", "rjust", "center", "zfill")
 }
@@ -170,6 +190,10 @@ OVERRIDES.update(
         "expand": ((re.Match, _match_expand),),
     }
 )
+
+for _name in _SET_METHODS:
+    OVERRIDES[_name] = (((set, frozenset), _set_method(_name)),)
+OVERRIDES["update"] += ((dict, _dict_update),)
 
 CLASS_METHODS = frozenset({"from_bytes"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""

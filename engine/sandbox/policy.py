@@ -148,6 +148,14 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
+MATERIALISERS: dict[str, str] = {
+    "list": "_sized_", "tuple": "_sized_", "sorted": "_sized_",
+    "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
+}
+"""Builtins that build a container from an iterable in one C call, and the check (`containers`)
+their first argument goes through; `x.fromkeys(keys)` gets `_hashed_` too."""
+
+
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
 """`_`-prefixed globals a program may read (never bind or delete): mcp_use's `__tool_namespaces`,
 the `{namespace: [tools]}` listing. Each holds only plain data the executor's caller injected."""
@@ -228,6 +236,24 @@ class SandboxPolicy(RestrictingNodeTransformer):
         ):
             native = ast.Attribute(value=new.args[0], attr=node.attr, ctx=ast.Load())
             return ast.copy_location(native, node)
+        return new
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        """RestrictedPython's rules; then `set(x)`, `list(x)`, `dict.fromkeys(x)`... become
+        `set(_hashed_(x))` and the like (`MATERIALISERS`): the iterable is checked before the
+        C loop that consumes it starts."""
+        new = super().visit_Call(node)
+        if not (isinstance(new, ast.Call) and new.args and not isinstance(new.args[0], ast.Starred)):
+            return new
+        func = new.func
+        check = None
+        if isinstance(func, ast.Name):
+            check = MATERIALISERS.get(func.id)
+        elif isinstance(func, ast.Attribute) and func.attr == "fromkeys":
+            check = "_hashed_"
+        if check is not None:
+            new.args[0] = _call(check, new.args[0])
+            _locate(new.args[0], node)
         return new
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:

@@ -108,3 +108,82 @@ async def test_fractions_keep_their_semantics(shared_executor: RestrictedExecuto
         "Fraction(10, 7)", True, True, "3/7", "429/1000", "9/49", 8, "4", "1/4", ["3", "1/2"], True, True,
         "9227046511387/2329089562800", "1/2", "4/7", 0, 0.5,
     ]
+
+
+# -- class 8: materialising a sized iterable ----------------------------------------------------------
+
+HUGE = "r = range(10 ** 9)\n"
+
+MATERIALISE_ATTACKS: dict[str, str] = {
+    name: HUGE + f"x = {call}"
+    for name, call in {
+        "set": "set(r)", "frozenset": "frozenset(r)", "list": "list(r)", "tuple": "tuple(r)", "sorted": "sorted(r)",
+        "dict.fromkeys": "dict.fromkeys(r)", "bytes": "bytes(r)", "bytearray": "bytearray(r)",
+        "set.update": "set().update(r)", "set.union": "set().union(r)", "bytes.join": "b''.join(r)",
+    }.items()
+}
+MATERIALISE_ATTACKS["Counter"] = "import collections\n" + HUGE + "c = collections.Counter(r)"
+MATERIALISE_ATTACKS["OrderedDict.fromkeys"] = "import collections\n" + HUGE + "c = collections.OrderedDict.fromkeys(r)"
+
+
+@pytest.mark.parametrize("code", list(MATERIALISE_ATTACKS.values()), ids=list(MATERIALISE_ATTACKS))
+async def test_huge_sized_iterables_are_refused_before_the_loop_starts(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str
+) -> None:
+    out = await run_attack(shared_executor, code, tmp_path, max_memory_bytes=256 * 1024 * 1024)
+    # Refused up front: a MemoryError from the size check, never the watchdog's stop at a limit.
+    assert out["error_info"]["type"] == "MemoryError", out["error"]
+    assert "over the limit" in out["error"] and "materialising" in out["error"], out["error"]
+
+
+async def test_building_containers_keeps_its_semantics(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import collections\n"
+        "gen = (x for x in range(5))\n"
+        "s = {1, 2}\ns.update([3], {4})\nd = {1: 2}\nd.update({3: 4}, a=5)\nd.update([(6, 7)])\n"
+        "c = collections.Counter('abca')\nc.update('aa')\n"
+        "return [len(set([5] * 100000)), len(set(range(100000))), sorted(set('hello')), dict([(1, 2)]),\n"
+        "        dict(a=1), collections.Counter(a=2)['a'], dict.fromkeys('ab'), sorted(frozenset(gen)),\n"
+        "        list(range(3)), tuple({1: 2}), sorted(s), sorted(d.items(), key=str), c['a'],\n"
+        "        s.union([9]) == {1, 2, 3, 4, 9}, s.issubset(range(10)), len(set(range(10 ** 6)))]"
+    ))
+    assert result == [
+        1, 100000, ["e", "h", "l", "o"], {"1": 2}, {"a": 1}, 2, {"a": None, "b": None}, [0, 1, 2, 3, 4],
+        [0, 1, 2], [1], [1, 2, 3, 4], [["a", 5], [1, 2], [3, 4], [6, 7]], 4, True, True, 1000000,
+    ]
+
+
+# -- class 2: hash flooding ----------------------------------------------------------------------------
+
+COLLIDING = "keys = [k * (2 ** 61 - 1) for k in range(1, 25001)]\n"
+
+FLOOD_ATTACKS: dict[str, str] = {
+    "set": COLLIDING + "s = set(keys)",
+    "frozenset of a generator": COLLIDING + "s = frozenset(k for k in keys)",
+    "Counter": "import collections\n" + COLLIDING + "c = collections.Counter(keys)",
+    "Counter.update": "import collections\n" + COLLIDING + "c = collections.Counter()\nc.update(keys)",
+    "dict.fromkeys": COLLIDING + "d = dict.fromkeys(keys)",
+    "dict of a zip": COLLIDING + "d = dict(zip(keys, keys))",
+    "dict.update": COLLIDING + "d = {}\nd.update(zip(keys, keys))",
+    "set.update": COLLIDING + "s = set()\ns.update(keys)",
+    "set.union": COLLIDING + "s = set().union(keys)",
+    "tuples of colliding ints": COLLIDING + "s = set([(k,) for k in keys])",
+    "a range of colliding ints": "s = frozenset(range(2 ** 61 - 1, 25001 * (2 ** 61 - 1), 2 ** 61 - 1))",
+    "OrderedDict.fromkeys": "import collections\n" + COLLIDING + "d = collections.OrderedDict.fromkeys(keys)",
+}
+
+
+@pytest.mark.parametrize("code", list(FLOOD_ATTACKS.values()), ids=list(FLOOD_ATTACKS))
+async def test_hash_flooding_is_refused(shared_executor: RestrictedExecutor, tmp_path: Path, code: str) -> None:
+    out = await run_attack(shared_executor, code, tmp_path)
+    assert out["error_info"]["type"] == "MemoryError", out["error"]
+    assert "hashes collide" in out["error"], out["error"]
+
+
+async def test_many_equal_or_ordinary_keys_are_not_flooding(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "big = 2 ** 64 + 1\n"
+        "ids = [2 ** 62 + 7919 * k for k in range(50000)]\n"
+        "return [len(set([big] * 50000)), len(set(ids)), len(dict.fromkeys(str(i) for i in range(50000)))]"
+    ))
+    assert result == [1, 50000, 50000]
