@@ -212,6 +212,13 @@ class MCPClient:
         if existing is not None and existing.state in (SessionState.CONNECTED, SessionState.CONNECTING):
             return existing
         config = self._server_config(server_name)
+        if existing is not None and existing.state in (SessionState.FAILED, SessionState.CLOSED):
+            # A failed or closed session is replaced: close it first, or its owner task and its
+            # stderr capture file outlive it (one of each per crash).
+            self.sessions.pop(server_name, None)
+            await existing.disconnect()
+            if self.sessions.get(server_name) is not None:
+                return await self.create_session(server_name, auto_initialize)  # replaced meanwhile
         session = MCPSession(
             self._connector(server_name, config),
             auto_connect=True,
