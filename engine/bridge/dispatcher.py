@@ -71,12 +71,18 @@ class HostDispatcher:
         self._semaphore: anyio.Semaphore | None = None  # made on the first tool call
         self._calls = 0
         self._searches = 0
-        self._trace: list[ToolCallRecord] = []
+        self._trace: list[_Entry] = []
 
     @property
     def trace(self) -> list[ToolCallRecord]:
-        """Every tool call seen, in the order they finished (a copy)."""
-        return list(self._trace)
+        """Every tool call seen, in the order they left the dispatcher (a copy).
+
+        A call still in flight when this is read (the run ended: a timeout, a crash, a cancelled
+        run) is listed with outcome `unknown`: it may have reached the server, and its effect is
+        not known. The envelope reads this once the run is over.
+        """
+        now = time.perf_counter()
+        return [entry.record(now) for entry in self._trace]
 
     @property
     def calls(self) -> int:
@@ -99,12 +105,15 @@ class HostDispatcher:
         tool: str = call["tool"]
         if server == ENGINE_NAMESPACE:
             return await self._engine_call(call_id, tool, call["arguments"])
-        started = time.perf_counter()
+        entry = _Entry(f"{server}.{tool}", time.perf_counter())
+        # Recorded as it leaves, before any await: the trace is in departure order, and a call the
+        # run ends in the middle of is in it (as `unknown`), never missing.
+        self._trace.append(entry)
         if self._allowed is not None and server not in self._allowed:
-            self._record(server, tool, started, "denied")
+            entry.finish("denied")
             return self._error(call_id, "PermissionError", f"server {server!r} is not allowed", server, tool)
         if self._calls >= self._limits.max_tool_calls:
-            self._record(server, tool, started, "limit")
+            entry.finish("limit")
             message = f"tool call limit reached ({self._limits.max_tool_calls} calls)"
             return self._error(call_id, "ToolLimitError", message, server, tool)
         self._calls += 1
@@ -138,7 +147,7 @@ class HostDispatcher:
             return self._error(call_id, "ToolError", _describe(exc), server, tool)
         finally:
             # Reached with outcome "cancelled" only when the await above was cancelled.
-            self._record(server, tool, started, outcome)
+            entry.finish(outcome)
 
     async def _engine_call(self, call_id: int, tool: str, arguments: dict[str, Any]) -> bytes:
         if tool != SEARCH_TOOL:
@@ -168,11 +177,6 @@ class HostDispatcher:
 
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
         return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)
-
-    def _record(self, server: str, tool: str, started: float, outcome: ToolOutcome) -> None:
-        self._trace.append(
-            ToolCallRecord(tool=f"{server}.{tool}", duration=time.perf_counter() - started, outcome=outcome)
-        )
 
     async def serve(
         self,
@@ -235,11 +239,34 @@ class HostDispatcher:
                 else:
                     failure = f"unexpected {kind!r} frame from the guest"
                     break
-            # The run is over either way: calls still in flight are abandoned, so cancel them.
-            group.cancel_scope.cancel()
+            # The run is over either way: calls still in flight are abandoned, so cancel them
+            # (only then: cancelling a scope has a cost, and most runs end with none in flight).
+            if in_flight:
+                group.cancel_scope.cancel()
         if failure is not None:
             raise BridgeError(failure)
         return payload
+
+
+class _Entry:
+    """One call of the trace: made when it leaves, finished when its reply is known."""
+
+    __slots__ = ("tool", "started", "duration", "outcome")
+
+    def __init__(self, tool: str, started: float) -> None:
+        self.tool = tool
+        self.started = started
+        self.duration: float | None = None
+        self.outcome: ToolOutcome = "unknown"
+
+    def finish(self, outcome: ToolOutcome) -> None:
+        if self.duration is None:  # the first outcome stands
+            self.duration = time.perf_counter() - self.started
+            self.outcome = outcome
+
+    def record(self, now: float) -> ToolCallRecord:
+        duration = self.duration if self.duration is not None else now - self.started
+        return ToolCallRecord(tool=self.tool, duration=duration, outcome=self.outcome)
 
 
 def _describe(exc: BaseException) -> str:

@@ -48,6 +48,7 @@ class RestrictedEngine:
         self._budgets: dict[int, float] = {}
         self._cpu_ceiling = cpu_ceiling
         self._prepared: tuple[bytes, ProgramNames] | None = None
+        self._limits_cache: dict[tuple[Any, ...], Limits] = {}
 
     def stop(self, run_id: int) -> None:
         task = self._tasks.get(run_id)
@@ -62,7 +63,7 @@ class RestrictedEngine:
         flush: Callable[[str, str], None],
     ) -> Any:
         try:
-            limits = Limits(**frame["limits"])
+            limits = self._limits(frame["limits"])
         except Exception as exc:  # pydantic's ValidationError; the host sent limits it validated
             return error_envelope(plain_error("ValueError", f"bad limits: {exc}"))
         request = ExecutionRequest(
@@ -85,6 +86,16 @@ class RestrictedEngine:
         if task.cancelled():
             return error_envelope(plain_error("TimeoutError", "the run was stopped by the host"))
         return _explain_memory_error(task.result())
+
+    def _limits(self, raw: Mapping[str, Any]) -> Limits:
+        # The same limits arrive with every run: validate each distinct set once.
+        key = tuple(sorted(raw.items()))
+        cached = self._limits_cache.get(key)
+        if cached is None:
+            if len(self._limits_cache) > 64:
+                self._limits_cache.clear()
+            cached = self._limits_cache[key] = Limits(**raw)
+        return cached
 
     def _names(self, specs: Mapping[str, Any]) -> ProgramNames:
         # The host sends the same specs with every run until its tools change: prepare them once.

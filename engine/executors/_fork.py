@@ -79,6 +79,8 @@ class Template:
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.stderr_tail = b""
+        self.children: set[int] = set()
+        """Workers forked and not yet reported ended."""
 
     def _env(self) -> dict[str, str]:
         env = {key: os.environ[key] for key in _SAFE_ENV if key in os.environ}
@@ -124,7 +126,7 @@ class Template:
             if process is not None and process.returncode is None:
                 return
             if process is not None:
-                await self.aclose()
+                await self._stop()  # its workers live on: they are the pool's
                 self.stderr_tail = b""
             await self.start()
 
@@ -141,6 +143,7 @@ class Template:
                 break
             data = json.loads(message)
             if "exit" in data:
+                self.children.discard(data["exit"])
                 future = self._exits.setdefault(data["exit"], loop.create_future())
                 if not future.done():
                     future.set_result(data["status"])
@@ -175,6 +178,7 @@ class Template:
         if "pid" not in reply:
             host_end.close()
             raise OSError(f"the worker template died: {await self._last_words()}")
+        self.children.add(reply["pid"])
         return reply["pid"], host_end
 
     async def _last_words(self) -> str:
@@ -200,7 +204,14 @@ class Template:
                 self._exits.pop(pid, None)
 
     async def aclose(self) -> None:
-        """Stop the template (its workers are the pool's to kill)."""
+        """Stop the template, and kill every worker it forked that has not ended: the pool kills its
+        own, and this catches one forked while the pool was closing."""
+        for pid in list(self.children):
+            _kill_group(pid)
+        self.children.clear()
+        await self._stop()
+
+    async def _stop(self) -> None:
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -270,15 +281,20 @@ class WorkerTransport:
     async def kill(self) -> None:
         if self.pid is not None and not self._killed:
             self._killed = True
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:  # not yet its own group leader (just forked)
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(self.pid, signal.SIGKILL)
-            except PermissionError:
-                pass
+            _kill_group(self.pid)
         if self._pump is not None:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._pump), 2.0)
         if self._writer is not None:
             self._writer.close()
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL a worker and everything in its process group."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # not yet its own group leader (just forked), or gone
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    except PermissionError:
+        pass

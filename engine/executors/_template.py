@@ -55,7 +55,8 @@ def _worker(control: socket.socket, wake: tuple[int, int], channel: int, request
         os.dup2(channel, 0)
         os.dup2(channel, 1)
         os.close(channel)
-        gc.unfreeze()
+        # The template's objects stay frozen: a full collection would visit them all, and writing
+        # their headers would copy every shared page into this worker.
         from engine.executors import _child
 
         argv = [str(a) for a in request.get("argv", [])]

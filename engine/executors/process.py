@@ -180,11 +180,17 @@ class ProcessExecutor:
         task.add_done_callback(self._tasks.discard)
 
     async def _new_worker(self) -> None:
+        guest: RemoteGuest | None = None
         try:
             await self._template.ensure_running()
             transport = WorkerTransport(self._template, self._argv, confine=self._confine)
             guest = RemoteGuest(transport, binary=True)
-            hello = await guest.start(30.0)
+            try:
+                hello = await guest.start(30.0)
+            except BaseException:
+                # Cancelled (the executor closing) or failed: the forked process must not live on.
+                await asyncio.shield(guest.kill("it did not start"))
+                raise
             self.confinement = dict(hello.get("confinement") or {})
             worker = _Worker(guest, transport)
             self._failure = None
@@ -279,7 +285,7 @@ class ProcessExecutor:
         if worker.alive and not worker.sessions:
             if worker.runs >= self.max_runs_per_worker:
                 self._retire_soon(worker, "recycled after its run limit")
-            elif self.max_worker_rss is not None and worker.rss() > self.max_worker_rss:
+            elif self.max_worker_rss is not None and worker.runs % 16 == 0 and worker.rss() > self.max_worker_rss:
                 self._retire_soon(worker, "recycled: its memory grew past max_worker_rss_mb")
         async with self._changed:
             self._changed.notify_all()
