@@ -14,7 +14,7 @@ from .kernel.report import ErrorInfo, valid_text
 
 __all__ = ["Envelope", "ErrorInfo", "ToolCallRecord", "Usage", "build_envelope", "error_envelope", "format_error"]
 
-ToolOutcome = Literal["ok", "error", "denied", "limit", "cancelled"]
+ToolOutcome = Literal["ok", "error", "denied", "limit", "cancelled", "unknown"]
 
 
 class ToolCallRecord(TypedDict):
@@ -25,7 +25,10 @@ class ToolCallRecord(TypedDict):
     duration: float
     """Seconds from the call frame to its reply."""
     outcome: ToolOutcome
-    """`ok`, `error` (the tool failed), `denied` (not allowed), `limit` (over a limit) or `cancelled`."""
+    """`ok`, `error` (the tool failed), `denied` (not allowed), `limit` (over a limit), `cancelled`
+    (cancelled in flight, by the program or because the run ended) or `unknown` (the program ended
+    while it was in flight). A `cancelled` or `unknown` call may have reached the server: its effect
+    is not known."""
 
 
 class Usage(TypedDict):
