@@ -23,7 +23,7 @@ from engine.executors.restricted import RestrictedExecutor
 
 from .contenders import check, monty
 from .core import BenchmarkError, Section, Table, ms, summarize
-from .procinfo import adopt_orphans, alive, descendants, memory, open_fds, own_rss, reap, threads
+from .procinfo import adopting_orphans, alive, descendants, memory, open_fds, own_rss, reap, threads
 
 __all__ = ["bench_pool_cold_start", "bench_pool_memory", "bench_pool_soak"]
 
@@ -97,14 +97,23 @@ def _snapshot() -> dict[str, int]:
 
 async def bench_pool_soak(quick: bool) -> Section:
     """1,000 executions at 100 in flight, twice, on the default pool: errors and leaks."""
+    with adopting_orphans() as adopted:
+        _need(adopted)
+        return await _soak(quick)
+
+
+def _need(adopted: bool) -> None:
+    if not adopted:
+        raise BenchmarkError("could not become a subreaper (prctl): workers left after aclose would go unseen")
+
+
+async def _soak(quick: bool) -> Section:
     total, in_flight = (200, 100) if quick else (1000, 100)
     section = Section("pool_soak", f"The process pool under load: {total:,} executions at {in_flight} in flight")
     # A first pool starts what stays for the process's life either way (asyncio's default thread
     # pool, which the template's fork requests use), so it does not count as a leak below.
     async with ProcessExecutor(min_workers=1) as warmup:
         await check(warmup, "process", "return 1", 1)
-    if not adopt_orphans():
-        raise BenchmarkError("could not become a subreaper (prctl): workers left after aclose would go unseen")
     counts: dict[str, dict[str, int]] = {"before the pool": _snapshot()}
     bursts: list[dict[str, Any]] = []
     pool = ProcessExecutor()
@@ -163,7 +172,7 @@ async def bench_pool_soak(quick: bool) -> Section:
 async def _survivors() -> list[int]:
     """The host's descendants still running 0.2 s after a pool's `aclose` (none should be).
 
-    Needs `adopt_orphans()` first: a worker whose template is gone is reparented to the host then,
+    Needs `adopting_orphans()` around it: a worker whose template is gone is reparented to the host then,
     not to init, so it is still counted here."""
     await asyncio.sleep(0.2)
     below = descendants()
@@ -212,10 +221,14 @@ async def _burst(pool: ProcessExecutor, total: int, in_flight: int) -> dict[str,
 
 async def bench_pool_cold_start(quick: bool) -> Section:
     """A new executor to its first result; a new worker's fork to its hello; Monty's and restricted's."""
+    with adopting_orphans() as adopted:
+        _need(adopted)
+        return await _cold_start(quick)
+
+
+async def _cold_start(quick: bool) -> Section:
     repeats, forks = (1, 3) if quick else (7, 40)
     section = Section("pool_cold_start", "The process pool's cold start, against Monty's and restricted's")
-    if not adopt_orphans():
-        raise BenchmarkError("could not become a subreaper (prctl): workers left after aclose would go unseen")
     first_runs: list[float] = []
     template_starts: list[float] = []
     left: list[int] = []
@@ -264,8 +277,8 @@ async def bench_pool_cold_start(quick: bool) -> Section:
         "repetition is a new executor in this same host process (the host's own imports are already done)."
     )
     section.notes.append(
-        f"Worker processes still running 0.2 s after `aclose` of these {repeats} executors (closed right after their "
-        f"first result): {len(left)}" + (" (a leak: see docs/benchmarks.md)." if left else ".")
+        f"Worker processes still running 0.2 s after `aclose`, over {repeats} new executor(s) each closed right "
+        f"after its first result: {len(left)}" + (" (a leak: see docs/benchmarks.md)." if left else ".")
     )
     return section
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["adopt_orphans", "alive", "descendants", "memory", "open_fds", "own_rss", "reap", "threads"]
+__all__ = ["adopting_orphans", "alive", "descendants", "memory", "open_fds", "own_rss", "reap", "threads"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -86,17 +88,26 @@ def alive(pids: list[int]) -> list[int]:
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def adopt_orphans() -> bool:
-    """Make this process the reaper of its orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`).
+@contextlib.contextmanager
+def adopting_orphans() -> Iterator[bool]:
+    """Within the block, this process reaps its orphaned descendants (Linux `PR_SET_CHILD_SUBREAPER`);
+    yields whether the kernel agreed.
 
     A pool's workers are children of its template; once the template is killed, a worker still
-    running would be reparented to init and vanish from `descendants()`. With this, it is
-    reparented here instead, where a leak check sees it. Returns whether the kernel agreed."""
+    running would be reparented to init and vanish from `descendants()`. Within the block it is
+    reparented here instead, where a leak check sees it. Turned off again after the block, so the
+    other sections' processes are orphaned as usual."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        adopted = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
-        return False
+        yield False
+        return
+    try:
+        yield bool(adopted)
+    finally:
+        if adopted:
+            libc.prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
 def reap(pids: list[int]) -> None:
