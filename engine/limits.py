@@ -57,6 +57,10 @@ class Limits(BaseModel):
     max_result_bytes: int = Field(default=1_000_000, ge=0)
     """Size of the returned value, measured as its encoded (msgpack) size."""
 
+    max_tool_result_bytes: int = Field(default=10_000_000, ge=0)
+    """Size of one tool result entering the program, measured as its encoded (msgpack) size; a
+    bigger result is a `ToolError` in the program (ask the tool for less: a filter, a page)."""
+
     max_sequence_length: int = Field(default=10_000_000, ge=1)
     """Largest str/bytes/list/tuple a single guarded operation may build (`*`, `**`, `ljust`, `join`...)."""
 

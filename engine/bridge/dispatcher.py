@@ -127,12 +127,22 @@ class HostDispatcher:
             if result.is_error:
                 outcome = "error"
                 return self._error(call_id, "ToolError", error_text(result), server, tool)
+            limit = self._limits.max_tool_result_bytes
+            # Text and binary items are measured before anything is built from them (a lower bound
+            # of the encoded size); the frame, built once, is measured exactly.
+            least = _content_size(result)
+            if least > limit:
+                outcome = "error"
+                return self._error(call_id, "ToolError", _too_big(f"at least {least}", limit), server, tool)
             value = tool_result_to_value(result)
             try:
                 reply = encode(result_frame(call_id, value), check=False)
             except FrameError as exc:
                 outcome = "error"
                 return self._error(call_id, "ToolError", f"the result could not be sent: {exc}", server, tool)
+            if len(reply) > limit:
+                outcome = "error"
+                return self._error(call_id, "ToolError", _too_big(f"{len(reply)} encoded", limit), server, tool)
             outcome = "ok"
             return reply
         except ToolError as exc:
@@ -267,6 +277,27 @@ class _Entry:
     def record(self, now: float) -> ToolCallRecord:
         duration = self.duration if self.duration is not None else now - self.started
         return ToolCallRecord(tool=self.tool, duration=duration, outcome=self.outcome)
+
+
+def _content_size(result: types.CallToolResult) -> int:
+    """The characters of the result's text and binary (base64) items: at most its encoded size."""
+    size = 0
+    for item in result.content:
+        if isinstance(item, types.TextContent):
+            size += len(item.text)
+        elif isinstance(item, types.ImageContent | types.AudioContent):
+            size += len(item.data)
+        elif isinstance(item, types.EmbeddedResource):
+            resource = item.resource
+            size += len(resource.text) if isinstance(resource, types.TextResourceContents) else len(resource.blob)
+    return size
+
+
+def _too_big(size: str, limit: int) -> str:
+    return (
+        f"the result is {size} bytes, over the limit of {limit} (max_tool_result_bytes); "
+        "ask the tool for less (a filter, a page, a smaller limit)"
+    )
 
 
 def _describe(exc: BaseException) -> str:
