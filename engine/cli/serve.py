@@ -128,7 +128,7 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
             if args.http:
                 await _serve_http(server, args, stopper)
             else:
-                await _serve_stdio(server)
+                await _serve_stdio(server, quiet=args.quiet)
             group.cancel_scope.cancel()  # served to the end: stop watching for signals
     finally:
         with anyio.CancelScope(shield=True):
@@ -138,9 +138,11 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_stdio(server: MCPServer) -> None:
+async def _serve_stdio(server: MCPServer, *, quiet: bool) -> None:
     lowlevel = server._lowlevel_server  # noqa: SLF001 - MCPServer.run_stdio_async cannot take our streams
     async with claimed_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as (read, write):
+        if not quiet:
+            print("codemode: serving on stdio", file=sys.stderr)
         await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
 
