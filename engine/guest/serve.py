@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -48,9 +49,15 @@ class Engine(Protocol):
 
 
 def _write_all(fd: int, data: bytes) -> None:
+    # The channel may be one socket for both directions, its reading end non-blocking (the loop
+    # reads it): a write that would block waits until the host has read, never drops a record.
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
         view = view[written:]
 
 

@@ -238,3 +238,16 @@ async def test_text_that_is_not_valid_unicode_leaves_as_escapes(executor: Execut
     assert envelope["logs"] == ["a\\ud800b"]
     assert "\\udcff" in envelope["error_info"]["message"]
     json.dumps(envelope).encode("utf-8")  # raises if anything invalid is left
+
+
+async def test_large_results_arguments_and_output_cross_whole(executor: Executor, backend: Backend) -> None:
+    # Messages far larger than a socket or pipe buffer: nothing is cut, nothing hangs.
+    code = (
+        f"echoed = await {NAMESPACE}.echo(text='y' * 500_000)\n"
+        "print('z' * 40_000)\n"
+        "return ['x' * 900_000, len(echoed['echo']['text'])]"
+    )
+    envelope = await run_program(executor, code, backend, limits=Limits(timeout=20, max_result_bytes=2_000_000))
+    assert envelope["error"] is None, envelope["error"]
+    assert envelope["result"] == ["x" * 900_000, 500_000]
+    assert envelope["logs"] == ["z" * 40_000]
