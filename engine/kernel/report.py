@@ -64,8 +64,9 @@ _MAX_MESSAGE = 2000
 
 
 def to_plain(value: Any, budget: int = 1 << 62) -> Any:
-    """A plain-data copy of `value`, or `TypeError`; `ValueError` past `budget` values (each
-    encodes to at least a byte, so a result over the byte limit is refused before it is copied)."""
+    """A plain-data copy of `value`, or `TypeError`; `ValueError` past `budget` bytes. Every value
+    encodes to at least a byte and a string or bytes to at least its length, so a result over the
+    byte limit is refused while it is copied, before it is encoded (`[big] * k` counts `big` k times)."""
     return _Copier(budget).copy(value, "result", 0)
 
 
@@ -83,7 +84,12 @@ class _Copier:
 
 def _to_plain(copier: _Copier, value: Any, path: str, depth: int) -> Any:
     t = type(value)
-    if value is None or t is bool or t is int or t is float or t is str or t is bytes:
+    if value is None or t is bool or t is int or t is float:
+        return value
+    if t is str or t is bytes:
+        copier.budget -= len(value)
+        if copier.budget < 0:
+            raise ValueError("the result holds more text than its size limit allows")
         return value
     if depth > _MAX_DEPTH:
         raise TypeError(f"{path}: nested more than {_MAX_DEPTH} levels deep")

@@ -42,6 +42,7 @@ from .operators import (
     guarded_pow,
     safe_format_builtin,
 )
+from .shown import Text, check_shown, shown
 from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
@@ -81,7 +82,9 @@ def sandbox_print(*args: Any, sep: str | None = " ", end: str | None = "\n", fil
             return
         if i:
             out.write(sep)
-        out.write(arg if type(arg) is str else str(arg))
+        if type(arg) is not str:
+            arg = str(arg) if check_shown(arg, "printing this value") else str(Text(arg))
+        out.write(arg)
     out.write(end)
 
 
@@ -210,6 +213,7 @@ SAFE_BUILTINS.update(
         "_format_": guarded_format,
         "_stopped_": _stopped,
         "_sized_": sized,
+        "_shown_": shown,
         "_hashed_": hashed,
         "_pairs_": hashed_pairs,
         "_guard_": check_stop,

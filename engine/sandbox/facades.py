@@ -33,6 +33,7 @@ from .iterators import checked_iter, flat_nesting
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
 from .operators import guarded_mul
 from .regex import re_names
+from .shown import check_shown
 from .sizes import require_size
 
 __all__ = ["ALLOWED_MODULES", "ModuleFacade", "facade_for"]
@@ -72,6 +73,7 @@ def _dumps(
         raise ValueError("indent is limited to 64")
     if separators is not None and sum(len(s) for s in separators) > 64:
         raise ValueError("separators are limited to 64 characters")
+    check_shown(obj, "json.dumps() of this value")
     return json.dumps(
         obj, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii, separators=separators,
         default=default, skipkeys=skipkeys, allow_nan=allow_nan,

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
 from .containers import hashed, hashed_pairs
-from .operators import check_spec
+from .operators import check_spec, checked_strftime
+from .shown import check_shown
 from .sizes import max_int_bits, max_sequence, require_size
 
 __all__ = ["CLASS_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
@@ -98,6 +99,8 @@ def _str_format(self: str, *args: Any, **kwargs: Any) -> str:
     if not isinstance(self, str):
         raise TypeError("format() needs a str")
     _check_format_string(self)
+    for arg in (*args, *kwargs.values()):
+        check_shown(arg, "formatting this value")
     return str.format(self, *args, **kwargs)
 
 
@@ -115,20 +118,35 @@ def _from_bytes(cls: Any, data: Any, *args: Any, **kwargs: Any) -> int:
 
 
 def _strftime(self: Any, fmt: str) -> str:
-    if not isinstance(fmt, str):
-        raise TypeError("strftime() format must be a string")
-    check_spec(fmt, "strftime width")
-    return type(self).strftime(self, fmt)  # type: ignore[no-any-return]
+    return checked_strftime(self, fmt)
 
 
 def pattern_sub(self: re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> Any:
     _check_sub(self, repl, string, count)
-    return self.sub(repl, string, count)
+    return self.sub(_counted(repl, string), string, count)
 
 
 def pattern_subn(self: re.Pattern[Any], repl: Any, string: Any, count: int = 0) -> Any:
     _check_sub(self, repl, string, count)
-    return self.subn(repl, string, count)
+    return self.subn(_counted(repl, string), string, count)
+
+
+def _counted(repl: Any, string: Any) -> Any:
+    """A replacement function whose results are counted: `re.sub` joins them in C, so a callback
+    returning the same big string for every match makes a result that many times its size."""
+    if isinstance(repl, (str, bytes)) or not callable(repl):
+        return repl
+    room = [max_sequence() - len(string)]
+
+    def counted(match: Any) -> Any:
+        text = repl(match)
+        if isinstance(text, (str, bytes)):
+            room[0] -= len(text)
+            if room[0] < 0:
+                raise MemoryError(f"the result of sub() would be over the limit of {max_sequence()} characters")
+        return text
+
+    return counted
 
 
 def _check_sub(pattern: re.Pattern[Any], repl: Any, string: Any, count: int) -> None:

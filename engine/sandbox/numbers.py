@@ -337,3 +337,9 @@ def statistics_names() -> dict[str, Any]:
     }
     names["StatisticsError"] = statistics.StatisticsError
     return names
+
+# What the program sees of the facade classes is the real classes' names (`repr(type(x))`).
+for _facade, _real in ((SafeDecimal, decimal.Decimal), (SafeFraction, fractions.Fraction), (BoundedFraction,
+                                                                                            fractions.Fraction)):
+    _facade.__module__ = _real.__module__
+    _facade.__name__ = _facade.__qualname__ = _real.__name__

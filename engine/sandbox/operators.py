@@ -8,15 +8,17 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import re
 from fractions import Fraction
 from typing import Any
 
 from .numbers import check_power, int_division_check
+from .shown import Text, check_shown
 from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["SMALL_INT", "check_spec", "guarded_format", "guarded_lshift", "guarded_mod", "guarded_mul", "guarded_pow",
-           "safe_format_builtin"]
+__all__ = ["SMALL_INT", "check_spec", "checked_strftime", "guarded_format", "guarded_lshift", "guarded_mod",
+           "guarded_mul", "guarded_pow", "safe_format_builtin"]
 
 
 _SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
@@ -97,8 +99,33 @@ def check_spec(spec: str, what: str = "format width or precision") -> None:
             raise MemoryError(f"{what} {digits} is over the limit of {limit}")
 
 
+_DIRECTIVE = re.compile(r"%.", re.DOTALL)
+_DIRECTIVE_CHARS = 32
+"""The longest text one strftime directive other than `%Z` makes (`%c` is 24 characters)."""
+
+
+def checked_strftime(self: Any, fmt: str) -> str:
+    """`strftime` with the size of its result bounded before it is built: a format of many
+    directives (`"%c" * n`, `"%Z" * n` with a long zone name) expands each one."""
+    if not isinstance(fmt, str):
+        raise TypeError("strftime() format must be a string")
+    check_spec(fmt, "strftime width")
+    directives = _DIRECTIVE.findall(fmt)
+    if directives:
+        zone = self.tzname() if "%Z" in directives and hasattr(self, "tzname") else None
+        if zone is not None:
+            # One zone name for every %Z (what C does too), checked, substituted here.
+            zone = str(zone).replace("%", "%%")
+            fmt = _DIRECTIVE.sub(lambda m: zone if m.group() == "%Z" else m.group(), fmt)
+            directives = _DIRECTIVE.findall(fmt)
+        require_size(len(fmt) + len(directives) * _DIRECTIVE_CHARS, "strftime() result")
+    return type(self).strftime(self, fmt)  # type: ignore[no-any-return]
+
+
 def guarded_format(value: Any, conversion: str = "", spec: str = "") -> str:
     """f-string fields with a format spec, and the sandbox's `format()`."""
+    if not check_shown(value, "formatting this value"):
+        value = Text(value)
     if conversion == "r":
         value = repr(value)
     elif conversion == "s":
@@ -109,6 +136,8 @@ def guarded_format(value: Any, conversion: str = "", spec: str = "") -> str:
         raise TypeError("format spec must be a string")
     if spec:
         check_spec(spec)
+        if isinstance(value, (datetime.date, datetime.time)):
+            return checked_strftime(value, spec)  # what their __format__ does, bounded
     return format(value, spec)
 
 
@@ -140,6 +169,8 @@ def guarded_mod(a: Any, b: Any) -> Any:
                     star = True
                 elif len(group) > 9 or int(group) > limit:
                     raise MemoryError(f"%-format width or precision over the limit of {limit}")
+        for arg in b.values() if isinstance(b, dict) else b if isinstance(b, tuple) else (b,):
+            check_shown(arg, "%-formatting this value")
         if star:
             args = b if isinstance(b, tuple) else (b,)
             for arg in args:

@@ -151,9 +151,11 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 MATERIALISERS: dict[str, str] = {
     "list": "_sized_", "tuple": "_sized_", "sorted": "_sized_",
     "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
+    "str": "_shown_", "repr": "_shown_", "ascii": "_shown_",
 }
 """Builtins that build a container from an iterable in one C call, and the check (`containers`)
-their first argument goes through; `x.fromkeys(keys)` gets `_hashed_` too."""
+their first argument goes through; `x.fromkeys(keys)` gets `_hashed_` too. `str`, `repr` and
+`ascii` check the size of the text they would make (`shown`)."""
 
 
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
@@ -490,6 +492,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         """`f"{x!r:>{w}}"` becomes `f"{_format_(x, 'r', f'>{w}')}"` so the width is checked."""
         node = self.node_contents_visit(node)
         if node.format_spec is None:
+            if not isinstance(node.value, ast.Constant):
+                node.value = _call("_shown_", node.value)
+                _locate(node.value, node)
             return node
         conversion = chr(node.conversion) if node.conversion != -1 else ""
         call = _call("_format_", node.value, ast.Constant(conversion), node.format_spec)

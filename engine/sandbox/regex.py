@@ -305,10 +305,16 @@ def re_names() -> dict[str, Any]:
         return checked_compile(pattern, flags).split(string, maxsplit)
 
     def sub(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return checked_compile(pattern, flags).sub(repl, string, count)
+        compiled = checked_compile(pattern, flags)
+        if isinstance(compiled, CheckedPattern):
+            return compiled.sub(repl, string, count)
+        return pattern_sub(compiled, repl, string, count)  # the size checks a plain pattern's sub() gets
 
     def subn(pattern: Any, repl: Any, string: Any, count: int = 0, flags: int = 0) -> Any:
-        return checked_compile(pattern, flags).subn(repl, string, count)
+        compiled = checked_compile(pattern, flags)
+        if isinstance(compiled, CheckedPattern):
+            return compiled.subn(repl, string, count)
+        return pattern_subn(compiled, repl, string, count)
 
     names.update(compile=checked_compile, split=split, sub=sub, subn=subn)
     return names

@@ -33,6 +33,7 @@ from .hints import add_hint
 from .loop import WorkerLoop
 from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
+from .shown import neutral, text_size
 
 __all__ = ["Outcome", "execute", "make_send"]
 
@@ -142,6 +143,27 @@ def _stop_error(run: RunState, exc: BaseException | None, lines: tuple[str, ...]
     if exc is not None:
         return error_info(exc, lines, type_name=run.stop_type, message=message)
     return plain_error(run.stop_type, message)
+
+
+_MESSAGE_BUDGET = 100_000
+"""Characters an exception's arguments may come to before the engine formats its message."""
+
+_ARGS = BaseException.__dict__["args"]
+
+
+def _bounded_message(exc: BaseException) -> str | None:
+    """None (let `error_info` format the message) unless the exception's arguments are too big as
+    text: `str()` of an argument that holds one big string many times, or nests a list in itself
+    many times, is one C call that runs for as long as the program likes (`shown`)."""
+    args = _ARGS.__get__(exc)
+    if all(type(arg) in (str, int, float, bool) for arg in args):
+        return None
+    if text_size(args, _MESSAGE_BUDGET) > _MESSAGE_BUDGET:
+        return f"<the message of this {type(exc).__name__} is too big to show>"
+    try:
+        return neutral(str(exc))  # no addresses or engine names (`KeyError(tools.echo)`)
+    except Exception:  # a broken __str__: error_info says so
+        return None
 
 
 _thread = threading.local()
@@ -303,13 +325,16 @@ def _execute(
             message = f"maximum recursion depth of {run.limits.max_recursion_depth} exceeded"
             return Outcome(error=error_info(exc, lines, message=message))
         add_hint(exc)  # "did you forget `await`?" and the like
-        return Outcome(error=error_info(exc, lines))
+        return Outcome(error=error_info(exc, lines, message=_bounded_message(exc)))
     if run.stop_reason is not None:
         return Outcome(error=_stop_error(run, None, lines))
     try:
         result = to_plain(main_task.result(), run.limits.max_result_bytes)
     except ValueError as exc:
-        return Outcome(error=plain_error("ValueError", f"{exc} ({run.limits.max_result_bytes} bytes)"))
+        # Refused while copying: the encoding would be over the limit (by how much is not measured).
+        limit = run.limits.max_result_bytes
+        message = f"{exc}: its encoding is over the limit of {limit} bytes"
+        return Outcome(error=plain_error("ValueError", message), result_bytes=limit + 1)
     except TypeError as exc:
         return Outcome(error=plain_error("TypeError", str(exc)))
     except RecursionError:

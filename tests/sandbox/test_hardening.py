@@ -187,3 +187,95 @@ async def test_many_equal_or_ordinary_keys_are_not_flooding(shared_executor: Res
         "return [len(set([big] * 50000)), len(set(ids)), len(dict.fromkeys(str(i) for i in range(50000)))]"
     ))
     assert result == [1, 50000, 50000]
+
+
+# -- class 4: aliasing amplification, and class 1's text of shared structure ---------------------------
+
+ALIASED = "big = 'x' * 5000000\nmany = [big] * 1000\n"
+DAG = "x = []\nfor i in range(60):\n    x = [x, x]\n"
+ZONE = "import datetime\nzone = datetime.timezone(datetime.timedelta(0), 'z' * 100000)\n"
+
+TEXT_ATTACKS: dict[str, str] = {
+    "print": ALIASED + "print(many)",
+    "str": ALIASED + "s = str(many)",
+    "repr": ALIASED + "s = repr(many)",
+    "ascii": ALIASED + "s = ascii(many)",
+    "f-string": ALIASED + "s = f'{many}'",
+    "f-string with a spec": ALIASED + "s = f'{many!r:>10}'",
+    "format()": ALIASED + "s = format(many, '')",
+    "%-format": ALIASED + "s = '%s' % (many,)",
+    "%-format with a dict": ALIASED + "s = '%(m)s' % {'m': many}",
+    "str.format": ALIASED + "s = '{}'.format(many)",
+    "json.dumps": "import json\n" + ALIASED + "s = json.dumps(many)",
+    "json.dumps of a dict": "import json\n" + ALIASED + "s = json.dumps({str(i): big for i in range(1000)})",
+    "re.sub callback": "import re\nbig = 'x' * 1000000\ns = re.sub('a', lambda m: big, 'a' * 100000)",
+    "compiled re.subn callback": (
+        "import re\nbig = 'x' * 10 ** 6\ns = re.compile('a').subn(lambda m: big, 'a' * 10 ** 5)"
+    ),
+    "strftime directives": "import datetime\ns = datetime.date(2020, 1, 2).strftime('%c' * 1000000)",
+    "strftime in an f-string": "import datetime\nd = datetime.date(2020, 1, 2)\nf = '%c' * 1000000\ns = f'{d:{f}}'",
+    "strftime zone names": ZONE + "s = datetime.datetime(2020, 1, 2, tzinfo=zone).strftime('%Z' * 1000)",
+    "the result": ALIASED + "return many",
+    "the result in a dict": ALIASED + "return {'a': many}",
+    "repr of a DAG": DAG + "s = repr(x)",
+    "print of a DAG": DAG + "print(x)",
+    "json of a DAG": "import json\n" + DAG + "s = json.dumps(x)",
+    "an error whose argument is a DAG": DAG + "raise ValueError(x)",
+    "an error whose argument is aliased": ALIASED + "raise KeyError(many)",
+}
+
+
+@pytest.mark.parametrize("code", list(TEXT_ATTACKS.values()), ids=list(TEXT_ATTACKS))
+async def test_text_is_sized_before_it_is_built(shared_executor: RestrictedExecutor, tmp_path: Path, code: str) -> None:
+    out = await run_attack(shared_executor, code, tmp_path, max_result_bytes=1_000_000)
+    error = out["error_info"]
+    # Refused by a size check, or (an error's message) shown as too big: never a stop at a limit.
+    assert error["type"] in {"MemoryError", "ValueError", "KeyError"}, out["error"]
+    assert "over" in error["message"] or "too big to show" in error["message"], out["error"]
+
+
+async def test_ordinary_text_is_unchanged(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import datetime, json, re\n"
+        "d = datetime.datetime(2020, 1, 2, tzinfo=datetime.timezone.utc)\n"
+        "print([1, 'a'], {'k': (2,)}, sep='|')\n"
+        "x = [[1]] * 3\n"
+        "return [str(x), repr('q'), ascii('\u00e9'), f'{x}', f'{x!r:>12}', '%s-%d' % (x, 1), '{}'.format(x),\n"
+        "        json.dumps(x), d.strftime('%Y-%m-%d %Z %%Z'), f'{d:%Y}', format(d, '%m'),\n"
+        "        re.sub('a', lambda m: m.group().upper(), 'banana'), re.sub('(a)', r'<\\1>', 'ab')]"
+    ))
+    assert result == [
+        "[[1], [1], [1]]", "'q'", "'\\xe9'", "[[1], [1], [1]]", "[[1], [1], [1]]", "[[1], [1], [1]]-1",
+        "[[1], [1], [1]]", "[[1], [1], [1]]", "2020-01-02 UTC %Z", "2020", "01", "bAnAnA", "<a>b",
+    ]
+
+
+# -- class 9: neutral reprs ------------------------------------------------------------------------------
+
+REPRS = (
+    "import json\n"
+    "def f():\n    pass\n"
+    "class A:\n    pass\n"
+    "print(toy.add, search_tools, [toy.add], A(), f, json.dumps, sep='|')\n"
+    "shown = [str(toy.add), repr(search_tools), f'{toy.add}', f'{search_tools!r:>3}', format(toy.add, ''),\n"
+    "         repr([toy.add, f, A]), str(toy), repr(type(toy)), str(type(toy.add)), repr(print)]\n"
+    "try:\n    raise KeyError(toy.add)\nexcept KeyError as e:\n    shown.append(str(e))\n"
+    "return shown"
+)
+
+
+async def test_what_the_engine_hands_a_program_shows_no_address_or_host_name(tmp_path: Path) -> None:
+    from engine import MCPClient
+    from tests.conftest import toy_entry
+
+    client = MCPClient({"mcpServers": {"toy": toy_entry()}}, code_mode=True)
+    async with client:
+        with anyio.fail_after(HANG_BOUND):
+            out = await client.execute_code(REPRS)
+            failed = await client.execute_code("raise ValueError(toy.add)")
+    assert out["error"] is None, out["error"]
+    texts = [*out["result"], *out["logs"], failed["error"]]
+    for text in texts:
+        assert "0x" not in text and "engine" not in text and "<locals>" not in text and "make_" not in text, text
+    assert out["result"][0] == "<function toy.add>"
+    assert out["result"][1] == "<function search_tools>"
