@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -25,6 +26,9 @@ from ._remote import TransportBroken
 __all__ = ["Template", "WorkerTransport", "describe_exit"]
 
 _ENGINE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+
+FORK_TIMEOUT = 10.0
+"""Seconds the template may take to answer a fork request before it is killed and restarted."""
 _SAFE_ENV = ("LANG", "LC_ALL", "TZ")
 
 # `-I` (isolated mode) drops PYTHONPATH and the user site, so the template finds `engine` through
@@ -75,7 +79,8 @@ class Template:
         self._control: socket.socket | None = None
         self._lock = asyncio.Lock()
         self._start_lock = asyncio.Lock()
-        self._replies: asyncio.Queue[dict[str, int]] = asyncio.Queue()
+        self._replies: dict[int, asyncio.Future[int]] = {}
+        self._request_ids = itertools.count(1)
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.stderr_tail = b""
@@ -148,8 +153,16 @@ class Template:
                 if not future.done():
                     future.set_result(data["status"])
             else:
-                self._replies.put_nowait(data)
-        self._replies.put_nowait({})  # the template is gone: wake a fork waiting for its reply
+                # A reply names its request: one that lost its waiter (a timeout) pairs with nothing.
+                waiter = self._replies.pop(data.get("id"), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(data["pid"])
+                elif waiter is None and isinstance(data.get("pid"), int):
+                    _kill_group(data["pid"])  # forked for a request nobody waits for any more
+        for waiter in self._replies.values():  # the template is gone: wake every fork waiting for it
+            if not waiter.done():
+                waiter.set_exception(OSError("the worker template ended"))
+        self._replies.clear()
 
     async def _stderr(self) -> None:
         process = self._process
@@ -163,23 +176,30 @@ class Template:
         if control is None or self._process is None or self._process.returncode is not None:
             raise OSError(f"the worker template is not running: {await self._last_words()}")
         host_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request_id = next(self._request_ids)
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._replies[request_id] = waiter
         try:
             async with self._lock:
-                request = json.dumps({"argv": argv, "confine": confine}).encode()
+                request = json.dumps({"argv": argv, "confine": confine, "id": request_id}).encode()
                 await asyncio.get_running_loop().run_in_executor(
                     None, socket.send_fds, control, [request], [worker_end.fileno()]
                 )
-                reply = await self._replies.get()
+            pid = await asyncio.wait_for(waiter, FORK_TIMEOUT)
+        except TimeoutError:
+            # A template that does not answer (stopped by a signal, say) is replaced.
+            host_end.close()
+            self._replies.pop(request_id, None)
+            await self._stop()
+            raise OSError(f"the worker template did not answer within {FORK_TIMEOUT:g} s; it was restarted") from None
         except OSError as exc:
             host_end.close()
+            self._replies.pop(request_id, None)
             raise OSError(f"the worker template is not running ({exc}): {await self._last_words()}") from None
         finally:
             worker_end.close()
-        if "pid" not in reply:
-            host_end.close()
-            raise OSError(f"the worker template died: {await self._last_words()}")
-        self.children.add(reply["pid"])
-        return reply["pid"], host_end
+        self.children.add(pid)
+        return pid, host_end
 
     async def _last_words(self) -> str:
         """The tail of the template's stderr once it has ended (an import error says why it could not start)."""

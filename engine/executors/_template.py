@@ -100,5 +100,5 @@ def main(fd: int) -> None:
             _worker(control, wake, fds[0], request)
         for extra in fds:
             os.close(extra)
-        control.send(json.dumps({"pid": pid}).encode())
+        control.send(json.dumps({"pid": pid, "id": request.get("id")}).encode())
         _reap(control)

@@ -251,10 +251,11 @@ class ProcessExecutor:
                 if not self._workers and not self._starting and self._failure is not None:
                     failure, self._failure = self._failure, None  # the next run tries again
                     return f"no worker process could start: {failure}"
-                if len(self._workers) + self._starting < self.max_workers and (
-                    session_id is None or session_id not in self._sessions
-                ):
-                    self._spawn()
+                if session_id is None or session_id not in self._sessions:
+                    if len(self._workers) + self._starting < self.max_workers:
+                        self._spawn()
+                    else:
+                        self._evict_idle_session()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return "no worker became free within the run's timeout"
@@ -267,19 +268,28 @@ class ProcessExecutor:
         if session_id is not None and session_id in self._sessions:
             worker = self._sessions[session_id]
             return worker if not worker.busy else None
-        free = [w for w in self._workers if not w.busy and w.alive]
-        if not free:
-            return None
-        # Prefer a worker without sessions: their globals stay with their own worker.
-        return min(free, key=lambda w: (len(w.sessions), w.runs))
+        # A worker that holds a session serves that session only: another run there could see
+        # its globals, or take them down with it (a kill at a deadline).
+        free = [w for w in self._workers if not w.busy and w.alive and not w.sessions]
+        return min(free, key=lambda w: w.runs) if free else None
 
-    async def _release(self, worker: _Worker, session_id: str | None) -> None:
+    def _evict_idle_session(self) -> None:
+        """At `max_workers`, free the worker of the least recently used idle session (said on its next use)."""
+        idle = [w for w in self._workers if w.sessions and not w.busy]
+        if idle:
+            oldest = min(idle, key=lambda w: w.idle_since)
+            self._retire_soon(oldest, "evicted: the pool needed its worker (max_workers sessions at once)")
+
+    async def _release(self, worker: _Worker, session_id: str | None, *, cancelled: bool = False) -> None:
         worker.busy = False
         worker.runs += 1
         worker.idle_since = time.monotonic()
         if not worker.alive:
             self._retire_soon(worker, f"its worker process died: {worker.guest.dead}")
-        elif session_id is not None:
+        elif cancelled:
+            # Its program may still be running (a stop is only a request): never hand it a new run.
+            self._retire_soon(worker, "its run was cancelled")
+        elif session_id is not None and worker in self._workers:
             worker.sessions.add(session_id)
             self._sessions[session_id] = worker
         if worker.alive and not worker.sessions:
@@ -309,20 +319,23 @@ class ProcessExecutor:
             )
             return failed_envelope(kind, acquired, started, limits, [], request.host)
         worker = acquired
+        cancelled = True
         try:
-            return await worker.guest.execute(
-                next(self._ids), request, grace=self.deadline_grace, stop_grace=0.0
-            )
+            envelope = await worker.guest.execute(next(self._ids), request, grace=self.deadline_grace, stop_grace=0.0)
+            cancelled = False
+            return envelope
         finally:
-            await self._release(worker, request.session_id)
+            await asyncio.shield(self._release(worker, request.session_id, cancelled=cancelled))
 
     def reset_session(self, session_id: str) -> bool:
-        """Forget a code session (its globals are dropped with its worker's next recycle)."""
-        worker = self._sessions.pop(session_id, None)
+        """Forget a code session: its worker (which served it alone) is retired with its globals."""
+        worker = self._sessions.get(session_id)
         self._lost.pop(session_id, None)
-        if worker is not None:
-            worker.sessions.discard(session_id)
-        return worker is not None
+        if worker is None:
+            return False
+        self._retire_soon(worker, "the session was reset")
+        self._lost.pop(session_id, None)  # a reset is not a loss: the next run starts afresh
+        return True
 
     @property
     def pids(self) -> list[int]:

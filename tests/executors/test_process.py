@@ -256,3 +256,73 @@ async def test_a_template_that_cannot_start_is_reported_with_its_last_words(tmp_
         await executor.aclose()
     assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "SandboxError"
     assert "ImportError: no engine here" in envelope["error_info"]["message"]
+
+
+PEEK = "try:\n    return secret\nexcept NameError:\n    return 'none'"
+
+
+async def test_a_session_has_its_worker_to_itself_and_a_reset_drops_its_globals(process: ProcessExecutor) -> None:
+    alice = await run_program(process, "secret = 'alice-token'\nreturn 1", session_id="alice")
+    assert alice["result"] == 1
+    bob = await run_program(process, PEEK, session_id="bob")
+    anonymous = await run_program(process, PEEK)
+    assert (bob["result"], anonymous["result"]) == ("none", "none")
+    holders = {w.transport.pid for w in process._workers if w.sessions}  # noqa: SLF001
+    assert len(holders) == 2  # alice and bob, each on its own worker
+    assert process.reset_session("alice")
+    again = await run_program(process, PEEK, session_id="alice")
+    assert again["result"] == "none", again["error"]
+
+
+async def test_a_cancelled_run_never_hands_its_worker_to_the_next_run(process: ProcessExecutor) -> None:
+    gate = Gate()
+    gate.expected = 1
+    request = build_request(HOLD, "await gate.hold()\nreturn 1", limits=Limits(timeout=30), backend=gate)
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(process.run, request)
+            await gate.arrived.wait()
+            (busy,) = [w for w in process._workers if w.busy]  # noqa: SLF001
+            group.cancel_scope.cancel()
+        while busy.alive:  # retired: its program may still have been running
+            await anyio.sleep(0.01)
+    assert busy not in process._workers  # noqa: SLF001
+    after = await run_program(process, "return 'next'")
+    assert after["result"] == "next", after["error"]
+
+
+async def test_a_template_that_dies_is_replaced_and_forks_pair_with_their_own_workers(
+    process: ProcessExecutor,
+) -> None:
+    await run_program(process, "return 1")
+    old = process.template_pid
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    with anyio.fail_after(10):
+        while Path(f"/proc/{old}").exists() and "Z" not in Path(f"/proc/{old}/stat").read_text().split()[2]:
+            await anyio.sleep(0.01)
+    gate = Gate()
+    gate.expected = 3
+    results: list[dict[str, Any]] = []
+
+    async def one(i: int) -> None:
+        request = build_request(HOLD, f"await gate.hold()\nreturn {i}", limits=Limits(timeout=30), backend=gate)
+        results.append(dict(await process.run(request)))
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as group:
+            for i in range(3):
+                group.start_soon(one, i)
+            await gate.arrived.wait()  # three runs, on workers of the new template
+            victim = next(w for w in process._workers if w.busy)  # noqa: SLF001
+            assert victim.transport.pid is not None
+            os.kill(victim.transport.pid, signal.SIGKILL)
+            with anyio.fail_after(10):
+                while victim.alive:
+                    await anyio.sleep(0.01)
+            gate.opened.set()
+    assert process.template_pid not in (None, old)
+    # The kill reached the worker the pool thought it was: exactly one run failed, as a crash (a
+    # worker of the dead template has nobody left to report its exit status: its reason is generic).
+    failed = [r for r in results if r["error_info"] is not None]
+    assert len(failed) == 1 and failed[0]["error_info"]["type"] == "SandboxCrashed", [r["error"] for r in results]
