@@ -113,12 +113,12 @@ class _Stopper:
 
 async def serve(client: MCPClient, args: argparse.Namespace) -> int:
     """Serve at once, connect the downstream servers meanwhile, and close them all at the end."""
+    mode = client.code_mode_engine()
     try:
         async with anyio.create_task_group() as group:
             # Signals are handled from the start: a stop while servers are still starting is clean too.
             stopper = _Stopper(group.cancel_scope)
             await group.start(stopper.watch)
-            mode = client.code_mode_engine()
             mode.tool_host.start_loading()
             # A short, bounded wait: servers that start fast are in the instructions with their tools,
             # and a slow one never holds up the client's handshake (whose timeout may be 5 s).
@@ -132,6 +132,9 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
             group.cancel_scope.cancel()  # served to the end: stop watching for signals
     finally:
         with anyio.CancelScope(shield=True):
+            # Stop the loads still in flight first: closing a session that is still in its handshake
+            # waits up to 10 s for it (MCPSession.disconnect), while a cancelled load abandons it at once.
+            await mode.tool_host.aclose()
             await client.close_all_sessions()
         if not args.quiet:
             print("codemode: stopped; all servers closed", file=sys.stderr)
