@@ -7,15 +7,17 @@ is an error result, the client's limits are honoured, bad arguments are refused 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 
-from engine import MCPClient, MCPSession, build_code_mode_server
+from engine import ConfigError, Limits, MCPClient, MCPSession, build_code_mode_server
 from engine.codemode.server import MAX_PROGRAM_CHARS
 from tests.conftest import toy_entry
 
@@ -139,3 +141,32 @@ async def test_the_stubs_resource_and_the_prompt_show_what_is_loaded_when_asked(
     assert "class toy:" in after and "async def add(" in after
     assert isinstance(content, TextContent)
     assert "- toy (server 'toy'," in content.text and "class toy:" in content.text
+
+
+async def test_the_config_files_code_mode_key_sets_the_limits_the_pseudo_session_honours(tmp_path: Path) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {"toy": toy_entry()}, "codeMode": {"limits": {"timeout": 1}}}))
+    client = MCPClient(config=str(path), code_mode=True)
+    try:
+        result = await execute(client, "while True:\n    pass\n", timeout=60)
+    finally:
+        await client.close_all_sessions()
+    assert client.limits.timeout == 1 and client.executor == "restricted"
+    assert result.structured_content is not None and result.structured_content["error_info"]["type"] == "TimeoutError"
+    assert result.structured_content["usage"]["limits"]["timeout"] == 1  # 60 was cut to the configured limit
+
+
+def test_arguments_win_over_the_code_mode_key_and_options_belong_to_their_executor() -> None:
+    document = {"mcpServers": {}, "codeMode": {"executor": "process", "executorOptions": {"workers": 1},
+                                               "limits": {"maxToolCalls": 3}}}
+    defaults = MCPClient(document)
+    assert (defaults.executor, defaults.executor_options) == ("process", {"workers": 1})
+    assert defaults.limits.max_tool_calls == 3
+    explicit = MCPClient(document, executor="restricted", limits={"timeout": 2})
+    assert (explicit.executor, explicit.executor_options) == ("restricted", {})
+    assert explicit.limits == Limits(timeout=2)  # the argument replaces the file's limits, it is not merged
+
+
+def test_an_unknown_code_mode_key_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in 'codeMode': limit; known: executor, executorOptions"):
+        MCPClient({"mcpServers": {}, "codeMode": {"limit": {"timeout": 1}}})
