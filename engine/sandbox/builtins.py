@@ -15,7 +15,7 @@ import importlib
 import operator
 from typing import Any
 
-from .containers import hashed, hashed_pairs, sized
+from .containers import MATERIALISED, hashed, hashed_pairs, sized
 from .context import check_stop, current, raise_stop
 from .facades import facade_for
 from .guards import (
@@ -42,7 +42,7 @@ from .operators import (
     guarded_pow,
     safe_format_builtin,
 )
-from .shown import Text, check_shown, shown
+from .shown import SIMPLE, Text, check_shown, shown
 from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
@@ -213,6 +213,8 @@ SAFE_BUILTINS.update(
         "_format_": guarded_format,
         "_stopped_": _stopped,
         "_sized_": sized,
+        "_sized_types_": MATERIALISED,
+        "_shown_types_": SIMPLE,
         "_shown_": shown,
         "_hashed_": hashed,
         "_pairs_": hashed_pairs,

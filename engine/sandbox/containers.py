@@ -25,9 +25,12 @@ from typing import Any
 
 from .sizes import require_size
 
-__all__ = ["PROBE_BUDGET", "check_collisions", "hashed", "hashed_pairs", "sized"]
+__all__ = ["MATERIALISED", "PROBE_BUDGET", "check_collisions", "hashed", "hashed_pairs", "sized"]
 
-_MATERIALISED = frozenset({list, tuple, set, frozenset, dict, str, bytes, bytearray})
+MATERIALISED = frozenset({
+    list, tuple, set, frozenset, dict, str, bytes, bytearray,
+    type({}.keys()), type({}.values()), type({}.items()),
+})
 """Iterables that already hold their items: copying them costs no more than building them did."""
 
 _TEXT = frozenset({str, bytes, bytearray})
@@ -45,7 +48,7 @@ _GROUP = 16
 
 def sized(iterable: Any) -> Any:
     """`iterable`, unless its known size is over the sequence limit (then `MemoryError`)."""
-    if type(iterable) in _MATERIALISED:
+    if type(iterable) in MATERIALISED:
         return iterable
     require_size(operator.length_hint(iterable, 0), "materialising an iterable")
     return iterable

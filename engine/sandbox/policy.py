@@ -148,6 +148,10 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
+_PASSING: dict[str, str] = {"_sized_": "_sized_types_", "_shown_": "_shown_types_"}
+"""Checks that pass some types unchanged, and the global naming those types: the policy tests the
+type inline (`x if _type_(x) in _shown_types_ else _shown_(x)`), saving a call on the hot paths."""
+
 MATERIALISERS: dict[str, str] = {
     "list": "_sized_", "tuple": "_sized_", "sorted": "_sized_",
     "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
@@ -254,9 +258,26 @@ class SandboxPolicy(RestrictingNodeTransformer):
         elif isinstance(func, ast.Attribute) and func.attr == "fromkeys":
             check = "_hashed_"
         if check is not None:
-            new.args[0] = _call(check, new.args[0])
+            new.args[0] = self._checked(check, new.args[0])
             _locate(new.args[0], node)
         return new
+
+    def _checked(self, check: str, value: ast.expr) -> ast.expr:
+        """`check(value)`, with the type test inlined for checks in `_PASSING` where `value` can be
+        read twice (a name) or bound to a temporary (in a function scope, as `_inline_numeric`)."""
+        passing = _PASSING.get(check)
+        if passing is None:
+            return _call(check, value)
+        if isinstance(value, ast.Name):
+            first: ast.expr = _name(value.id)
+            again = value.id
+        elif self._scopes[-1] == "function":
+            again = self.gen_tmp_name()
+            first = ast.NamedExpr(target=ast.Name(id=again, ctx=ast.Store()), value=value)
+        else:
+            return _call(check, value)
+        test = ast.Compare(left=_call("_type_", first), ops=[ast.In()], comparators=[_name(passing)])
+        return ast.IfExp(test=test, body=_name(again), orelse=_call(check, _name(again)))
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
@@ -493,7 +514,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node = self.node_contents_visit(node)
         if node.format_spec is None:
             if not isinstance(node.value, ast.Constant):
-                node.value = _call("_shown_", node.value)
+                node.value = self._checked("_shown_", node.value)
                 _locate(node.value, node)
             return node
         conversion = chr(node.conversion) if node.conversion != -1 else ""

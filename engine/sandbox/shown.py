@@ -23,9 +23,9 @@ from typing import Any
 from .context import check_stop
 from .sizes import max_sequence
 
-__all__ = ["Text", "check_shown", "neutral", "shown", "text_size"]
+__all__ = ["SIMPLE", "Text", "check_shown", "neutral", "shown", "text_size"]
 
-_SIMPLE = frozenset({str, int, float, bool, type(None)})
+SIMPLE = frozenset({str, int, float, bool, type(None)})
 """Types whose text is bounded by the value itself (an int's digits are bounded by its size guard
 and CPython's digit limit)."""
 
@@ -79,7 +79,7 @@ def _walk(value: Any, budget: int) -> tuple[int, bool]:
 def check_shown(value: Any, what: str = "the text of this value") -> bool:
     """Raise `MemoryError` if `value`'s text would be over the sequence limit; else return
     whether that text is plain (shows no address or engine name: see `neutral`)."""
-    if type(value) in _SIMPLE:
+    if type(value) in SIMPLE:
         return True
     limit = max_sequence()
     size, plain = _walk(value, limit)
@@ -124,6 +124,6 @@ def shown(value: Any) -> Any:
     """`_shown_`: `value` itself once its text is known to be within the limit, or a `Text` that
     shows it without addresses (the policy wraps the argument of `str()`, `repr()`, `ascii()` and
     of f-string fields in it; `print` and `format()` call it too)."""
-    if type(value) in _SIMPLE:
+    if type(value) in SIMPLE:
         return value
     return value if check_shown(value) else Text(value)
