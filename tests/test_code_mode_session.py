@@ -1,8 +1,9 @@
 """The `code_mode` pseudo-session: code mode as the MCP server `get_all_active_sessions()` presents.
 
 It is the same server `codemode serve` runs (`build_code_mode_server`), reached in-process through
-an `MCPSession`, so its contract is tested here without a subprocess of our own: a failing program
-is an error result, the client's limits are honoured, bad arguments are refused with the reason.
+an `MCPSession`, so its contract is tested here without a subprocess (the toy server runs
+in-process too, except where a config file names it): a failing program is an error result, the
+client's limits are honoured, bad arguments are refused with the reason.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from mcp.types import CallToolResult, TextContent, TextResourceContents
 from engine import ConfigError, Limits, MCPClient, MCPSession, build_code_mode_server
 from engine.codemode.server import MAX_PROGRAM_CHARS
 from tests.conftest import toy_entry
+from tests.servers.toy import server as toy_server
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[MCPClient]:
-    client = MCPClient({"mcpServers": {"toy": toy_entry()}}, code_mode=True, limits={"timeout": 5})
+    client = MCPClient({"mcpServers": {"toy": toy_server}}, code_mode=True, limits={"timeout": 5})
     try:
         yield client
     finally:
@@ -74,7 +76,7 @@ async def test_a_failing_program_is_an_error_result_with_its_line(client: MCPCli
 
 
 async def test_the_clients_timeout_is_the_default_of_every_program() -> None:
-    client = MCPClient({"mcpServers": {"toy": toy_entry()}}, code_mode=True, limits={"timeout": 1})
+    client = MCPClient({"mcpServers": {"toy": toy_server}}, code_mode=True, limits={"timeout": 1})
     try:
         result = await execute(client, "while True:\n    pass\n")
     finally:
