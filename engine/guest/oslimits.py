@@ -20,6 +20,8 @@ from typing import Any
 __all__ = ["apply", "cpu_ceiling", "address_space"]
 
 _PR_SET_NO_NEW_PRIVS = 38
+_CPU_LIFETIME = 3600
+"""CPU seconds a guest process may use in all (the hard `RLIMIT_CPU`); then the OS ends it."""
 
 
 def address_space() -> int:
@@ -32,10 +34,11 @@ def address_space() -> int:
 
 
 def _lower(limit: int, value: int) -> None:
+    # The hard limit too: code that got past the sandbox must not be able to raise it again.
     soft, hard = resource.getrlimit(limit)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
-    resource.setrlimit(limit, (value, value if hard == resource.RLIM_INFINITY else hard))
+    resource.setrlimit(limit, (value, value))
 
 
 def apply(*, memory_bytes: int | None, nofile: int | None = 256) -> dict[str, Any]:
@@ -49,6 +52,13 @@ def apply(*, memory_bytes: int | None, nofile: int | None = 256) -> dict[str, An
         _lower(resource.RLIMIT_NOFILE, nofile)
         applied["nofile"] = nofile
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A lifetime CPU ceiling (hard): `cpu_ceiling` moves the soft limit per run below it.
+    soft_cpu, hard_cpu = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard_cpu == resource.RLIM_INFINITY:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        lifetime = int(usage.ru_utime + usage.ru_stime) + _CPU_LIFETIME
+        soft_cpu = lifetime if soft_cpu == resource.RLIM_INFINITY else min(soft_cpu, lifetime)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft_cpu, lifetime))
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         applied["no_new_privs"] = libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0

@@ -171,7 +171,11 @@ async def test_a_worker_has_no_host_secrets_its_own_group_limits_and_confinement
             assert "Seccomp:\t2" in status
         if report.get("network", "").endswith("namespace"):
             assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
-        assert set(report) == {"network", "filesystem", "syscalls"}
+        assert set(report) == {"network", "capabilities", "filesystem", "syscalls"}
+        if report["capabilities"] == "none":
+            assert "CapEff:\t0000000000000000" in status and "CapBnd:\t0000000000000000" in status
+        open_files_hard = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+        assert open_files_hard.split()[4] == "64"  # the hard limit too: it cannot be raised again
     finally:
         await executor.aclose()
 
@@ -197,6 +201,15 @@ attempt("read passwd", lambda: open("/etc/passwd").read())
 attempt("fork", os.fork)
 attempt("exec", lambda: os.execv("/bin/true", ["true"]))
 attempt("signal another process", lambda: os.kill(os.getppid(), 0))
+import ctypes, resource
+def queued_signal():
+    if ctypes.CDLL(None, use_errno=True).syscall(129, os.getppid(), 10, None) != 0:
+        raise OSError(ctypes.get_errno(), "rt_sigqueueinfo")
+attempt("queue a signal to another process", queued_signal)
+attempt("limits of another process", lambda: resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE))
+attempt("memory outside the address-space limit", lambda: os.memfd_create("x"))
+attempt("read the checkout", lambda: open(sys.argv[1] + "/README.md").read())
+print("own limits|", "refused" if resource.getrlimit(resource.RLIMIT_NOFILE)[1] == 64 else "ALLOWED", flush=True)
 import threading, json
 box = []
 worker = threading.Thread(target=lambda: box.append(json.dumps([1])))
@@ -215,6 +228,10 @@ print("thread|", box, flush=True)
         ("fork", "syscalls"),
         ("exec", "syscalls"),
         ("signal another process", "syscalls"),
+        ("queue a signal to another process", "syscalls"),
+        ("limits of another process", "syscalls"),
+        ("memory outside the address-space limit", "syscalls"),
+        ("read the checkout", "filesystem"),
     ],
 )
 def test_raw_python_in_a_confined_process_is_refused(tmp_path: Path, attempt: str, layer: str) -> None:
