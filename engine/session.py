@@ -33,6 +33,7 @@ from mcp.client.session import (
 from mcp.types import (
     CallToolResult,
     GetPromptResult,
+    ListToolsResult,
     Prompt,
     ReadResourceResult,
     Resource,
@@ -41,6 +42,7 @@ from mcp.types import (
 )
 from mcp_types.jsonrpc import CONNECTION_CLOSED, REQUEST_TIMEOUT
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 
 from .connectors import Connector
 from .errors import ServerCrashedError, ServerError, ServerStartError, ServerTimeoutError, SessionStateError
@@ -112,6 +114,8 @@ class MCPSession:
         self._connect_lock = asyncio.Lock()
         self._tools: list[Tool] | None = None
         self._tools_listeners: list[ToolsChangedListener] = []
+        self.skipped_tools: dict[str, str] = {}
+        """Tools of the last `list_tools` left out because they could not be parsed: `{name: reason}`."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -219,14 +223,26 @@ class MCPSession:
         return list(self._tools or [])
 
     async def list_tools(self) -> list[Tool]:
-        """List all the server's tools, following every page."""
+        """List all the server's tools, following every page.
+
+        A tool the SDK cannot parse (a schema that is not an object, no name) does not take the
+        whole list down: the page is read again as plain data and parsed tool by tool; the bad
+        tools are left out, with the reason in `skipped_tools` and a warning.
+        """
 
         async def fetch(client: Client, params: Mapping[str, Any]) -> list[Tool]:
+            skipped: dict[str, str] = {}
+
             async def page(cursor: str | None) -> tuple[list[Tool], str | None]:
-                result = await client.list_tools(cursor=cursor, cache_mode="refresh")
+                try:
+                    result = await client.list_tools(cursor=cursor, cache_mode="refresh")
+                except ValidationError as exc:
+                    return await self._tools_one_by_one(client, cursor, skipped, exc)
                 return result.tools, result.next_cursor
 
-            return await _all_pages(page)
+            tools = await _all_pages(page)
+            self.skipped_tools = skipped
+            return tools
 
         self._tools = await self._request("tools/list", {}, fetch)
         return list(self._tools)
@@ -304,6 +320,46 @@ class MCPSession:
 
         result: GetPromptResult = await self._request("prompts/get", {"name": name, "arguments": args}, get)
         return result
+
+    async def _tools_one_by_one(
+        self, client: Client, cursor: str | None, skipped: dict[str, str], error: ValidationError
+    ) -> tuple[list[Tool], str | None]:
+        """One `tools/list` page as plain data, each tool parsed on its own (see `list_tools`).
+
+        The SDK validates a whole result before handing it over; its session's raw request (below
+        that check, a private part of the SDK) is the only way to see the page itself. Without
+        it, the SDK's error stands.
+        """
+        session = client.session
+        send_raw = getattr(getattr(session, "_dispatcher", None), "send_raw_request", None)
+        stamp = getattr(session, "_stamp", None)
+        if send_raw is None or stamp is None:
+            raise error
+        data: dict[str, Any] = {"method": "tools/list", "params": {"cursor": cursor} if cursor else {}}
+        options: dict[str, Any] = {}
+        stamp(data, options)  # the headers the SDK adds to every request of this protocol version
+        if self.connector.request_timeout is not None:
+            options["timeout"] = self.connector.request_timeout
+        raw = await send_raw("tools/list", data.get("params") or None, options)
+        listed = raw.get("tools") if isinstance(raw, dict) else None
+        tools: list[Tool] = []
+        for index, item in enumerate(listed if isinstance(listed, list) else []):
+            try:
+                tools.append(Tool.model_validate(item))
+            except ValidationError as exc:
+                name = item.get("name") if isinstance(item, dict) else None
+                label = name if isinstance(name, str) else f"#{index}"
+                reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'tool'}: {e['msg']}" for e in exc.errors()[:3])
+                skipped[label] = reason
+                logger.warning("server %r: tool %r is left out: %s", self.name, label, reason)
+        next_cursor = raw.get("nextCursor") if isinstance(raw, dict) else None
+        page = ListToolsResult(tools=tools, next_cursor=next_cursor if isinstance(next_cursor, str) else None)
+        absorb = getattr(session, "_absorb_tool_listing", None)
+        if absorb is not None:
+            # What the SDK derives from a listing (output schemas, headers): without it, every call
+            # of these tools would list them again, strictly, and fail.
+            page = absorb(page, complete=cursor is None and page.next_cursor is None)
+        return list(page.tools), page.next_cursor
 
     def add_tools_changed_listener(self, listener: ToolsChangedListener) -> None:
         """Call `listener(session)` whenever the server says its tool list changed."""

@@ -24,6 +24,7 @@ import mcp.types as types
 
 from ..catalog import ToolCatalog
 from ..kernel.names import ProgramNames
+from ..kernel.stubs import PreparedNamespaces
 from ..stubs import ToolSpec, namespace_identifier, render_all, specs_for_server
 
 __all__ = ["ToolSet", "assign_namespaces"]
@@ -72,6 +73,28 @@ def _unique_tools(server: str, tools: Sequence[types.Tool]) -> list[types.Tool]:
     return kept
 
 
+def _build_server(server: str, identifier: str, listed: Sequence[types.Tool]) -> None:
+    """Build one server's tools into specs and stubs (raises when one of them cannot be)."""
+    built = specs_for_server(server, listed, on_collision="original_only")
+    PreparedNamespaces({identifier: [spec.to_dict() for spec in built]})
+    render_all({identifier: built})
+
+
+def _buildable(server: str, identifier: str, listed: Sequence[types.Tool]) -> tuple[list[types.Tool], dict[str, str]]:
+    """Only reached when a server's tools fail to build together: each tool tried on its own."""
+    kept: list[types.Tool] = []
+    left_out: dict[str, str] = {}
+    for tool in listed:
+        try:
+            _build_server(server, identifier, [tool])
+        except Exception as exc:  # noqa: BLE001 - the reason is kept and logged
+            left_out[str(tool.name)] = f"{type(exc).__name__}: {exc}"[:500]
+            logger.warning("server %r: tool %r is left out: %s", server, tool.name, left_out[str(tool.name)])
+            continue
+        kept.append(tool)
+    return kept, left_out
+
+
 def _bare(server: str, reason: str) -> str:
     # A ServerError's text already names the server; a program reads "server 'x' is unavailable: <reason>".
     return reason.removeprefix(f"server {server!r}: ")
@@ -91,6 +114,8 @@ class ToolSet:
     """Ranked search over the same tools."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """`{server: reason}` for usable servers a program cannot call now."""
+    left_out: dict[str, dict[str, str]] = field(default_factory=dict)
+    """`{server: {tool: reason}}`: tools whose stubs could not be built (their servers stay)."""
 
     @classmethod
     def build(
@@ -101,22 +126,44 @@ class ToolSet:
         catalog = ToolCatalog(namespace=identifiers.__getitem__)
         namespaces: dict[str, str] = {}
         specs: dict[str, list[ToolSpec]] = {}
+        left_out: dict[str, dict[str, str]] = {}
+        listed_by_server: dict[str, list[types.Tool]] = {}
         for server in servers:
             if server not in tools:
                 continue
             listed = _unique_tools(server, tools[server])
             identifier = identifiers[server]
+            try:
+                server_specs = specs_for_server(server, listed, on_collision="original_only")
+            except Exception:  # noqa: BLE001 - one tool that cannot be built is left out, not its server
+                listed, left_out[server] = _buildable(server, identifier, listed)
+                server_specs = specs_for_server(server, listed, on_collision="original_only")
             namespaces[identifier] = server
-            specs[identifier] = specs_for_server(server, listed, on_collision="original_only")
-            catalog.set_tools(server, listed)
+            specs[identifier] = server_specs
+            listed_by_server[server] = listed
         down = {s: unavailable[s] for s in servers if s in unavailable and s not in tools}
+        # A program that names a server it cannot use is told which and why, not a bare NameError.
+        reasons = {identifiers[s]: (s, _bare(s, why)) for s, why in down.items()}
+        try:
+            names = ProgramNames(specs, unavailable=reasons)
+        except Exception:  # noqa: BLE001 - the stubs of every tool are built together; find the ones that fail
+            for identifier, server in namespaces.items():
+                try:
+                    PreparedNamespaces({identifier: [spec.to_dict() for spec in specs[identifier]]})
+                except Exception:  # noqa: BLE001
+                    kept, left_out[server] = _buildable(server, identifier, listed_by_server[server])
+                    listed_by_server[server] = kept
+                    specs[identifier] = specs_for_server(server, kept, on_collision="original_only")
+            names = ProgramNames(specs, unavailable=reasons)
+        for server, listed in listed_by_server.items():
+            catalog.set_tools(server, listed)
         return cls(
             namespaces=namespaces,
             specs=specs,
-            # A program that names a server it cannot use is told which and why, not a bare NameError.
-            names=ProgramNames(specs, unavailable={identifiers[s]: (s, _bare(s, why)) for s, why in down.items()}),
+            names=names,
             catalog=catalog,
             unavailable=down,
+            left_out=left_out,
         )
 
     def namespace_of(self, server: str) -> str | None:
@@ -128,7 +175,18 @@ class ToolSet:
 
     @functools.cached_property
     def rendered_stubs(self) -> str:
-        return render_all(self.specs) if self.specs else ""
+        if not self.specs:
+            return ""
+        try:
+            return render_all(self.specs)
+        except Exception:  # noqa: BLE001 - a namespace whose stubs cannot be rendered is named, not fatal
+            parts: list[str] = []
+            for identifier, specs in self.specs.items():
+                try:
+                    parts.append(render_all({identifier: specs}))
+                except Exception as exc:  # noqa: BLE001
+                    parts.append(f"# {identifier}: stubs could not be rendered ({type(exc).__name__})\n")
+            return "\n".join(parts)
 
     def stubs(self) -> str:
         """The Python stubs of every loaded tool (empty when none), rendered once per snapshot."""
