@@ -68,6 +68,16 @@ def parameter_identifiers(schema: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
+def extra_arguments_name(identifiers: Mapping[str, str]) -> str:
+    """The name of a stub's `**` parameter (extra properties): `arguments`, unless a property
+    already has that name (then `more_arguments`, `more_arguments_3`, ...)."""
+    name, n = "arguments", 1
+    while name in identifiers:
+        n += 1
+        name = "more_arguments" if n == 2 else f"more_arguments_{n}"
+    return name
+
+
 Check = Callable[[Any, str], None]
 """A compiled schema: raises TypeError/ValueError naming `where` when the value breaks the schema."""
 

@@ -161,7 +161,8 @@ def _signature(schema: Mapping[str, Any]) -> inspect.Signature:
     declared_required = schema.get("required")
     required: list[Any] = declared_required if isinstance(declared_required, list) else []
     parameters = []
-    for python_name, original in _schema.parameter_identifiers(schema).items():
+    identifiers = _schema.parameter_identifiers(schema)
+    for python_name, original in identifiers.items():
         prop = properties.get(original)
         prop = prop if isinstance(prop, Mapping) else {}
         declared = prop.get("type")
@@ -179,7 +180,9 @@ def _signature(schema: Mapping[str, Any]) -> inspect.Signature:
         )
     extra = schema.get("additionalProperties")
     if not properties or extra is True or isinstance(extra, Mapping):
-        parameters.append(inspect.Parameter("arguments", inspect.Parameter.VAR_KEYWORD))
+        # Never the name of a property (a tool may well have one called `arguments`).
+        name = _schema.extra_arguments_name(identifiers)
+        parameters.append(inspect.Parameter(name, inspect.Parameter.VAR_KEYWORD))
     return inspect.Signature(parameters)
 
 

@@ -26,7 +26,7 @@ import keyword
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..kernel.schema import parameter_identifiers
+from ..kernel.schema import extra_arguments_name, parameter_identifiers
 from .spec import ToolSpec, sanitize_identifier
 
 __all__ = ["render_all", "render_namespace"]
@@ -212,7 +212,8 @@ class _Renderer:
         required = _required(schema)
         tool_hint = self._prefix + _pascal(spec.identifier)
         params: list[str] = []
-        for python_name, original in parameter_identifiers(schema).items():
+        identifiers = parameter_identifiers(schema)
+        for python_name, original in identifiers.items():
             prop = properties.get(original)
             expression = self.type_of(prop, schema, tool_hint + _pascal(original))
             if original in required:
@@ -227,7 +228,7 @@ class _Renderer:
             params.append(f"{python_name}: {expression} = {default}")
         extra = schema.get("additionalProperties")
         if not properties or extra is True or isinstance(extra, Mapping):
-            params.append("**arguments: Any")
+            params.append(f"**{extra_arguments_name(identifiers)}: Any")
         params = (["*"] if params and not params[0].startswith("**") else []) + params
         signature = ", ".join(params)
         if len(signature) > 80:
