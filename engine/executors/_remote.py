@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -47,6 +46,11 @@ logger = logging.getLogger("engine.executors.remote")
 
 _RESYNC = object()
 _STOP = object()
+
+
+MAX_PENDING_FRAMES = 100_000
+"""Frames of one run the host holds unread at most (a program has at most `max_concurrent_tool_calls`
+calls in flight; the rest is output and replies)."""
 
 
 class TransportBroken(Exception):
@@ -84,7 +88,7 @@ class _Slot:
     """One run in flight on the host: its frame stream and the output it streamed."""
 
     def __init__(self, limits: Limits, on_log: Callable[[str, str], None] | None = None) -> None:
-        self.frames, self.receive = anyio.create_memory_object_stream[bytes](max_buffer_size=math.inf)
+        self.frames, self.receive = anyio.create_memory_object_stream[bytes](max_buffer_size=MAX_PENDING_FRAMES)
         self.on_log = on_log
         self.streamed: list[str] = []
         self.streamed_chars = 0
@@ -208,8 +212,14 @@ class RemoteGuest:
         elif kind == "f" and self._link.accept(seq):
             slot = self._runs.get(run)
             if slot is not None:  # else a late frame of a run that is over
-                with contextlib.suppress(anyio.ClosedResourceError):
+                try:
                     slot.frames.send_nowait(data)
+                except anyio.WouldBlock:
+                    # Far more frames than a program's calls could need, faster than the host
+                    # answers them: a guest flooding the host is ended, not buffered.
+                    self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
+                except anyio.ClosedResourceError:
+                    pass
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -307,6 +317,7 @@ class RemoteGuest:
                     payload = await asyncio.wait_for(asyncio.shield(served), stop_grace)
                 except TimeoutError:
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
+                    served.cancel()  # no tool call of this run starts after its deadline
                     await self.kill("a run did not stop at its deadline")
                     return failed_envelope("TimeoutError", message, started, limits, slot.streamed, host)
             return envelope_from_payload(payload, started, limits, slot.streamed, host)
