@@ -52,6 +52,7 @@ def _worker(control: socket.socket, wake: tuple[int, int], channel: int, request
         os.close(wake[0])
         os.close(wake[1])
         os.setsid()  # its own process group: a kill takes everything it could start
+        os.nice(5)  # a program spinning in native code yields the CPU to the host first
         os.dup2(channel, 0)
         os.dup2(channel, 1)
         os.close(channel)
