@@ -19,7 +19,14 @@ from typing import Any, NoReturn
 
 from ..limits import Limits
 
-__all__ = ["Interrupt", "OutputBuffer", "RunState", "StopExecution", "check_stop", "current", "raise_stop"]
+__all__ = ["ABANDONED", "DISCARDED", "Interrupt", "OutputBuffer", "RunState", "StopExecution", "check_stop", "current",
+           "raise_stop"]
+
+
+ABANDONED = "_abandoned_"
+"""Key set in the globals of a program that was abandoned (a `_` name: no program can bind it)."""
+DISCARDED = "_discarded_"
+"""Key set in a code session's fresh globals when its old ones were discarded for `ABANDONED`."""
 
 
 class _NoPublicConstructor(type):
@@ -182,6 +189,10 @@ class RunState:
             _set_async_exc(self.thread_id, Interrupt)
 
     def abandon(self) -> None:
+        """The program did not stop in time (stuck in native code): its thread is given up on.
+        Its globals are marked, so a code session holding them is discarded, never run again
+        beside the thread that may still be using them (`CodeSessions.get`)."""
+        self.globals[ABANDONED] = True
         callback, self.on_abandon = self.on_abandon, None
         if callback is not None:
             callback()

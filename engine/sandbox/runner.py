@@ -27,7 +27,7 @@ from ..kernel.names import Names
 from ..kernel.program import MAIN_NAME, CompiledProgram
 from ..kernel.protocol import HostChannel, Send
 from ..kernel.report import ErrorInfo, error_info, plain_error, to_plain
-from .context import Interrupt, RunState, StopExecution, set_current
+from .context import DISCARDED, Interrupt, RunState, StopExecution, current, set_current
 from .guards import deny_value_type
 from .hints import add_hint
 from .loop import WorkerLoop
@@ -166,6 +166,28 @@ def _bounded_message(exc: BaseException) -> str | None:
         return None
 
 
+_DISCARDED_NOTICE = (
+    "note: this code session's previous program did not stop (stuck in native code) and was abandoned; "
+    "its variables were discarded, and this program starts with none\n"
+)
+
+
+def _bound_send(run: RunState, send: Send) -> Send:
+    """`send` for the names of this run only: a tool function kept in a code session and called by
+    a later run fails at once, instead of reaching the earlier run's host channel (where its call
+    would escape the current run's limits and trace)."""
+
+    async def bound(frame: bytes) -> bytes:
+        if current() is not run:
+            raise RuntimeError(
+                "this tool function belongs to an earlier run of this code session, which is over: read it "
+                "again by its name in this run (`github.get_issue`, not a copy saved in a variable)"
+            )
+        return await send(frame)
+
+    return bound
+
+
 _thread = threading.local()
 
 
@@ -276,8 +298,10 @@ def _execute(
     loop: asyncio.AbstractEventLoop,
 ) -> Outcome:
     lines = program.source_lines
+    if run.globals.pop(DISCARDED, False):
+        run.output.write(_DISCARDED_NOTICE)
     if names is not None:
-        injected: Mapping[str, object] = names.bind(send)
+        injected: Mapping[str, object] = names.bind(_bound_send(run, send))
         for name, value in injected.items():
             # The sandbox's own guarantee, whatever the names: a program never sees a private name
             # it could bind, and `_`-names are engine state.

@@ -10,6 +10,7 @@ import asyncio
 import threading
 from typing import Any
 
+from .context import ABANDONED, DISCARDED
 from .workers import start_with_deep_stack
 
 __all__ = ["CodeSessions"]
@@ -30,8 +31,16 @@ class CodeSessions:
         self._sessions: dict[str, _Session] = {}
 
     def get(self, session_id: str) -> tuple[dict[str, Any], asyncio.Lock]:
-        """The session's globals and lock, created on first use."""
+        """The session's globals and lock, created on first use. A session whose last program was
+        abandoned (stuck in native code, its thread maybe still running with these globals) is
+        discarded: the caller gets fresh globals, marked so that the run says so (`runner`)."""
         session = self._sessions.get(session_id)
+        if session is not None and ABANDONED in session.globals:
+            # Not freed here: the abandoned thread may still hold and use them.
+            fresh = _Session()
+            fresh.lock = session.lock  # a run waiting on the old lock still serialises with new ones
+            fresh.globals[DISCARDED] = True
+            session = self._sessions[session_id] = fresh
         if session is None:
             session = self._sessions[session_id] = _Session()
         return session.globals, session.lock

@@ -17,7 +17,7 @@ import pytest
 
 from engine.executors.restricted import RestrictedExecutor
 
-from .helpers import make_request
+from .helpers import ToolHost, make_request
 from .test_security_review import LoopWatch, assert_host_unharmed
 
 pytestmark = pytest.mark.anyio
@@ -279,3 +279,51 @@ async def test_what_the_engine_hands_a_program_shows_no_address_or_host_name(tmp
         assert "0x" not in text and "engine" not in text and "<locals>" not in text and "make_" not in text, text
     assert out["result"][0] == "<function toy.add>"
     assert out["result"][1] == "<function search_tools>"
+
+
+# -- class 7: code sessions --------------------------------------------------------------------------------
+
+
+async def test_a_tool_function_kept_in_a_session_fails_in_a_later_run(executor: RestrictedExecutor) -> None:
+    first, later = ToolHost(), ToolHost()
+    with anyio.fail_after(HANG_BOUND):
+        kept = await executor.run(make_request("saved = tools.echo\nns = tools\nreturn 1", first, session_id="s"))
+        assert kept["error"] is None, kept["error"]
+        for call in ("await saved(x=1)", "await ns.echo(x=2)"):
+            out = await executor.run(make_request(call, later, session_id="s", max_tool_calls=0))
+            assert out["error_info"] is not None and out["error_info"]["type"] == "RuntimeError", out["error"]
+            assert "earlier run of this code session" in out["error"]
+        fresh = await executor.run(make_request("return await tools.echo(x=3)", later, session_id="s"))
+    # Nothing reached either host: the stale calls failed in the program, before any frame was sent.
+    assert (first.calls, later.calls) == (0, 1)
+    assert fresh["result"] == {"x": 3}
+
+
+STUCK = (
+    "import hashlib\nkept = 'from the abandoned run'\ndata = b'x' * 10 ** 7\n"
+    "while True:\n    hashlib.sha256(data)"  # native work with the GIL released: where a stop lands
+)
+
+
+async def test_a_session_whose_program_was_abandoned_is_discarded_and_the_next_run_says_so() -> None:
+    executor = RestrictedExecutor()
+    # Give up on a stopped program at the watchdog's first look, as it does with one stuck in native
+    # code; the stop then lands in the hash (outside it the program stops first) within a few tries.
+    executor._watchdog.GRACE = 0.0
+    try:
+        with anyio.fail_after(HANG_BOUND):
+            for attempt in range(20):
+                out = await executor.run(make_request(STUCK, session_id=f"s{attempt}", timeout=0.3))
+                if "abandoned" in (out["error"] or ""):
+                    break
+            else:
+                pytest.fail("no run was abandoned")
+            after = await executor.run(make_request(
+                "try:\n    return kept\nexcept NameError:\n    return 'discarded'", session_id=f"s{attempt}"
+            ))
+            again = await executor.run(make_request("return 'ok'", session_id=f"s{attempt}"))
+    finally:
+        await executor.aclose()
+    assert after["result"] == "discarded", after
+    assert any("was abandoned" in line and "discarded" in line for line in after["logs"]), after["logs"]
+    assert again["result"] == "ok" and not any("abandoned" in line for line in again["logs"])
