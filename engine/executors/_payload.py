@@ -9,6 +9,7 @@ dispatcher (`host`), never from the guest. Host-side only; not shipped to guests
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import msgpack
 
 from ..envelope import Envelope, ErrorInfo, build_envelope
 from ..guest.output import MARKER
-from ..kernel.report import plain_error
+from ..kernel.report import plain_error, to_plain
 from ..limits import Limits
 from .base import Host
 
@@ -54,8 +55,11 @@ def _error_info(value: Any) -> ErrorInfo | None:
 def envelope_from_payload(
     payload: Any, started: float, limits: Limits, streamed: Sequence[str], host: Host | None = None
 ) -> Envelope:
-    """Build the envelope from a guest's `done` payload."""
-    body = payload if isinstance(payload, dict) else {}
+    """Build the envelope from a guest's `done` payload (a payload that is not a dict is a `BridgeError`)."""
+    if not isinstance(payload, dict):
+        message = f"the guest's done payload is a {type(payload).__name__}, not a dict"
+        return failed_envelope("BridgeError", message, started, limits, streamed, host)
+    body = payload
     info = _error_info(body.get("error_info"))
     logs = body.get("logs")
     truncated = bool(body.get("truncated"))
@@ -63,6 +67,13 @@ def envelope_from_payload(
         logs, truncated = _lines(streamed), False
     logs, cut = _cap_logs(logs, limits.max_output_chars)
     result = body.get("result") if info is None else None
+    if info is None:
+        try:
+            # Plain data again (string keys, bounded depth, within the byte budget): a program with
+            # full Python can send any msgpack value here.
+            result = to_plain(result, limits.max_result_bytes)
+        except (TypeError, ValueError) as exc:
+            info, result = plain_error(type(exc).__name__, str(exc)), None
     if info is None:
         size = len(msgpack.packb(result, use_bin_type=True))
         if size > limits.max_result_bytes:
@@ -91,8 +102,11 @@ def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
 
 
 def _number(usage: dict[str, Any], key: str, kind: type[int] | type[float]) -> Any:
+    # Only finite, non-negative numbers: `inf` made int() raise out of the executor, NaN poisons sums.
     value = usage.get(key)
-    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else kind(0)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+        return kind(value)
+    return kind(0)
 
 
 def assemble(
