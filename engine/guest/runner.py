@@ -234,7 +234,14 @@ class FullPythonEngine:
             run.cpu_clock = time.pthread_getcpuclockid(run.thread_id)
         except (AttributeError, OSError):
             run.cpu_clock = None
-        state.update(ProgramNames(frame.get("specs") or {}).bind(send))
+        output = run.output
+
+        async def send_after_output(data: bytes) -> bytes:
+            # What the program printed reaches the host before each call: kept if the guest dies.
+            output.flush()
+            return await send(data)
+
+        state.update(ProgramNames(frame.get("specs") or {}).bind(send_after_output))
         state.setdefault("__name__", "__agent__")
         sys.setrecursionlimit(max(run.recursion + _RECURSION_HEADROOM, sys.getrecursionlimit()))
         loop = asyncio.new_event_loop()
