@@ -292,6 +292,9 @@ class MCPClient:
 
     async def close_all_sessions(self) -> None:
         """Close every session; all are closed even if some fail (failures are logged)."""
+        if self._tool_host is not None:
+            # Its loads first: a session still in its handshake is then closed at once, not waited for.
+            await self._tool_host.aclose()
         names = list(self.sessions)
         results = await asyncio.gather(*(self._forget(n) for n in names), return_exceptions=True)
         for name, result in zip(names, results, strict=True):
@@ -303,9 +306,7 @@ class MCPClient:
         if self._code_mode is not None:
             await self._code_mode.aclose()
             self._code_mode = None
-        if self._tool_host is not None:
-            await self._tool_host.aclose()
-            self._tool_host = None
+        self._tool_host = None
 
     # -- code mode ----------------------------------------------------------------------------
 
