@@ -10,7 +10,7 @@ import pytest
 
 from engine.executors import Executor
 from engine.limits import Limits
-from tests.executors.conftest import FACTORIES, run_program
+from tests.executors.conftest import FACTORIES, Backend, run_program
 from tests.executors.e2b_standin import EnvdStandIn
 
 pytestmark = pytest.mark.anyio
@@ -71,3 +71,22 @@ async def test_forged_usage_counts_only_finite_numbers(e2b: Executor, number: st
     out = await run_program(e2b, f"PAYLOAD = {payload}\n{FORGE}", limits=Limits(timeout=20))
     assert out["error"] is None and out["result"] == 1
     assert out["usage"]["output_chars"] == 0 and out["usage"]["cpu_time"] == 0.0
+
+
+async def test_a_call_in_flight_when_the_guest_dies_is_in_the_record(e2b: Executor) -> None:
+    # `meet(n=2)` waits at the backend for a second caller that never comes; the echo after it
+    # leaves later (the host reads frames in order), and once it is answered the guest dies.
+    code = (
+        "import asyncio, os\n"
+        "waiting = asyncio.create_task(demo_server.meet(n=2))\n"
+        "await asyncio.sleep(0)\n"
+        'await demo_server.echo(text="x")\n'
+        "os._exit(3)\n"
+    )
+    backend = Backend()
+    out = await run_program(e2b, code, backend, limits=Limits(timeout=20))
+    assert out["error_info"] is not None and out["error_info"]["type"] == "SandboxCrashed", out["error"]
+    assert [tool for _, tool, _ in backend.calls] == ["meet", "echo"]
+    calls = out["tool_calls"]
+    assert [call["tool"] for call in calls] == ["demo-server.meet", "demo-server.echo"]
+    assert calls[0]["outcome"] in ("unknown", "cancelled") and calls[1]["outcome"] == "ok"
