@@ -42,6 +42,13 @@ BUDGET = 50_000_000.0
 """Backtracking steps one regular-expression call may cost: about 0.1-0.2 s of matching."""
 
 _INF = float("inf")
+_PREFIX_CHARS = 64
+"""Characters of a literal prefix used to count search starts (a shorter prefix counts more)."""
+
+
+def _overlaps(text: str) -> bool:
+    """Whether `text` overlaps itself (`"aa"` in `"aaa"` occurs twice): it has a border."""
+    return any(text[i:] == text[: len(text) - i] for i in range(1, len(text)))
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT)}
 _SINGLE = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY}
 
@@ -58,7 +65,7 @@ class _Model:
         self.state = parsed.state
         self.flags = flags
         self.variable = False
-        self.tree = self._seq(list(parsed), trailing=True)
+        self.tree = self._seq(list(parsed), True, flags | parsed.state.flags)
         self.fixed = self.variable is False
         # A literal prefix: a search only starts an attempt where the prefix occurs.
         prefix: list[int] = []
@@ -68,14 +75,15 @@ class _Model:
             prefix.append(av)
         self.prefix: str | bytes | None = None
         if prefix:
-            text = "".join(map(chr, prefix))
-            self.prefix = text if isinstance(parsed.state.str, str) else text.encode("latin-1")
+            text = "".join(map(chr, prefix[:_PREFIX_CHARS]))
+            if not _overlaps(text):  # else occurrences overlap and `count` undercounts the starts
+                self.prefix = text if isinstance(parsed.state.str, str) else text.encode("latin-1")
 
-    def _seq(self, items: list[tuple[Any, Any]], trailing: bool) -> Node:
-        nodes = [self._item(op, av, trailing and i == len(items) - 1) for i, (op, av) in enumerate(items)]
+    def _seq(self, items: list[tuple[Any, Any]], trailing: bool, flags: int) -> Node:
+        nodes = [self._item(op, av, trailing and i == len(items) - 1, flags) for i, (op, av) in enumerate(items)]
         return ("seq", nodes)
 
-    def _item(self, op: Any, av: Any, trailing: bool) -> Node:
+    def _item(self, op: Any, av: Any, trailing: bool, flags: int) -> Node:
         if op in _REPEATS:
             lo, hi, body = av
             items = list(body)
@@ -83,36 +91,38 @@ class _Model:
             if lo != hi:
                 self.variable = True
                 if len(items) == 1 and items[0][0] in _SINGLE:
-                    finder = self._finder(body)
-            return ("rep", lo, hi, self._seq(items, False), finder, trailing)
+                    finder = self._finder(body, flags)
+            return ("rep", lo, hi, self._seq(items, False, flags), finder, trailing)
         if op is _c.SUBPATTERN:
-            return self._seq(list(av[-1]), trailing)
+            # `(?i:...)`: the flags added and removed for this group only (the run-length finders
+            # and the alternation test must see them, or `(?i:a)+` on "aAaA" counts runs of one).
+            _group, add, remove, body = av
+            return self._seq(list(body), trailing, (flags | add) & ~remove)
         if op is getattr(_c, "ATOMIC_GROUP", None):
-            return self._seq(list(av), False)
+            return self._seq(list(av), False, flags)
         if op is _c.BRANCH:
             branches = [list(b) for b in av[1]]
             firsts = [b[0][1] if b and b[0][0] is _c.LITERAL else None for b in branches]
-            deterministic = (
-                None not in firsts and len(set(firsts)) == len(firsts) and not self.flags & re.IGNORECASE
-            )
-            return ("alt", deterministic, [self._seq(b, False) for b in branches])
+            deterministic = None not in firsts and len(set(firsts)) == len(firsts) and not flags & re.IGNORECASE
+            return ("alt", deterministic, [self._seq(b, False, flags) for b in branches])
         if op in (_c.ASSERT, _c.ASSERT_NOT):
-            return self._seq(list(av[1]), False)
+            return self._seq(list(av[1]), False, flags)
         if op is _c.GROUPREF_EXISTS:
-            yes = self._seq(list(av[1]), False)
-            no = self._seq(list(av[2]), False) if av[2] is not None else ("one",)
+            yes = self._seq(list(av[1]), False, flags)
+            no = self._seq(list(av[2]), False, flags) if av[2] is not None else ("one",)
             return ("alt", False, [yes, no])
         if op is _c.GROUPREF:
             self.variable = True
             return ("ref",)
         return ("one",)
 
-    def _finder(self, body: Any) -> int:
-        """A compiled `body+`: finds the runs of the one character class a repeat consumes."""
+    def _finder(self, body: Any, flags: int) -> int:
+        """A compiled `body+`: finds the runs of the one character class a repeat consumes, under
+        the flags in force where the repeat is."""
         state = _sre_parse.State()  # no groups: findall() must return the runs themselves
-        state.flags = self.state.flags
+        state.flags = flags
         runs = _sre_parse.SubPattern(state, [(_c.MAX_REPEAT, (1, _c.MAXREPEAT, body))])
-        self.finders.append(_sre_compile.compile(runs, self.flags))
+        self.finders.append(_sre_compile.compile(runs, flags))
         return len(self.finders) - 1
 
     def cost(self, subject: Any, search: bool) -> float:
@@ -255,8 +265,10 @@ class CheckedPattern:
         return pattern_subn(self._pattern, repl, string, count)
 
 
-_FIXED_LIMIT = 10_000.0
-"""Paths a pattern without variable repeats may have per attempt and stay a plain `re.Pattern`."""
+_FIXED_LIMIT = 4.0
+"""Paths a pattern without variable repeats may have per attempt and stay a plain `re.Pattern`: a
+search tries them at every start, so `(?:a|a){13}b` (8192 paths) on a long subject is as costly as
+a nested quantifier; more than this many paths and each subject is checked (`CheckedPattern`)."""
 
 
 def _guard(compiled: re.Pattern[Any]) -> re.Pattern[Any] | CheckedPattern:

@@ -327,3 +327,37 @@ async def test_a_session_whose_program_was_abandoned_is_discarded_and_the_next_r
     assert after["result"] == "discarded", after
     assert any("was abandoned" in line and "discarded" in line for line in after["logs"]), after["logs"]
     assert again["result"] == "ok" and not any("abandoned" in line for line in again["logs"])
+
+
+# -- class 5: the regular-expression cost model -------------------------------------------------------------
+
+REGEX_ATTACKS: dict[str, str] = {
+    "fixed-count ambiguous repeat": "import re\nm = re.search('(?:a|a){13}b', 'a' * 10 ** 6)",
+    "fixed-count ambiguous repeat, compiled": "import re\np = re.compile('(?:a|a){12}b')\nm = p.findall('a' * 10 ** 6)",
+    "fixed-count repeat after a prefix": "import re\nm = re.search('aaaa(?:a|a){10}b', 'a' * 10 ** 6)",
+    "scoped ignore-case runs": "import re\nm = re.search('(?i:a+)(?i:a+)(?i:a+)b', 'aA' * 5000)",
+    "scoped ignore-case alternation": "import re\nm = re.search('(?i:ab|Ab){14}c', 'ab' * 10 ** 5)",
+    "overlapping literal prefix": "import re\nm = re.search('a' * 50 + '(?:a|a){8}b', 'a' * 10 ** 6)",
+    "fixed-count repeat in sub": "import re\ns = re.sub('(?:a|a){13}b', '', 'a' * 10 ** 6)",
+    "fixed-count repeat in split": "import re\ns = re.split('(?:a|a){13}b', 'a' * 10 ** 6)",
+}
+
+
+@pytest.mark.parametrize("code", list(REGEX_ATTACKS.values()), ids=list(REGEX_ATTACKS))
+async def test_costly_regular_expressions_are_refused(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str
+) -> None:
+    out = await run_attack(shared_executor, code, tmp_path)
+    assert out["error_info"]["type"] in {"ValueError", "error"}, out["error"]
+    assert "backtrack" in out["error"], out["error"]
+
+
+async def test_ordinary_patterns_with_alternations_still_work(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import re\n"
+        "text = 'id=42; name=Ann; ID=7 ' * 20000\n"
+        "return [len(re.findall('(?i:id)=(\\\\d+)', text)), re.search('(foo|bar)+', 'xxfoobar').group(),\n"
+        "        re.sub('a|b', 'x', 'abc'), re.search('(?:a|a){13}b', 'a' * 13 + 'b').group(),\n"
+        "        re.findall('(?i:ab)c', 'ABc abc'), len(re.split('(?:,|;) ', text))]"
+    ))
+    assert result == [40000, "foobar", "xxc", "a" * 13 + "b", ["ABc", "abc"], 40001]
