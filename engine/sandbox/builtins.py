@@ -42,7 +42,7 @@ from .operators import (
     guarded_pow,
     safe_format_builtin,
 )
-from .shown import SIMPLE, Text, check_shown, shown
+from .shown import SIMPLE, Text, check_shown, safe_hash, shown
 from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
@@ -189,6 +189,7 @@ SAFE_BUILTINS.update(
         "bytearray": _bytearray,
         "divmod": guarded_divmod,
         "round": guarded_round,
+        "hash": safe_hash,
         "map": flat_nesting(map),
         "filter": flat_nesting(filter),
         "zip": flat_nesting(zip),
@@ -222,7 +223,7 @@ SAFE_BUILTINS.update(
     }
 )
 for _name in ("print", "getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format",
-              "bytes", "bytearray", "sum", "divmod", "round"):
+              "bytes", "bytearray", "sum", "divmod", "round", "hash"):
     _public_name(SAFE_BUILTINS[_name], _name)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from .context import check_stop
 from .sizes import max_sequence
 
-__all__ = ["SIMPLE", "Text", "check_shown", "neutral", "shown", "text_size"]
+__all__ = ["SIMPLE", "Text", "check_shown", "neutral", "safe_hash", "shown", "text_size"]
 
 SIMPLE = frozenset({str, int, float, bool, type(None)})
 """Types whose text is bounded by the value itself (an int's digits are bounded by its size guard
@@ -118,6 +118,19 @@ class Text:
 
     def __format__(self, spec: str) -> str:
         return format(neutral(format(self._value, "")), spec)
+
+
+HASH_BUDGET = 1_000_000
+"""Items (counted along every path) a value may hold for `hash()` to hash it."""
+
+
+def safe_hash(value: Any) -> int:
+    """`hash()`: a tuple's hash is not cached (3.11), so hashing one built as a DAG (each level
+    holding the previous one twice) visits every path, in one C call; such values are refused."""
+    if type(value) is tuple and text_size(value, HASH_BUDGET) > HASH_BUDGET:
+        raise MemoryError("hashing this value would visit over a million nested items (it holds the same "
+                          "tuple many times over)")
+    return hash(value)
 
 
 def shown(value: Any) -> Any:

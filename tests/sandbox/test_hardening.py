@@ -221,6 +221,8 @@ TEXT_ATTACKS: dict[str, str] = {
     "print of a DAG": DAG + "print(x)",
     "json of a DAG": "import json\n" + DAG + "s = json.dumps(x)",
     "an error whose argument is a DAG": DAG + "raise ValueError(x)",
+    "hash of a DAG tuple": "t = ()\nfor i in range(60):\n    t = (t, t)\nh = hash(t)",
+    "an error whose argument is a DAG tuple": "t = ()\nfor i in range(60):\n    t = (t, t)\nraise KeyError(t)",
     "an error whose argument is aliased": ALIASED + "raise KeyError(many)",
 }
 
