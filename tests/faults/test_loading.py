@@ -3,6 +3,9 @@ handshake, is that server's problem only; programs on healthy servers run, withi
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -28,10 +31,45 @@ async def test_a_server_listing_a_tool_twice_breaks_neither_itself_nor_others() 
     assert same["result"] == ["bad.dup", "bad.ok", ["dup", "ok"]]
 
 
-async def test_a_server_that_never_finishes_its_handshake_does_not_hold_a_program_past_its_timeout() -> None:
+@pytest.fixture
+def silent_http() -> Iterator[str]:
+    """An HTTP endpoint that accepts connections, reads what is sent and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/mcp"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_a_server_that_never_finishes_its_handshake_does_not_hold_a_program_past_its_timeout(
+    transport: str, silent_http: str
+) -> None:
     # The mute server's connect timeout (60 s) is far past the programs' timeout: before, every
     # program waited for it until its own timeout and then ran for its full timeout again.
-    config: dict[str, Any] = {"mcpServers": {"mute": bad_stdio_entry("mute", connect_timeout=60), "toy": toy_server()}}
+    mute = bad_stdio_entry("mute", connect_timeout=60) if transport == "stdio" else {
+        "url": silent_http, "connect_timeout": 60
+    }
+    config: dict[str, Any] = {"mcpServers": {"mute": mute, "toy": toy_server()}}
     timeout = 4.0
     async with MCPClient(config, code_mode=True) as client:
         outs: list[dict[str, Any]] = []
