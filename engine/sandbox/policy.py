@@ -102,6 +102,19 @@ def _within_big(name: str) -> ast.expr:
                        comparators=[_name(name), _name("_big_")])
 
 
+def _numeric_result(node: ast.expr) -> bool:
+    """`x % 97`, `n - 1`, `t // 60`: arithmetic with a number constant on the right makes a number
+    (or a `%`-formatted string) for the types that have these operators, so the text of the
+    result needs no size check (`str(i % 97)` is on hot paths). A program class defining them can
+    return anything, which is no more than `f = str; f(x)` already allows (docs/security.md)."""
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, (ast.Mod, ast.Sub, ast.FloorDiv, ast.Div, ast.Add))
+        and isinstance(node.right, ast.Constant)
+        and type(node.right.value) in (int, float)
+    )
+
+
 def _inline_product(node: ast.BinOp) -> ast.expr | None:
     """`a * b` of two plain names stays native when both are ints or floats of at most 2048 bits
     (a product of at most 4096 bits: no allocation risk) and calls `_mul_` otherwise. Names are
@@ -248,6 +261,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         """RestrictedPython's rules; then `set(x)`, `list(x)`, `dict.fromkeys(x)`... become
         `set(_hashed_(x))` and the like (`MATERIALISERS`): the iterable is checked before the
         C loop that consumes it starts."""
+        numeric = bool(node.args) and _numeric_result(node.args[0])  # judged before it is rewritten
         new = super().visit_Call(node)
         if not (isinstance(new, ast.Call) and new.args and not isinstance(new.args[0], ast.Starred)):
             return new
@@ -257,7 +271,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             check = MATERIALISERS.get(func.id)
         elif isinstance(func, ast.Attribute) and func.attr == "fromkeys":
             check = "_hashed_"
-        if check is not None:
+        if check is not None and not (numeric and check == "_shown_"):
             new.args[0] = self._checked(check, new.args[0])
             _locate(new.args[0], node)
         return new
@@ -511,9 +525,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         """`f"{x!r:>{w}}"` becomes `f"{_format_(x, 'r', f'>{w}')}"` so the width is checked."""
+        numeric = _numeric_result(node.value)  # judged before it is rewritten
         node = self.node_contents_visit(node)
         if node.format_spec is None:
-            if not isinstance(node.value, ast.Constant):
+            if not isinstance(node.value, ast.Constant) and not numeric:
                 node.value = self._checked("_shown_", node.value)
                 _locate(node.value, node)
             return node
