@@ -86,6 +86,9 @@ class ServerState:
     """The names a program calls (a clashing tool as `['original-name']`), once connected."""
     error: str | None = None
     """Why it failed."""
+    left_out: tuple[tuple[str, str], ...] = ()
+    """`(tool, reason)` for each tool of a connected server that programs cannot use (its listing
+    could not be parsed, or its stub could not be built)."""
 
 
 class ToolHost:
@@ -95,6 +98,7 @@ class ToolHost:
         self._source = source
         self.retry_after = retry_after
         self._tools: dict[str, list[types.Tool]] = {}
+        self._skipped: dict[str, dict[str, str]] = {}
         self._failed: dict[str, tuple[str, float]] = {}
         self._loading: dict[str, asyncio.Task[None]] = {}
         self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -133,6 +137,7 @@ class ToolHost:
             logger.warning("code mode: server %r is unavailable: %s", server, exc)
             return
         self._tools[server] = list(tools)
+        self._skipped[server] = dict(session.skipped_tools)
         self._failed.pop(server, None)
 
     async def wait_loaded(self, timeout: float) -> None:
@@ -174,7 +179,7 @@ class ToolHost:
             return self._snapshot[1]
         unavailable = {server: f"server {server!r} is still starting" for server in self._loading}
         unavailable.update({server: reason for server, (reason, _) in self._failed.items()})
-        snapshot = ToolSet.build(servers, self._tools, unavailable)
+        snapshot = ToolSet.build(servers, self._tools, unavailable, skipped=self._skipped)
         self._snapshot = (key, snapshot)
         return snapshot
 
@@ -235,7 +240,8 @@ class ToolHost:
             namespace = toolset.namespace_of(server)
             if namespace is not None:
                 tools = tuple(spec.identifier or f"[{spec.name!r}]" for spec in toolset.specs[namespace])
-                states.append(ServerState(server, namespace, "connected", tools))
+                left_out = tuple(toolset.left_out.get(server, {}).items())
+                states.append(ServerState(server, namespace, "connected", tools, left_out=left_out))
             elif server in self._loading:
                 states.append(ServerState(server, None, "connecting"))
             elif server in self._failed:

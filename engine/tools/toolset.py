@@ -115,18 +115,25 @@ class ToolSet:
     unavailable: dict[str, str] = field(default_factory=dict)
     """`{server: reason}` for usable servers a program cannot call now."""
     left_out: dict[str, dict[str, str]] = field(default_factory=dict)
-    """`{server: {tool: reason}}`: tools whose stubs could not be built (their servers stay)."""
+    """`{server: {tool: reason}}`: tools programs cannot use (their listing could not be parsed, or
+    their stubs could not be built); their servers stay."""
 
     @classmethod
     def build(
-        cls, servers: Sequence[str], tools: Mapping[str, Sequence[types.Tool]], unavailable: Mapping[str, str]
+        cls,
+        servers: Sequence[str],
+        tools: Mapping[str, Sequence[types.Tool]],
+        unavailable: Mapping[str, str],
+        *,
+        skipped: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ToolSet:
-        """The snapshot for `servers` (configuration order) given the loaded `tools` of some of them."""
+        """The snapshot for `servers` (configuration order) given the loaded `tools` of some of them
+        (and `skipped`: `{server: {tool: reason}}` for tools their listing left out already)."""
         identifiers = assign_namespaces(servers)
         catalog = ToolCatalog(namespace=identifiers.__getitem__)
         namespaces: dict[str, str] = {}
         specs: dict[str, list[ToolSpec]] = {}
-        left_out: dict[str, dict[str, str]] = {}
+        left_out: dict[str, dict[str, str]] = {s: dict(r) for s, r in (skipped or {}).items() if r and s in tools}
         listed_by_server: dict[str, list[types.Tool]] = {}
         for server in servers:
             if server not in tools:
@@ -136,7 +143,8 @@ class ToolSet:
             try:
                 server_specs = specs_for_server(server, listed, on_collision="original_only")
             except Exception:  # noqa: BLE001 - one tool that cannot be built is left out, not its server
-                listed, left_out[server] = _buildable(server, identifier, listed)
+                listed, dropped = _buildable(server, identifier, listed)
+                left_out.setdefault(server, {}).update(dropped)
                 server_specs = specs_for_server(server, listed, on_collision="original_only")
             namespaces[identifier] = server
             specs[identifier] = server_specs
@@ -151,7 +159,8 @@ class ToolSet:
                 try:
                     PreparedNamespaces({identifier: [spec.to_dict() for spec in specs[identifier]]})
                 except Exception:  # noqa: BLE001
-                    kept, left_out[server] = _buildable(server, identifier, listed_by_server[server])
+                    kept, dropped = _buildable(server, identifier, listed_by_server[server])
+                    left_out.setdefault(server, {}).update(dropped)
                     listed_by_server[server] = kept
                     specs[identifier] = specs_for_server(server, kept, on_collision="original_only")
             names = ProgramNames(specs, unavailable=reasons)

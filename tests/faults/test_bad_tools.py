@@ -30,12 +30,14 @@ async def test_a_tool_the_sdk_cannot_parse_is_left_out_and_its_server_stays(kind
                 "return [await raw.good(), await raw.also_good(n=1), await toy.add(a=1, b=1), tool_namespaces['raw']]"
             )
             session = client.get_session("raw")
+            states = {state.server: state for state in client.code_mode_engine().states()}
     assert out["error"] is None, out["error"]
     assert out["result"] == ["called good", "called also_good", 2, ["good", "also_good"]]
     assert len(session.skipped_tools) == 1
     (label, reason), = session.skipped_tools.items()
     assert label == ("broken" if kind == "badschema" else "#1")
     assert reason
+    assert states["raw"].left_out == ((label, reason),) and states["toy"].left_out == ()
 
 
 async def test_a_tool_with_a_property_named_arguments_and_extra_properties_works() -> None:
