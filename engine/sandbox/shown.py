@@ -120,15 +120,16 @@ class Text:
         return format(neutral(format(self._value, "")), spec)
 
 
-HASH_BUDGET = 1_000_000
-"""Items (counted along every path) a value may hold for `hash()` to hash it."""
+HASH_BUDGET = 8_000_000
+"""`text_size` units (about four per nested tuple, counted along every path) a tuple may come to
+for `hash()` to hash it: a chain of a million nested tuples is fine, a DAG of 60 levels is not."""
 
 
 def safe_hash(value: Any) -> int:
     """`hash()`: a tuple's hash is not cached (3.11), so hashing one built as a DAG (each level
     holding the previous one twice) visits every path, in one C call; such values are refused."""
     if type(value) is tuple and text_size(value, HASH_BUDGET) > HASH_BUDGET:
-        raise MemoryError("hashing this value would visit over a million nested items (it holds the same "
+        raise MemoryError("hashing this value would visit millions of nested items (it holds the same "
                           "tuple many times over)")
     return hash(value)
 
