@@ -17,7 +17,7 @@ from typing import Any, SupportsIndex
 
 from .containers import hashed, hashed_pairs
 from .operators import check_spec, checked_strftime
-from .shown import check_shown
+from .shown import format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
 __all__ = ["CLASS_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
@@ -99,8 +99,9 @@ def _str_format(self: str, *args: Any, **kwargs: Any) -> str:
     if not isinstance(self, str):
         raise TypeError("format() needs a str")
     _check_format_string(self)
-    for arg in (*args, *kwargs.values()):
-        check_shown(arg, "formatting this value")
+    what = "formatting this value"
+    args = tuple(format_arg(arg, what) for arg in args)
+    kwargs = {key: format_arg(value, what) for key, value in kwargs.items()}
     return str.format(self, *args, **kwargs)
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from .numbers import check_power, int_division_check
-from .shown import Text, check_shown
+from .shown import Text, check_shown, format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
 __all__ = ["SMALL_INT", "check_spec", "checked_strftime", "guarded_format", "guarded_lshift", "guarded_mod",
@@ -169,8 +169,13 @@ def guarded_mod(a: Any, b: Any) -> Any:
                     star = True
                 elif len(group) > 9 or int(group) > limit:
                     raise MemoryError(f"%-format width or precision over the limit of {limit}")
-        for arg in b.values() if isinstance(b, dict) else b if isinstance(b, tuple) else (b,):
-            check_shown(arg, "%-formatting this value")
+        what = "%-formatting this value"
+        if isinstance(b, dict):
+            b = {key: format_arg(value, what) for key, value in b.items()}
+        elif isinstance(b, tuple):
+            b = tuple(format_arg(arg, what) for arg in b)
+        else:
+            b = format_arg(b, what)
         if star:
             args = b if isinstance(b, tuple) else (b,)
             for arg in args:

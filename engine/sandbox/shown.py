@@ -18,12 +18,13 @@ import datetime
 import decimal
 import fractions
 import re
+import types
 from typing import Any
 
 from .context import check_stop
 from .sizes import max_sequence
 
-__all__ = ["SIMPLE", "Text", "check_shown", "neutral", "safe_hash", "shown", "text_size"]
+__all__ = ["SIMPLE", "Text", "check_shown", "format_arg", "neutral", "safe_hash", "shown", "text_size"]
 
 SIMPLE = frozenset({str, int, float, bool, type(None)})
 """Types whose text is bounded by the value itself (an int's digits are bounded by its size guard
@@ -132,6 +133,20 @@ def safe_hash(value: Any) -> int:
         raise MemoryError("hashing this value would visit millions of nested items (it holds the same "
                           "tuple many times over)")
     return hash(value)
+
+
+_SHOWN_AS_TEXT = (list, tuple, dict, set, frozenset, collections.deque, types.FunctionType,
+                  types.BuiltinFunctionType, types.MethodType, types.CoroutineType, types.GeneratorType)
+"""Kinds a `%`-format or `str.format` argument may be replaced by a `Text` of: only `%s`/`%r`-like
+fields accept them anyway (a program object with `__int__` keeps working with `%d`)."""
+
+
+def format_arg(value: Any, what: str) -> Any:
+    """A `%`-format or `str.format` argument: its text sized (`check_shown`), and made neutral
+    when it is a function or a container holding what would show an address."""
+    if check_shown(value, what) or not isinstance(value, _SHOWN_AS_TEXT):
+        return value
+    return Text(value)
 
 
 def shown(value: Any) -> Any:

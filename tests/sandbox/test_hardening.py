@@ -260,7 +260,8 @@ REPRS = (
     "class A:\n    pass\n"
     "print(toy.add, search_tools, [toy.add], A(), f, json.dumps, sep='|')\n"
     "shown = [str(toy.add), repr(search_tools), f'{toy.add}', f'{search_tools!r:>3}', format(toy.add, ''),\n"
-    "         repr([toy.add, f, A]), str(toy), repr(type(toy)), str(type(toy.add)), repr(print)]\n"
+    "         repr([toy.add, f, A]), str(toy), repr(type(toy)), str(type(toy.add)), repr(print),\n"
+    "         '%s %r' % (toy.add, [f]), '%(t)s' % {'t': toy.add}, '{} {t}'.format(toy.add, t=[search_tools])]\n"
     "try:\n    raise KeyError(toy.add)\nexcept KeyError as e:\n    shown.append(str(e))\n"
     "return shown"
 )
