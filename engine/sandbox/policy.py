@@ -293,6 +293,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
         test = ast.Compare(left=_call("_type_", first), ops=[ast.In()], comparators=[_name(passing)])
         return ast.IfExp(test=test, body=_name(again), orelse=_call(check, _name(again)))
 
+    def visit_Set(self, node: ast.Set) -> Any:
+        """`{*keys}` builds the set in one C call, like `set(keys)`: each unpacked iterable goes
+        through `_hashed_` (size and hash collisions checked)."""
+        new = super().visit_Set(node)
+        if isinstance(new, ast.Set):
+            for elt in new.elts:
+                if isinstance(elt, ast.Starred):
+                    elt.value = _call("_hashed_", elt.value)
+                    _locate(elt.value, elt)
+        return new
+
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
         would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names."""
