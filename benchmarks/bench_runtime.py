@@ -97,7 +97,7 @@ async def bench_timeout(quick: bool) -> Section:
         ["program", "median overshoot", "max overshoot", "error type"],
     )
     async with MCPClient(toy_config(), code_mode=True) as client:
-        await client.execute_code("return 1")  # connect the server first: that is not the stop's cost
+        await client.execute_code("return await toy.add(a=1, b=1)")  # connect the server first: not the stop's cost
         for label, program in programs.items():
             overshoots = []
             error_type = None
