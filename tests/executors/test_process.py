@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +78,12 @@ async def test_a_worker_killed_from_outside_costs_its_own_run_only() -> None:
             await process.aclose()
 
 
-async def _ten_runs_one_killed(process: ProcessExecutor) -> None:
+async def gated_runs(
+    process: ProcessExecutor, count: int, meanwhile: Callable[[list[dict[str, Any]]], Awaitable[None]]
+) -> list[dict[str, Any]]:
+    """`count` runs that each wait at a gate; once all wait, `meanwhile(results so far)`, then the gate opens."""
     gate = Gate()
-    gate.expected = 10
+    gate.expected = count
     results: list[dict[str, Any]] = []
 
     async def one(i: int) -> None:
@@ -89,16 +92,32 @@ async def _ten_runs_one_killed(process: ProcessExecutor) -> None:
 
     with anyio.fail_after(60):
         async with anyio.create_task_group() as group:
-            for i in range(10):
+            for i in range(count):
                 group.start_soon(one, i)
-            await gate.arrived.wait()  # ten runs in flight, each on its own worker, each waiting
-            victims = process.pids
-            assert len(victims) >= 10
-            os.kill(victims[0], signal.SIGKILL)
-            with anyio.fail_after(10):
-                while not any(r["error_info"] for r in results):
-                    await anyio.sleep(0.01)
+            await gate.arrived.wait()
+            await meanwhile(results)
             gate.opened.set()
+    return results
+
+
+async def kill_a_busy_worker(process: ProcessExecutor) -> None:
+    victim = next(w for w in process._workers if w.busy)  # noqa: SLF001 - which worker runs what
+    assert victim.transport.pid is not None
+    os.kill(victim.transport.pid, signal.SIGKILL)
+    with anyio.fail_after(10):
+        while victim.alive:
+            await anyio.sleep(0.01)
+
+
+async def _ten_runs_one_killed(process: ProcessExecutor) -> None:
+    async def meanwhile(results: list[dict[str, Any]]) -> None:
+        assert len(process.pids) >= 10  # ten runs in flight, each on its own worker, each waiting
+        await kill_a_busy_worker(process)
+        with anyio.fail_after(10):
+            while not any(r["error_info"] for r in results):
+                await anyio.sleep(0.01)
+
+    results = await gated_runs(process, 10, meanwhile)
     failed = [r for r in results if r["error_info"] is not None]
     assert len(failed) == 1, [r["error"] for r in failed]
     assert failed[0]["error_info"]["type"] == "SandboxCrashed"
@@ -318,26 +337,10 @@ async def test_a_template_that_dies_is_replaced_and_forks_pair_with_their_own_wo
     with anyio.fail_after(10):
         while Path(f"/proc/{old}").exists() and "Z" not in Path(f"/proc/{old}/stat").read_text().split()[2]:
             await anyio.sleep(0.01)
-    gate = Gate()
-    gate.expected = 3
-    results: list[dict[str, Any]] = []
+    async def meanwhile(results: list[dict[str, Any]]) -> None:
+        await kill_a_busy_worker(process)  # three runs, on workers of the new template
 
-    async def one(i: int) -> None:
-        request = build_request(HOLD, f"await gate.hold()\nreturn {i}", limits=Limits(timeout=30), backend=gate)
-        results.append(dict(await process.run(request)))
-
-    with anyio.fail_after(60):
-        async with anyio.create_task_group() as group:
-            for i in range(3):
-                group.start_soon(one, i)
-            await gate.arrived.wait()  # three runs, on workers of the new template
-            victim = next(w for w in process._workers if w.busy)  # noqa: SLF001
-            assert victim.transport.pid is not None
-            os.kill(victim.transport.pid, signal.SIGKILL)
-            with anyio.fail_after(10):
-                while victim.alive:
-                    await anyio.sleep(0.01)
-            gate.opened.set()
+    results = await gated_runs(process, 3, meanwhile)
     assert process.template_pid not in (None, old)
     # The kill reached the worker the pool thought it was: exactly one run failed, as a crash (a
     # worker of the dead template has nobody left to report its exit status: its reason is generic).
