@@ -14,7 +14,7 @@ import pytest
 
 from engine.bridge.dispatcher import HostDispatcher
 from engine.errors import ToolError
-from engine.kernel import protocol, schema
+from engine.kernel import protocol
 from engine.kernel import stubs as runtime
 from engine.kernel.errors import ToolLimitError
 from engine.kernel.stubs import Namespace, build_namespaces, make_search_tools
