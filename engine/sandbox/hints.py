@@ -163,12 +163,35 @@ def _unawaited(coro: Any) -> None:
             _original_hook(coro)  # may raise (a warning filter set to "error"): CPython reports it
         return
     try:
-        name = getattr(coro, "__qualname__", "?")
         run = current()  # raises StopExecution when no program runs on this thread: stay silent
-        if not run.stopped:
+        # Only this run's own coroutines: a collection on this thread also finalizes the garbage of
+        # earlier runs, whose warnings (and the names in them) are not this run's to see.
+        if run.stopped or not _belongs(coro, run):
+            return
+        shown = run.extras.get("unawaited", 0)
+        run.extras["unawaited"] = shown + 1
+        if shown < _MAX_WARNINGS:
+            name = getattr(coro, "__qualname__", "?")
             run.output.write(f"RuntimeWarning: coroutine '{name}' was never awaited ({AWAIT_HINT})\n")
+        elif shown == _MAX_WARNINGS:
+            run.output.write("RuntimeWarning: more coroutines were never awaited (not shown)\n")
     except BaseException:  # noqa: S110 - a finalizer must not raise; the warning is dropped
         pass
+
+
+_MAX_WARNINGS = 10
+"""Never-awaited warnings shown per run; then one line says there were more."""
+
+
+def _belongs(coro: Any, run: Any) -> bool:
+    """Whether `coro` is `run`'s: its own `async def` (its globals), or one of its tool stubs (its `send`)."""
+    frame = getattr(coro, "cr_frame", None)
+    if frame is None:
+        return False
+    if frame.f_globals is run.globals:
+        return True
+    send = run.extras.get("send")
+    return send is not None and frame.f_locals.get("send") is send
 
 
 def install_unawaited_hook() -> None:

@@ -301,7 +301,9 @@ def _execute(
     if run.globals.pop(DISCARDED, False):
         run.output.write(_DISCARDED_NOTICE)
     if names is not None:
-        injected: Mapping[str, object] = names.bind(_bound_send(run, send))
+        bound = _bound_send(run, send)
+        run.extras["send"] = bound  # tells this run's tool coroutines from others' (`hints`)
+        injected: Mapping[str, object] = names.bind(bound)
         for name, value in injected.items():
             # The sandbox's own guarantee, whatever the names: a program never sees a private name
             # it could bind, and `_`-names are engine state.

@@ -331,3 +331,44 @@ async def test_names_never_reach_host_overrides(executor: RestrictedExecutor, ma
     assert out["error_info"] is not None
     assert out["error_info"]["type"] in {"AttributeError", "SyntaxError"}
     await assert_host_unharmed(executor, marker)
+
+
+_LEFT_BEHIND = '''
+async def WARNING_TEXT_CHOSEN_BY_AN_EARLIER_RUN():
+    return 1
+holder = []
+for i in range(200):
+    c = WARNING_TEXT_CHOSEN_BY_AN_EARLIER_RUN()
+    t = tools.echo(secret=1)           # a tool stub's coroutine, never awaited either
+    box = [c, t]
+    box.append(box)                    # a cycle: only the garbage collector frees it
+    holder.append(box)
+    box = c = t = None
+for i in range(200000):                # alive while collections run: the cycles reach the oldest generation
+    [i]
+holder.clear()                         # garbage that only a full collection frees, after this run
+return "done"
+'''
+
+_LATER = '''
+keep = []
+for i in range(300000):                # ordinary allocation: collections run on this run's thread
+    keep.append([i])
+print("the later run's own line")
+return len(keep)
+'''
+
+
+async def test_an_earlier_runs_unawaited_coroutines_never_warn_in_a_later_run(
+    executor: RestrictedExecutor, tool_host: ToolHost
+) -> None:
+    # The collection that finalizes them may run on a later run's thread: their warnings (names an
+    # earlier program chose, tools it called) must not land in that run's output.
+    with anyio.fail_after(60):
+        first = await executor.run(make_request(_LEFT_BEHIND, tool_host, timeout=10))
+        assert first["result"] == "done", first["error"]
+        later = await executor.run(make_request(_LATER, timeout=20))
+    assert later["result"] == 300000, later["error"]
+    assert later["logs"] == ["the later run's own line"]
+    own = await executor.run(make_request("async def f():\n    return 1\nf()\nreturn 1"))
+    assert len(own["logs"]) == 1 and "coroutine 'f' was never awaited" in own["logs"][0]  # its own still warn
