@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .aio import build_asyncio_facade
-from .containers import hashed
+from .containers import hashed, hashed_pairs
 from .context import current
 from .iterators import checked_iter, flat_nesting
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
@@ -265,6 +265,33 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
         return checked_iter(super().elements())
 
 
+class OrderedDict(collections.OrderedDict):  # type: ignore[type-arg]
+    """`collections.OrderedDict` whose building loop (in C) gets only keys whose hashes do not
+    collide beyond the budget (`containers.hashed_pairs`), as `dict()` does."""
+
+    def __init__(self, other: Any = (), /, **kwds: Any) -> None:
+        super().__init__()
+        self.update(other, **kwds)
+
+    def update(self, other: Any = (), /, **kwds: Any) -> None:
+        super().update(hashed_pairs(other), **kwds)
+
+
+class defaultdict(collections.defaultdict):  # type: ignore[type-arg]  # noqa: N801 - the real name
+    """`collections.defaultdict` built like `OrderedDict` above."""
+
+    def __init__(self, default_factory: Any = None, other: Any = (), /, **kwds: Any) -> None:
+        super().__init__(default_factory)
+        self.update(other, **kwds)
+
+    def update(self, other: Any = (), /, **kwds: Any) -> None:
+        super().update(hashed_pairs(other), **kwds)
+
+
+for _builder in (OrderedDict, defaultdict):
+    _builder.__module__ = "collections"  # what a program sees of them is the real classes' names
+
+
 # -- re -------------------------------------------------------------------------------------
 
 
@@ -319,8 +346,8 @@ def _build() -> dict[str, ModuleFacade]:
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),
-        "collections": {**_pick(collections, ("OrderedDict", "defaultdict", "deque", "ChainMap")),
-                        "Counter": Counter, "namedtuple": _namedtuple},
+        "collections": {**_pick(collections, ("deque", "ChainMap")), "OrderedDict": OrderedDict,
+                        "defaultdict": defaultdict, "Counter": Counter, "namedtuple": _namedtuple},
         "statistics": statistics_names(),
         "base64": _pick(base64, ("b64encode", "b64decode", "standard_b64encode", "standard_b64decode",
                                  "urlsafe_b64encode", "urlsafe_b64decode", "b32encode", "b32decode",

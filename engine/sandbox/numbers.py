@@ -26,6 +26,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from .containers import hashed
 from .iterators import checked_iter
 from .sizes import max_int_bits
 
@@ -319,8 +320,11 @@ def _checked_data(data: Any) -> list[Any]:
 
 
 def _statistic(func: Callable[..., Any]) -> Callable[..., Any]:
+    counts = func in (statistics.mode, statistics.multimode)  # they count the data in a hashed Counter
+
     def wrapper(data: Any, *args: Any, **kwargs: Any) -> Any:
-        return func(_checked_data(data), *args, **kwargs)
+        checked = _checked_data(data)
+        return func(hashed(checked) if counts else checked, *args, **kwargs)
 
     wrapper.__name__ = wrapper.__qualname__ = func.__name__
     wrapper.__doc__ = func.__doc__

@@ -161,6 +161,13 @@ FLOOD_ATTACKS: dict[str, str] = {
     "set": COLLIDING + "s = set(keys)",
     "frozenset of a generator": COLLIDING + "s = frozenset(k for k in keys)",
     "Counter": "import collections\n" + COLLIDING + "c = collections.Counter(keys)",
+    "OrderedDict": "import collections\n" + COLLIDING + "c = collections.OrderedDict(zip(keys, keys))",
+    "defaultdict": "import collections\n" + COLLIDING + "c = collections.defaultdict(int, zip(keys, keys))",
+    "defaultdict.update": (
+        "import collections\n" + COLLIDING + "c = collections.defaultdict(int)\nc.update(zip(keys, keys))"
+    ),
+    "statistics.mode": "import statistics\n" + COLLIDING + "m = statistics.mode(keys)",
+    "statistics.multimode": "import statistics\n" + COLLIDING + "m = statistics.multimode(keys)",
     "Counter.update": "import collections\n" + COLLIDING + "c = collections.Counter()\nc.update(keys)",
     "dict.fromkeys": COLLIDING + "d = dict.fromkeys(keys)",
     "dict of a zip": COLLIDING + "d = dict(zip(keys, keys))",
@@ -366,3 +373,21 @@ async def test_ordinary_patterns_with_alternations_still_work(shared_executor: R
         "        re.findall('(?i:ab)c', 'ABc abc'), len(re.split('(?:,|;) ', text))]"
     ))
     assert result == [40000, "foobar", "xxc", "a" * 13 + "b", ["ABc", "abc"], 40001]
+
+
+async def test_the_checked_collections_and_statistics_keep_their_semantics(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import collections, statistics\n"
+        "o = collections.OrderedDict([('b', 1), ('a', 2)], c=3)\n"
+        "o.update({'d': 4})\n"
+        "d = collections.defaultdict(list, [('x', [1])])\n"
+        "d['y'].append(2)\n"
+        "d.update(z=[3])\n"
+        "return [list(o.items()), sorted(d.items()), type(o).__name__, type(d).__name__, d.default_factory is list,"
+        " statistics.mode([1, 2, 2, 3]), statistics.multimode('aabbc')]"
+    ))
+    assert result == [
+        [["b", 1], ["a", 2], ["c", 3], ["d", 4]],
+        [["x", [1]], ["y", [2]], ["z", [3]]],
+        "OrderedDict", "defaultdict", True, 2, ["a", "b"],
+    ]
