@@ -238,12 +238,24 @@ def safe_type(obj: Any) -> Any:
     t = type(obj)
     if issubclass(t, type):
         return safe_type
-    facade = FACADE_TYPES.get(t)
+    # By identity and through `type`'s own descriptors: a host class's metaclass `__hash__`,
+    # `__eq__` or `__getattribute__` never runs.
+    facade = next((f for real, f in FACADE_TYPES.items() if t is real), None)
     if facade is not None:
         return facade
-    if getattr(t, "__module__", None) in _OPEN_MODULES or getattr(t, _CLASS_MARK, False):
+    if _TYPE_MODULE.__get__(t, type) in _OPEN_MODULES or _class_marked(t):
         return t
     return OpaqueType(t)
+
+
+_TYPE_MODULE = vars(type)["__module__"]
+_TYPE_MRO = vars(type)["__mro__"]
+_TYPE_DICT = vars(type)["__dict__"]
+
+
+def _class_marked(t: type) -> bool:
+    """Whether `t` or a base is a class the program made (`make_class` marks them)."""
+    return any(_TYPE_DICT.__get__(base, type).get(_CLASS_MARK, False) for base in _TYPE_MRO.__get__(t, type))
 
 
 # -- names of classes and functions ----------------------------------------------------------------
@@ -304,7 +316,7 @@ def name_of(obj: Any, attr: str) -> str:
         # By identity: a dict lookup would call the class's metaclass `__hash__`/`__eq__`.
         obj = next((real for facade, real in _FACADE_CLASSES if obj is facade), obj)
         kind = type
-    elif kind not in _FUNCTION_KINDS:
+    elif not any(kind is known for known in _FUNCTION_KINDS):  # by identity: no metaclass `__hash__` runs
         kind_name = _plain_str(_NAME_DESCRIPTORS[type, "__name__"].__get__(kind, type))
         raise AttributeError(
             f"'{kind_name}' object has no attribute '{attr}' (the sandbox reads {attr} of classes and "

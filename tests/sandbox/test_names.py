@@ -281,6 +281,7 @@ def _host_names(send: Any) -> dict[str, object]:
     return {
         "lying_class": _LyingClass,
         "watched": _WatchedClass,
+        "watched_instance": _WatchedClass(),
         "lying": _LyingInstance(),
         "host_function": _host_function,
         "bound": types.MethodType(_CallableWithName(), object()),
@@ -299,6 +300,7 @@ return [
     lying_class.__name__, lying_class.__qualname__, type(lying).__name__,
     n, n.upper(), type(n).__name__, host_function.__qualname__.upper(),
     watched.__name__, getattr(watched, "__qualname__"),
+    getattr(watched_instance, "__name__", "none"), type(watched_instance).__name__,
 ]
 '''
     _META_CALLS.clear()
@@ -308,6 +310,7 @@ return [
         "_LyingClass", "_LyingClass", "_LyingInstance",
         "host_function", "HOST_FUNCTION", "str", "HOST_FUNCTION",
         "_WatchedClass", "_WatchedClass",
+        "none", "_WatchedClass",
     ]
     assert _META_CALLS == []  # no method of the metaclass ran
     await assert_host_unharmed(executor, marker)
