@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -195,10 +196,24 @@ def _belongs(coro: Any, run: Any) -> bool:
 
 
 def install_unawaited_hook() -> None:
-    """Chain `_unawaited` in front of CPython's hook for unawaited coroutines (once)."""
+    """Chain `_unawaited` in front of CPython's hook for unawaited coroutines (once), and keep the
+    other warnings a program causes off the host's stderr (`_install_filters`, applied on import)."""
     global _original_hook
     current_hook = getattr(warnings, "_warn_unawaited_coroutine", None)
     if current_hook is None or current_hook is _unawaited:
         return
     _original_hook = current_hook
     warnings._warn_unawaited_coroutine = _unawaited  # type: ignore[attr-defined]
+
+
+def _install_filters() -> None:
+    """Keep the warnings a program causes off the host's stderr: those attributed to its code
+    (compile-time `SyntaxWarning`s, `re`'s `FutureWarning`s) and those `re` raises while the
+    sandbox compiles the program's patterns for it."""
+    # Matched against the module a warning is attributed to: the program's code is `<agent>` while
+    # it compiles and `agent` (its globals' `__name__`) while it runs.
+    warnings.filterwarnings("ignore", module=f"({re.escape(AGENT_FILENAME)}|agent)$")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"engine\.sandbox\.regex$")
+
+
+_install_filters()  # now: the first program compiles before any program's globals exist

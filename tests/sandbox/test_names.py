@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -375,3 +377,34 @@ async def test_an_earlier_runs_unawaited_coroutines_never_warn_in_a_later_run(
     assert later["logs"] == ["the later run's own line"]
     own = await executor.run(make_request("async def f():\n    return 1\nf()\nreturn 1"))
     assert len(own["logs"]) == 1 and "coroutine 'f' was never awaited" in own["logs"][0]  # its own still warn
+
+
+_WARNING_PROGRAMS = r'''
+import asyncio, sys
+from engine.executors.restricted import RestrictedExecutor
+from engine.executors.base import ExecutionRequest
+PROGRAMS = [
+    'x = 5\nreturn x is 5',                              # SyntaxWarning at compile time
+    'assert (1, "PROGRAM TEXT")\nreturn 1',               # SyntaxWarning at compile time
+    'import re\nreturn bool(re.compile("[[a]"))',       # re's FutureWarning, compiled by the sandbox
+    'async def f():\n    return 1\nf()\nreturn 1',       # never awaited: in the program's own output
+]
+async def main():
+    executor = RestrictedExecutor()
+    for code in PROGRAMS:
+        out = await executor.run(ExecutionRequest(code))
+        print(out["error"], out["logs"])
+    await executor.aclose()
+asyncio.run(main())
+'''
+
+
+def test_nothing_a_program_does_prints_on_the_hosts_stderr() -> None:
+    # A process of its own: the warning filters as a host has them, not as pytest sets them.
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", _WARNING_PROGRAMS], capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "never awaited" in done.stdout  # the program's own output still says it
