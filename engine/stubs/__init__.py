@@ -9,13 +9,12 @@ which also ships to guests.
 from __future__ import annotations
 
 from .render import render_all, render_namespace
-from .spec import NameCollisionError, ToolSpec, namespace_identifier, namespace_identifiers, specs_for_server
+from .spec import NameCollisionError, ToolSpec, namespace_identifier, specs_for_server
 
 __all__ = [
     "NameCollisionError",
     "ToolSpec",
     "namespace_identifier",
-    "namespace_identifiers",
     "render_all",
     "render_namespace",
     "specs_for_server",

@@ -21,7 +21,6 @@ __all__ = [
     "NameCollisionError",
     "ToolSpec",
     "namespace_identifier",
-    "namespace_identifiers",
     "sanitize_identifier",
     "specs_for_server",
 ]
@@ -143,20 +142,3 @@ def specs_for_server(
         )
         for tool, identifier in zip(tools, identifiers, strict=True)
     ]
-
-
-def namespace_identifiers(servers: Sequence[str]) -> dict[str, str]:
-    """`{identifier: server}` for many servers.
-
-    Raises:
-        NameCollisionError: two server names sanitise to the same identifier.
-    """
-    names: dict[str, str] = {}
-    for server in servers:
-        identifier = namespace_identifier(server)
-        if identifier in names and names[identifier] != server:
-            raise NameCollisionError(
-                f"servers {names[identifier]!r} and {server!r} both map to namespace {identifier!r}"
-            )
-        names[identifier] = server
-    return names

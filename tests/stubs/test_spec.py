@@ -15,7 +15,6 @@ from engine.stubs.spec import (
     NameCollisionError,
     ToolSpec,
     namespace_identifier,
-    namespace_identifiers,
     sanitize_identifier,
     specs_for_server,
 )
@@ -69,12 +68,6 @@ def test_specs_keep_original_names_next_to_identifiers() -> None:
 def test_tool_names_colliding_after_sanitising_are_an_error_naming_both() -> None:
     with pytest.raises(NameCollisionError, match="'get-item' and 'get_item'"):
         specs_for_server("s", [tool("get-item"), tool("get_item")])
-
-
-def test_server_names_colliding_after_sanitising_are_an_error_naming_both() -> None:
-    assert namespace_identifiers(["my-gh", "slack"]) == {"my_gh": "my-gh", "slack": "slack"}
-    with pytest.raises(NameCollisionError, match="'my-gh' and 'my.gh'"):
-        namespace_identifiers(["my-gh", "my.gh"])
 
 
 def test_specs_round_trip_through_plain_data_and_msgpack() -> None:
