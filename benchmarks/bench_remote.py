@@ -23,39 +23,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import mcp.types as types  # noqa: E402
 
+from benchmarks.contenders import NoopBackend, tool_request  # noqa: E402
 from benchmarks.machine import describe_machine, machine_line  # noqa: E402
-from engine.codemode.request import build_request  # noqa: E402
 from engine.executors.base import ExecutionRequest, Executor  # noqa: E402
-from engine.limits import Limits  # noqa: E402
-from engine.tools import ToolSet  # noqa: E402
-
-TOOLSET = ToolSet.build(["bench"], {"bench": [types.Tool(name="noop", input_schema={"type": "object"})]}, {})
-
-
-class Backend:
-    """A tool that does nothing; records when each call reached the host."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-
-    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        self.arrivals.append(time.perf_counter())
-        return types.CallToolResult(content=[], structured_content={"ok": True})
-
-    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
-        return {}
-
-
-def _request(code: str, backend: Backend, calls: int) -> ExecutionRequest:
-    limits = Limits(timeout=120, max_tool_calls=calls + 10)
-    return build_request(TOOLSET, code, limits=limits, backend=backend)
 
 
 def quantiles(samples: list[float]) -> dict[str, float]:
@@ -70,11 +45,11 @@ def quantiles(samples: list[float]) -> dict[str, float]:
 async def per_call(make: Callable[[], Executor], calls: int) -> dict[str, float]:
     executor = make()
     try:
-        warm = Backend()
-        await executor.run(_request("await bench.noop()", warm, 1))  # start-up is measured separately
-        backend = Backend()
+        warm = NoopBackend()
+        await executor.run(tool_request("await bench.noop()", warm, 1))  # start-up is measured separately
+        backend = NoopBackend()
         code = f"for i in range({calls}):\n    await bench.noop()\nreturn 'done'"
-        envelope = await executor.run(_request(code, backend, calls))
+        envelope = await executor.run(tool_request(code, backend, calls))
         if envelope["error"] is not None:
             raise RuntimeError(envelope["error"])
         intervals = [b - a for a, b in zip(backend.arrivals, backend.arrivals[1:], strict=False)]
