@@ -21,6 +21,7 @@ from .errors import (
     ServerStartError,
     ServerTimeoutError,
     SessionStateError,
+    StoreError,
     ToolError,
 )
 from .executors import ExecutionRequest, Executor, get_executor
@@ -78,6 +79,7 @@ __all__ = [
     "SessionStateError",
     "StdioConnector",
     "StdioServerConfig",
+    "StoreError",
     "ToolBackend",
     "ToolCallRecord",
     "ToolCatalog",

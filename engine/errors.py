@@ -12,7 +12,8 @@ EngineError
 │   └── NoSessionError     `get_session` of a server that has no session              [ValueError too]
 ├── ToolError              a tool call failed: the server said `isError`, or the call itself failed
 ├── CodeModeError          code mode was used wrongly (not enabled, unknown executor, ...)  [RuntimeError]
-└── BridgeError            a malformed or unexpected frame crossed the RPC bridge
+├── BridgeError            a malformed or unexpected frame crossed the RPC bridge
+└── StoreError             a key-value store failed: unreachable, corrupt, locked, or misused  [RuntimeError]
 ```
 
 The built-in class in brackets is a second base: what mcp_use raised in the same situation, so
@@ -40,6 +41,7 @@ __all__ = [
     "ServerStartError",
     "ServerTimeoutError",
     "SessionStateError",
+    "StoreError",
     "ToolError",
 ]
 
@@ -102,3 +104,11 @@ class CodeModeError(EngineError, RuntimeError):
 
 class BridgeError(EngineError, _kernel_errors.BridgeError):
     """A malformed or unexpected frame crossed the RPC bridge."""
+
+
+class StoreError(EngineError, RuntimeError):
+    """A key-value store (`engine.store`) failed or was misused.
+
+    The store could not be reached, its file is corrupt, locked or read-only, its URL is invalid,
+    or a key or value has the wrong type. The message names the store by its URL, without any
+    password. Also a `RuntimeError`: the store is outside the caller's program."""
