@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from mcp.server.mcpserver import MCPServer
 
+from tests.redis_server import RedisServer, find_redis_server
+
 ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "tests" / "servers" / "toy.py"
 SERVERS = ROOT / ".servers"
@@ -143,3 +145,18 @@ def everything_sse_url() -> Iterator[str]:
     script = str(_require(NPM / "server-everything" / "dist" / "index.js"))
     for _ in _serve(["node", script, "sse"], port, {"PORT": str(port)}):
         yield f"http://127.0.0.1:{port}/sse"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real `redis-server` on a free port of 127.0.0.1, for the whole session: `redis://127.0.0.1:PORT/0`.
+
+    Skipped where `redis-server` is not installed, except on CI (`CI` set), where that fails.
+    """
+    if find_redis_server() is None:
+        reason = "redis-server is not installed: ./dev test installs it (Debian package redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with RedisServer() as server:
+        yield server.url
