@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.client.session import (
     ClientRequestContext,
@@ -26,13 +27,15 @@ from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ListRootsResult, Root
 
+from .approvals import ToolPolicy
 from .config import CodeModeConfig, ServerConfig, load_config, parse_config, parse_server
 from .connectors import Connector, InProcessConnector, connector_for
-from .errors import CodeModeError, ConfigError, NoSessionError, ServerError
+from .errors import ApprovalError, CodeModeError, ConfigError, NoSessionError, ServerError
 from .executors.registry import EXECUTORS
 from .limits import Limits
 from .middleware import Middleware
 from .session import ClientCallbacks, MCPSession, SessionState
+from .store import Store, open_store
 
 if TYPE_CHECKING:
     from .codemode import CodeMode
@@ -77,6 +80,9 @@ class MCPClient:
         executor: str | None = None,
         executor_options: dict[str, Any] | None = None,
         limits: Limits | dict[str, Any] | None = None,
+        tool_policy: ToolPolicy | dict[str, str] | None = None,
+        store: str | Store | None = None,
+        approval_timeout: float | None = None,
     ) -> None:
         raw = load_config(config) if isinstance(config, str | Path) else (config or {})
         self._servers: dict[str, ServerConfig] = parse_config(raw)
@@ -105,6 +111,11 @@ class MCPClient:
             executor_options = defaults.executor_options
         self.executor_options = dict(executor_options or {})
         self.limits = defaults.limits if limits is None else Limits.parse(limits)
+        self.tool_policy = ToolPolicy.parse(defaults.tool_policy if tool_policy is None else tool_policy)
+        self._store_spec: str | Store | None = defaults.store if store is None else store
+        self.approval_timeout = defaults.approval_timeout if approval_timeout is None else float(approval_timeout)
+        if not 0 < self.approval_timeout < math.inf:
+            raise ApprovalError(f"approval_timeout must be a positive number of seconds, got {approval_timeout!r}")
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
         self._tool_host: ToolHost | None = None
@@ -317,6 +328,7 @@ class MCPClient:
         *,
         session_id: str | None = None,
         on_log: Callable[[str, str], None] | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """Run a Python program with every server's tools as `await <server>.<tool>(...)`.
 
@@ -335,13 +347,45 @@ class MCPClient:
             session_id: keep the program's globals across calls with the same id (a code session).
             on_log: called with `(text, stream)` while the program prints, as it runs (a line's
                 text and its newline may arrive in separate calls).
+            dry_run: run only the calls known to be read-only; list every other call in the
+                envelope's `planned_calls` without sending it (docs/approvals.md).
 
         Returns:
-            The result envelope: `result`, `logs`, `error`, `execution_time`, and `error_info`,
-            `tool_calls`, `usage`, `truncated`. A failing program does not raise.
+            The result envelope: `status` (`ok`, `error`, or `paused` when a call waits for
+            approval: see `resume_execution`), `result`, `logs`, `error`, `execution_time`, and
+            `error_info`, `tool_calls`, `usage`, `truncated`. A failing program does not raise.
         """
         mode = self._require_code_mode("execute_code")
-        envelope = await mode.execute(code, timeout=timeout, session_id=session_id, on_log=on_log)
+        envelope = await mode.execute(code, timeout=timeout, session_id=session_id, on_log=on_log, dry_run=dry_run)
+        return dict(envelope)
+
+    async def resume_execution(
+        self,
+        execution_id: str,
+        approve: list[str] | Literal["all"] | None = None,
+        reject: list[str] | Literal["all"] | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Decide the pending calls of a paused execution and continue the same program.
+
+        ```python
+        out = await client.execute_code(program)          # out["status"] == "paused"
+        out = await client.resume_execution(out["execution_id"], approve="all")
+        ```
+
+        A rejected call raises a `ToolError` in the program (catchable), saying it was rejected
+        and why. Calls named neither in `approve` nor `reject` stay pending. When the program is
+        gone (a restart, another host sharing the store), it is replayed from its saved record.
+
+        Returns:
+            The next envelope: `ok`, `error`, or `paused` again.
+
+        Raises:
+            ApprovalError: an unknown, finished, expired or already resumed `execution_id`; an id
+                that is not pending, or both approved and rejected. Nothing is executed then.
+        """
+        mode = self._require_code_mode("resume_execution")
+        envelope = await mode.resume(execution_id, approve=approve or (), reject=reject or (), reason=reason)
         return dict(envelope)
 
     async def search_tools(
@@ -398,6 +442,9 @@ class MCPClient:
                 executor_options=self.executor_options,
                 limits=self.limits,
                 allowed_servers=self.allowed_servers,
+                tool_policy=self.tool_policy,
+                store=open_store(self._store_spec) if isinstance(self._store_spec, str | None) else self._store_spec,
+                approval_timeout=self.approval_timeout,
             )
         return self._code_mode
 

@@ -250,7 +250,8 @@ class CodeModeConfig(BaseModel):
     ```json
     {"mcpServers": {"inventory": {"command": "python", "args": ["-m", "engine.demo.servers.inventory"]}},
      "codeMode": {"executor": "process", "executorOptions": {"workers": 2},
-                  "limits": {"timeout": 10, "maxToolCalls": 50}}}
+                  "limits": {"timeout": 10, "maxToolCalls": 50},
+                  "toolPolicy": {"inventory.delete_*": "ask"}, "store": "sqlite:///approvals.db"}}
     ```
 
     Keys are accepted in camelCase (the file format's style) or snake_case, here and inside
@@ -269,6 +270,15 @@ class CodeModeConfig(BaseModel):
     """Keyword arguments of the executor (`docs/executors.md`); they apply to `executor` only."""
     limits: Limits = Field(default_factory=Limits)
     """The limits of every program, unless a call passes its own `timeout`."""
+    tool_policy: dict[str, Any] | None = Field(default=None, validation_alias=AliasChoices("toolPolicy", "tool_policy"))
+    """Per-tool actions, `{"server.tool pattern": "allow" | "ask" | "deny"}` (plus
+    `"annotations": true` for defaults from the tools' annotations); see docs/approvals.md."""
+    store: str | None = None
+    """Where paused executions are kept: `memory://` (default), `sqlite:///path.db`, `redis://host:port/0`."""
+    approval_timeout: float = Field(
+        default=900.0, gt=0, validation_alias=AliasChoices("approvalTimeout", "approval_timeout")
+    )
+    """Seconds a paused execution waits for a decision before it is ended."""
 
     @classmethod
     def from_document(cls, data: object, *, environ: Mapping[str, str] | None = None) -> CodeModeConfig:

@@ -8,13 +8,22 @@ usage against each limit, and whether output was truncated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from .kernel.report import ErrorInfo, valid_text
 
-__all__ = ["Envelope", "ErrorInfo", "ToolCallRecord", "Usage", "build_envelope", "error_envelope", "format_error"]
+__all__ = [
+    "Envelope",
+    "ErrorInfo",
+    "PendingCallInfo",
+    "ToolCallRecord",
+    "Usage",
+    "build_envelope",
+    "error_envelope",
+    "format_error",
+]
 
-ToolOutcome = Literal["ok", "error", "denied", "limit", "cancelled", "unknown"]
+ToolOutcome = Literal["ok", "error", "denied", "rejected", "planned", "limit", "cancelled", "unknown"]
 
 
 class ToolCallRecord(TypedDict):
@@ -43,9 +52,22 @@ class Usage(TypedDict):
     limits: dict[str, Any]
 
 
+class PendingCallInfo(TypedDict):
+    """A tool call that waits for a person's decision (an envelope with `status` "paused")."""
+
+    id: str
+    """What `resume_execution(approve=[...], reject=[...])` names it by."""
+    tool: str
+    """`server.tool`."""
+    arguments: dict[str, Any]
+
+
 class Envelope(TypedDict):
     """What `execute_code` returns."""
 
+    status: Literal["ok", "error", "paused"]
+    """`ok`, `error`, or `paused`: the program waits for decisions on the `pending` calls
+    (`resume_execution(execution_id, ...)` continues it)."""
     result: Any
     """The program's return value, as plain data (None when it failed)."""
     logs: list[str]
@@ -59,6 +81,12 @@ class Envelope(TypedDict):
     usage: Usage
     truncated: bool
     """True when `print` output went over `max_output_chars` and was cut (a marker is in `logs`)."""
+    execution_id: NotRequired[str]
+    """A paused execution's id, for `resume_execution`."""
+    pending: NotRequired[list[PendingCallInfo]]
+    """A paused execution's calls waiting for a decision (all those parked at that moment)."""
+    planned_calls: NotRequired[list[dict[str, Any]]]
+    """A dry run's calls that would have changed something: `{id, tool, arguments}` each."""
 
 
 def format_error(info: ErrorInfo) -> str:
@@ -96,6 +124,7 @@ def build_envelope(
             traceback=valid_text(error["traceback"]),
         )
     return Envelope(
+        status="ok" if error is None else "error",
         result=result if error is None else None,
         logs=[valid_text(line) for line in logs],
         error=format_error(error) if error is not None else None,

@@ -13,6 +13,8 @@ EngineError
 ├── ToolError              a tool call failed: the server said `isError`, or the call itself failed
 ├── CodeModeError          code mode was used wrongly (not enabled, unknown executor, ...)  [RuntimeError]
 ├── BridgeError            a malformed or unexpected frame crossed the RPC bridge
+├── ApprovalError          a tool policy or a resume was wrong: unknown or ended execution, bad ids
+│                                                                                       [ValueError]
 └── StoreError             a key-value store failed: unreachable, corrupt, locked, or misused  [RuntimeError]
 ```
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 from .kernel import errors as _kernel_errors
 
 __all__ = [
+    "ApprovalError",
     "BridgeError",
     "CodeModeError",
     "ConfigError",
@@ -94,6 +97,11 @@ class ToolError(EngineError, _kernel_errors.ToolError):
     The program-side class is `engine.kernel.errors.ToolError` (what programs catch); this one is
     also an `EngineError` for host code. `server`, `tool` and `message` are plain strings.
     """
+
+
+class ApprovalError(EngineError, ValueError):
+    """A tool policy is malformed, or `resume_execution` named an execution or a call it cannot
+    resume (unknown, already resumed, expired, not pending). Nothing was executed."""
 
 
 class CodeModeError(EngineError, RuntimeError):

@@ -6,8 +6,10 @@ it is given. It enforces, in this order:
 
 1. the allow-list (`allowed_servers`): a call to another server is answered with a `PermissionError`
    and never reaches the backend (outcome `denied`);
-2. `limits.max_tool_calls`: calls past it are answered with `ToolLimitError` (outcome `limit`);
-3. `limits.max_concurrent_tool_calls`: further calls wait on a semaphore.
+2. the execution's `Gate`, when it has one (approvals, dry run, replay: `engine.approvals`): it
+   may hold the call until a person decides, or answer it without the backend;
+3. `limits.max_tool_calls`: calls past it are answered with `ToolLimitError` (outcome `limit`);
+4. `limits.max_concurrent_tool_calls`: further calls wait on a semaphore.
 
 Every failure crosses back as data `{type, message, server, tool}`: `isError` results and exceptions
 raised by the backend become `ToolError` (never the exception object, never a host traceback).
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
@@ -31,12 +34,12 @@ from anyio.abc import ObjectReceiveStream
 
 from ..envelope import ToolCallRecord, ToolOutcome
 from ..errors import BridgeError, EngineError, ServerError, ToolError
-from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, result_frame
+from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, hold_frame, result_frame
 from ..kernel.stubs import search_arguments
 from ..limits import Limits
 from .values import error_text, tool_result_to_value
 
-__all__ = ["HostDispatcher", "ToolBackend"]
+__all__ = ["Gate", "HostDispatcher", "ToolBackend", "Verdict"]
 
 SEARCH_TOOL = "search_tools"
 
@@ -53,6 +56,42 @@ class ToolBackend(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A gate's decision on one call: go ahead (`answered` False), or its answer, made without
+    the backend (a refusal, a rejection, a dry-run placeholder, a result replayed from a log)."""
+
+    ticket: int = 0
+    """Given back to `Gate.finished` with the call's reply, when the call goes ahead."""
+    answered: bool = False
+    value: Any = None
+    """The result the program gets, when answered without an error."""
+    error: tuple[str, str] | None = None
+    """`(kind, message)` the program gets raised, when answered with an error."""
+    outcome: ToolOutcome = "ok"
+    """The trace's outcome of an answered call."""
+
+
+class Gate(Protocol):
+    """Decides each tool call of one execution before it reaches the backend (`engine.approvals`)."""
+
+    async def admit(self, server: str, tool: str, arguments: dict[str, Any]) -> Verdict:
+        """Decide one call; may wait (for a person) as long as it needs."""
+        ...
+
+    def finished(self, ticket: int, reply: bytes) -> None:
+        """The encoded reply frame of a call that went ahead (or b"" if it was cancelled)."""
+        ...
+
+    def held(self) -> float:
+        """Seconds the execution has been held for approval so far (read from other threads)."""
+        ...
+
+    def listen(self, callback: Callable[[float, bool], None]) -> None:
+        """Call `callback(held, on)` whenever a hold starts or ends."""
+        ...
+
+
 class HostDispatcher:
     """Answers call frames from one execution; holds its trace and call count.
 
@@ -64,8 +103,16 @@ class HostDispatcher:
     ```
     """
 
-    def __init__(self, backend: ToolBackend, *, limits: Limits, allowed_servers: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        backend: ToolBackend,
+        *,
+        limits: Limits,
+        allowed_servers: Collection[str] | None = None,
+        gate: Gate | None = None,
+    ) -> None:
         self._backend = backend
+        self.gate = gate
         self._limits = limits
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
         self._semaphore: anyio.Semaphore | None = None  # made on the first tool call
@@ -83,6 +130,10 @@ class HostDispatcher:
         """
         now = time.perf_counter()
         return [entry.record(now) for entry in self._trace]
+
+    def held(self) -> float:
+        """Seconds this execution has been held waiting for approval (0 without a gate)."""
+        return self.gate.held() if self.gate is not None else 0.0
 
     @property
     def calls(self) -> int:
@@ -112,6 +163,28 @@ class HostDispatcher:
         if self._allowed is not None and server not in self._allowed:
             entry.finish("denied")
             return self._error(call_id, "PermissionError", f"server {server!r} is not allowed", server, tool)
+        if self.gate is None:
+            return await self._call(call_id, entry, server, tool, call["arguments"])
+        outcome: ToolOutcome = "cancelled"
+        try:
+            verdict = await self.gate.admit(server, tool, call["arguments"])
+            outcome = verdict.outcome
+        finally:
+            if outcome == "cancelled":  # cancelled while waiting for approval
+                entry.finish(outcome)
+        if verdict.answered:
+            entry.finish(verdict.outcome)
+            if verdict.error is not None:
+                return self._error(call_id, verdict.error[0], verdict.error[1], server, tool)
+            return encode(result_frame(call_id, verdict.value), check=False)
+        reply = b""
+        try:
+            reply = await self._call(call_id, entry, server, tool, call["arguments"])
+            return reply
+        finally:
+            self.gate.finished(verdict.ticket, reply)
+
+    async def _call(self, call_id: int, entry: _Entry, server: str, tool: str, arguments: dict[str, Any]) -> bytes:
         if self._calls >= self._limits.max_tool_calls:
             entry.finish("limit")
             message = f"tool call limit reached ({self._limits.max_tool_calls} calls)"
@@ -123,7 +196,7 @@ class HostDispatcher:
             self._semaphore = anyio.Semaphore(self._limits.max_concurrent_tool_calls, fast_acquire=True)
         try:
             async with self._semaphore:
-                result = await self._backend.call_tool(server, tool, call["arguments"])
+                result = await self._backend.call_tool(server, tool, arguments)
             if result.is_error:
                 outcome = "error"
                 return self._error(call_id, "ToolError", error_text(result), server, tool)
@@ -220,8 +293,24 @@ class HostDispatcher:
                 if in_flight.get(call["id"]) is scope:
                     del in_flight[call["id"]]
 
+        if self.gate is not None:
+            # The guest mirrors the hold clock: its own deadline checks move with the host's.
+            holds: list[tuple[float, bool]] = []
+
+            async def send_hold() -> None:
+                async with send_lock:  # popped under the lock: frames leave in the order they came
+                    held, on = holds.pop(0)
+                    await send(encode(hold_frame(held, on), check=False))
+
+            def on_hold(held: float, on: bool) -> None:
+                if serving:
+                    holds.append((held, on))
+                    group.start_soon(send_hold)
+
+            self.gate.listen(on_hold)
         failure: str | None = "the guest closed the stream without a done frame"
         payload: Any = None
+        serving = True
         async with anyio.create_task_group() as group:
             async for data in receive:
                 try:
@@ -251,6 +340,7 @@ class HostDispatcher:
                     break
             # The run is over either way: calls still in flight are abandoned, so cancel them
             # (only then: cancelling a scope has a cost, and most runs end with none in flight).
+            serving = False
             if in_flight:
                 group.cancel_scope.cancel()
         if failure is not None:

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from mcp import types
 
+from ..approvals import DEFAULT_APPROVAL_TIMEOUT, Approver, ToolPolicy
 from ..envelope import Envelope
 from ..errors import CodeModeError
 from ..executors import Executor, get_executor
 from ..kernel.report import valid_text
 from ..limits import Limits
+from ..store import MemoryStore, Store
 from ..tools import ServerState, ToolHost
+from .approving import Approvals
 from .request import build_request
 
 __all__ = ["LOAD_SHARE", "CodeMode"]
@@ -56,10 +59,15 @@ class CodeMode:
         executor_options: Mapping[str, Any] | None = None,
         limits: Limits | None = None,
         allowed_servers: Collection[str] | None = None,
+        tool_policy: ToolPolicy | None = None,
+        store: Store | None = None,
+        approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT,
     ) -> None:
         self.tool_host = tool_host
         self.limits = limits or Limits()
         self.allowed_servers = allowed_servers
+        self.tool_policy = tool_policy
+        self.approvals = Approvals(self, tool_policy, store or MemoryStore(), approval_timeout)
         self._executor_name = executor
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
@@ -99,8 +107,16 @@ class CodeMode:
         timeout: float | None = None,
         session_id: str | None = None,
         on_log: Callable[[str, str], None] | None = None,
+        dry_run: bool = False,
+        approver: Approver | None = None,
     ) -> Envelope:
         """Run one program and return its envelope.
+
+        With a tool policy that asks, a call that needs approval pauses the program: the envelope
+        has `status` "paused", an `execution_id` and the `pending` calls, and `resume` continues
+        it (docs/approvals.md). `approver` decides such calls at once instead (`codemode serve`).
+        `dry_run` runs only the calls known to be read-only and lists the others as
+        `planned_calls`, sending none of them.
 
         `timeout` (seconds) overrides the limits' timeout for this program; None keeps it. Servers
         the program names that are still loading are waited for (up to `LOAD_SHARE` of the
@@ -122,11 +138,31 @@ class CodeMode:
             # The wait counts against the program's timeout: it runs for what is left.
             limits = limits.with_timeout(max(limits.timeout - waited, _LEAST))
         toolset = self.tool_host.current()
+        if self.approvals.gates(dry_run, approver):
+            return await self.approvals.execute(
+                toolset, code, limits, session_id=session_id, on_log=on_log, dry_run=dry_run, approver=approver
+            )
         request = build_request(
             toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
             session_id=session_id, on_log=on_log,
         )
         return await self.executor.run(request)
+
+    async def resume(
+        self,
+        execution_id: str,
+        *,
+        approve: Collection[str] | Literal["all"] = (),
+        reject: Collection[str] | Literal["all"] = (),
+        reason: str | None = None,
+    ) -> Envelope:
+        """Decide the pending calls of a paused execution and continue it; its next envelope
+        (which may be paused again). See docs/approvals.md.
+
+        Raises:
+            ApprovalError: unknown, ended or already resumed execution; ids not pending.
+        """
+        return await self.approvals.resume(execution_id, approve=approve, reject=reject, reason=reason)
 
     def _limits_for(self, timeout: float | None) -> Limits:
         if timeout is None:
@@ -149,7 +185,8 @@ class CodeMode:
         return self.tool_host.unavailable
 
     async def aclose(self) -> None:
-        """Release the executor."""
+        """Stop paused programs (their saved records stay in the store) and release the executor."""
+        await self.approvals.aclose()
         executor, self._executor = self._executor, None
         if executor is not None:
             await executor.aclose()

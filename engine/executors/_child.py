@@ -21,6 +21,7 @@ import msgpack
 from ..envelope import Envelope, ErrorInfo, ToolCallRecord, error_envelope, format_error
 from ..guest import main as _guest_main
 from ..guest import oslimits
+from ..kernel.hold import HoldClock
 from ..kernel.names import ProgramNames
 from ..kernel.protocol import Send
 from ..kernel.report import plain_error
@@ -45,6 +46,7 @@ class RestrictedEngine:
     def __init__(self, *, cpu_ceiling: bool = True) -> None:
         self._executor = RestrictedExecutor()
         self._tasks: dict[int, asyncio.Task[Any]] = {}
+        self._links: dict[int, _Link] = {}
         self._budgets: dict[int, float] = {}
         self._cpu_ceiling = cpu_ceiling
         self._prepared: tuple[bytes, ProgramNames] | None = None
@@ -54,6 +56,11 @@ class RestrictedEngine:
         task = self._tasks.get(run_id)
         if task is not None:
             task.cancel()
+
+    def hold(self, run_id: int, held: float, on: bool) -> None:
+        link = self._links.get(run_id)
+        if link is not None:
+            link.clock.mirror(held, on)
 
     async def run(
         self,
@@ -66,10 +73,11 @@ class RestrictedEngine:
             limits = self._limits(frame["limits"])
         except Exception as exc:  # pydantic's ValidationError; the host sent limits it validated
             return error_envelope(plain_error("ValueError", f"bad limits: {exc}"))
+        link = self._links[run_id] = _Link(send)
         request = ExecutionRequest(
             code=frame["code"],
             limits=limits,
-            host=_Link(send),
+            host=link,
             names=self._names(frame["specs"]),
             session_id=frame.get("session_id"),
             on_log=flush,
@@ -82,6 +90,7 @@ class RestrictedEngine:
             await asyncio.wait({task})
         finally:
             self._tasks.pop(run_id, None)
+            self._links.pop(run_id, None)
             self._budgets.pop(run_id, None)
         if task.cancelled():
             return error_envelope(plain_error("TimeoutError", "the run was stopped by the host"))
@@ -136,6 +145,10 @@ class _Link:
         self._send = send
         self.trace: list[ToolCallRecord] = []
         self.calls = 0
+        self.clock = HoldClock()  # mirrors the host's, from `hold` frames
+
+    def held(self) -> float:
+        return self.clock.seconds()
 
     async def handle(self, frame: bytes) -> bytes:
         return await self._send(frame)

@@ -310,7 +310,7 @@ class RemoteGuest:
             except FrameError as exc:
                 return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)
             try:
-                payload = await asyncio.wait_for(asyncio.shield(served), limits.timeout + grace)
+                payload = await _within(served, limits.timeout + grace, host)
             except TimeoutError:
                 self.send_frame(run_id, encode(stop_frame(run_id)))
                 try:
@@ -337,6 +337,23 @@ class RemoteGuest:
             with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
                 await served
             self._runs.pop(run_id, None)
+
+
+async def _within(served: asyncio.Task[Any], seconds: float, host: Host) -> Any:
+    """`served`'s outcome, if it comes within `seconds` plus the time the run is held for approval.
+
+    Raises `TimeoutError` past that (`served` goes on: the caller decides what to do with it).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        # While a hold is on, `held()` grows with the clock: each wait is the time that was left.
+        remaining = deadline + host.held() - loop.time()
+        if remaining <= 0:
+            raise TimeoutError
+        done, _ = await asyncio.wait({served}, timeout=remaining)
+        if done:
+            return served.result()
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:

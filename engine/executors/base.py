@@ -41,6 +41,11 @@ class Host(Protocol):
         """Answer a run's frames until its `done` frame; return the `done` payload."""
         ...
 
+    def held(self) -> float:
+        """Seconds the run has been held waiting for approval so far; its deadline moves by them.
+        Called from other threads (watchdogs): it must only read."""
+        ...
+
     @property
     def trace(self) -> list[ToolCallRecord]:
         """Every tool call that left the program, in order."""

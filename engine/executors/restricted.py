@@ -68,6 +68,8 @@ class RestrictedExecutor:
         program_globals(globals_)
         run = RunState(limits, globals_)
         run.keep_globals = request.session_id is not None
+        if request.host is not None:
+            run.held = request.host.held
         host_loop = asyncio.get_running_loop()
         channel = request.host.handle if request.host is not None else None
         send = make_send(channel, host_loop, contextvars.copy_context())

@@ -23,6 +23,7 @@ from typing import Any
 
 import msgpack
 
+from ..kernel.hold import HoldClock
 from ..kernel.names import ProgramNames
 from ..kernel.program import MAIN_NAME, ProgramSyntaxError, compile_program
 from ..kernel.protocol import Send
@@ -67,6 +68,7 @@ class _Run:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
         self.started = time.monotonic()
+        self.clock = HoldClock()  # time held for approval, which the wall-clock limit skips
         self.done = threading.Event()
         self.peak_memory = 0
         self.stop_attempts = 0
@@ -129,7 +131,7 @@ class FullPythonEngine:
         used = max(rss - self._baseline, 0)
         run.peak_memory = max(run.peak_memory, used)
         if run.stop_reason is None:
-            if time.monotonic() - run.started > run.timeout:
+            if time.monotonic() - run.started > run.timeout + run.clock.seconds():
                 run.stop(f"the program exceeded its wall-clock limit of {run.timeout:g} s", "TimeoutError")
             elif run.cpu_clock is not None and _cpu(run.cpu_clock) > run.cpu_budget:
                 run.stop(f"the program exceeded its CPU limit of {run.cpu_budget:g} s", "TimeoutError")
@@ -149,6 +151,13 @@ class FullPythonEngine:
             run = self._runs.get(run_id)
         if run is not None:
             run.stop("the run was cancelled by the host", "TimeoutError")
+
+    def hold(self, run_id: int, held: float, on: bool) -> None:
+        """Mirror the host's hold clock of a run (a `hold` frame)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is not None:
+            run.clock.mirror(held, on)
 
     async def run(self, run_id: int, frame: Mapping[str, Any], send: Send, flush: Callable[[str, str], None]) -> Any:
         """Run the program of one `run` frame; return the envelope as plain data."""

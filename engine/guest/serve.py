@@ -47,6 +47,10 @@ class Engine(Protocol):
         """Stop a run the host gave up on."""
         ...
 
+    def hold(self, run_id: int, held: float, on: bool) -> None:
+        """Mirror the host's hold clock of a run (`kernel.hold`): its deadline moves by `held`."""
+        ...
+
 
 def _write_all(fd: int, data: bytes) -> None:
     # The channel may be one socket for both directions, its reading end non-blocking (the loop
@@ -182,6 +186,8 @@ class Guest:
                 loop.call_soon_threadsafe(_resolve, future, data)
         elif kind == "stop":
             self.engine.stop(frame["id"])
+        elif kind == "hold":
+            self.engine.hold(run, float(frame["held"]), frame["on"])
 
     # -- runs -------------------------------------------------------------------------------------
 

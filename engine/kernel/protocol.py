@@ -8,6 +8,7 @@ kind has one constructor here (`call_frame`, `result_frame`, ...):
 | -------- | ------------- | --------------------------------------------------------------------- |
 | `run`    | host -> guest | `id` of the run, `code`, `limits`, `specs`, `session_id`              |
 | `stop`   | host -> guest | `id` of a run the host gave up on (deadline, cancellation)            |
+| `hold`   | host -> guest | `held` seconds the run has waited for approval, `on`: still waiting   |
 | `call`   | guest -> host | `id` of the call, `namespace` (server name), `tool`, `arguments`      |
 | `cancel` | guest -> host | `id` of a call the program no longer waits for                        |
 | `result` | host -> guest | `id` of the call, `value`                                             |
@@ -51,6 +52,7 @@ __all__ = [
     "done_frame",
     "encode",
     "error_frame",
+    "hold_frame",
     "log_frame",
     "pack_stream_frame",
     "result_frame",
@@ -92,6 +94,7 @@ FRAME_KINDS: dict[str, tuple[str, dict[str, tuple[type, ...]], dict[str, tuple[t
         {"session_id": _OPTIONAL_STR},
     ),
     "stop": (TO_GUEST, {"id": (int,)}, {}),
+    "hold": (TO_GUEST, {"held": (int, float), "on": (bool,)}, {}),
     "call": (TO_HOST, {"id": (int,), "namespace": (str,), "tool": (str,), "arguments": (dict,)}, {}),
     "cancel": (TO_HOST, {"id": (int,)}, {}),
     "result": (TO_GUEST, {"id": (int,), "value": _ANY}, {}),
@@ -254,6 +257,12 @@ def run_frame(
 def stop_frame(id: int) -> dict[str, Any]:
     """A `stop` frame: the host gave up on run `id`."""
     return {"k": "stop", "id": id}
+
+
+def hold_frame(held: float, on: bool) -> dict[str, Any]:
+    """A `hold` frame: the run it travels with has waited `held` seconds for approval, `on` while
+    it still waits. The guest moves the run's wall-clock deadline by them (`kernel.hold`)."""
+    return {"k": "hold", "held": held, "on": on}
 
 
 def call_frame(id: int, namespace: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:

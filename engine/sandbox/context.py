@@ -146,6 +146,9 @@ class RunState:
         self.extras: dict[str, Any] = {}
         """Per-execution objects created on demand (the private `random` facade)."""
         self.keep_globals = False
+        self.held: Callable[[], float] | None = None
+        """Seconds the run has been held for approval (`Host.held`); the watchdog moves the
+        wall-clock deadline by them. None: never held."""
         """A code session's globals outlive the run; others are emptied on the worker thread."""
 
     def stop(self, reason: str, error_type: str = "TimeoutError") -> None:

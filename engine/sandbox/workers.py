@@ -207,6 +207,11 @@ class _Watched:
         self.rss_base = rss_base
         self.memory_limit = memory_limit
 
+    def due(self) -> float:
+        """The wall-clock deadline, moved by the time the run was held for approval."""
+        held = self.run.held
+        return self.deadline + held() if held is not None else self.deadline
+
 
 SWITCH_INTERVAL = 0.001
 """The interpreter's thread switch interval while sandboxes run (CPython's default is 5 ms)."""
@@ -292,7 +297,7 @@ class Watchdog:
                 continue
             idle_since = time.monotonic()
             # Poll every INTERVAL, but wake right at the nearest deadline.
-            nearest = min(item.deadline for item in items if not item.run.stopped) if any(
+            nearest = min(item.due() for item in items if not item.run.stopped) if any(
                 not item.run.stopped for item in items) else time.monotonic() + self.INTERVAL
             time.sleep(min(self.INTERVAL, max(nearest - time.monotonic(), 0.0)))
             now = time.monotonic()
@@ -317,7 +322,7 @@ class Watchdog:
                 # stop checks (or in native code, where nothing helps). Interrupt it.
                 run.interrupt()
             return
-        if now >= item.deadline:
+        if now >= item.due():
             run.stop(f"the program exceeded its wall-clock limit of {run.limits.timeout:g} s", "TimeoutError")
         elif run.cpu_clock is not None and _cpu(run.cpu_clock) - run.cpu_start > item.cpu_budget:
             run.stop(f"the program exceeded its CPU-time limit of {item.cpu_budget:g} s", "TimeoutError")

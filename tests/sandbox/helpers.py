@@ -65,6 +65,9 @@ class _ChannelHost:
     async def serve(self, *args: Any) -> Any:
         raise NotImplementedError
 
+    def held(self) -> float:
+        return 0.0
+
 
 def channel_host(channel: Callable[[bytes], Awaitable[bytes]]) -> Any:
     return _ChannelHost(channel)
@@ -103,6 +106,9 @@ class ToolHost:
 
     async def serve(self, *args: Any) -> Any:
         raise NotImplementedError
+
+    def held(self) -> float:
+        return 0.0
 
     async def handle(self, frame: bytes) -> bytes:
         request = msgpack.unpackb(frame)
