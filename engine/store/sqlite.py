@@ -96,14 +96,14 @@ class SQLiteStore(StoreBase):
             # WAL with synchronous=NORMAL survives a crash of any process; only a power cut can lose
             # the last commits, and never corrupts the file.
             connection.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
-                connection.execute(statement)
+            connection.execute(_SCHEMA[0])
             columns = [row[1] for row in connection.execute(f"PRAGMA table_info({_TABLE})")]
             if columns != ["key", "value", "expires_at"]:
                 raise StoreError(
                     f"the store at {self.url} has a table {_TABLE} with other columns ({', '.join(columns)}): "
                     "it belongs to something else; use another file"
                 )
+            connection.execute(_SCHEMA[1])
             connection.execute(f"DELETE FROM {_TABLE} WHERE expires_at <= ?", (time.time(),))
         except BaseException:
             connection.close()
