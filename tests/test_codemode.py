@@ -139,8 +139,9 @@ async def test_a_tool_list_change_is_picked_up_by_the_next_program(tmp_path: Pat
         first = await run(client, 'await toy.add_tool(name="fresh")\nreturn sorted(tool_namespaces["toy"])')
         assert "fresh" not in first["result"]
         with anyio.fail_after(10):
-            # The change notification drops the server's tools; the next program loads them again.
-            while any(s.server == "toy" and s.state == "connected" for s in client.code_mode_engine().states()):
+            # The change notice drops the session's copy of the list (the code-mode listing stays
+            # until a new one replaces it); the next program that names the server lists it again.
+            while client.get_session("toy").tools:
                 await anyio.sleep(0.01)
         second = await run(client, "return await toy.fresh()")
         assert second["error"] is None and "I am fresh" in json.dumps(second["result"])

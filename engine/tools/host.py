@@ -10,8 +10,14 @@ session for one of them), so it never imports the client. What it adds:
   program, with the reason.
 - **Retry-after.** A server that failed is tried again only `retry_after` seconds later, so one broken
   server does not slow every execution.
-- **Change tracking.** `tools/list_changed` from a session, a session closed, a server loaded or failed:
-  each bumps a version, and `toolset()` builds a new frozen `ToolSet` only then.
+- **Change tracking.** A server loaded, failed or forgotten (its session closed) bumps a version, and
+  `toolset()` builds a new frozen `ToolSet` only then.
+- **Refresh on `tools/list_changed`, coalesced.** A change notice only marks the server's listing
+  stale; the listing a program sees is always the last complete one, swapped whole when a new one
+  arrives (never dropped, so a server is never missing between two listings). The next program
+  that names a stale server (or a search) starts one `tools/list` and waits for it within its own
+  deadline; notices that arrive meanwhile cost at most one more. A flood of notices thus costs a
+  number of `tools/list` calls bounded by the programs that need the server, not by the flood.
 """
 
 from __future__ import annotations
@@ -101,23 +107,38 @@ class ToolHost:
         self._skipped: dict[str, dict[str, str]] = {}
         self._failed: dict[str, tuple[str, float]] = {}
         self._loading: dict[str, asyncio.Task[None]] = {}
+        # Change notices seen per server, and the count the loaded listing answers: a listing
+        # fetched when `_wanted` was n is stale once a later notice makes it n + 1.
+        self._wanted: dict[str, int] = {}
+        self._fetched: dict[str, int] = {}
         self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
         self._version = 0
         self._snapshot: tuple[tuple[Any, ...], ToolSet] | None = None
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _due(self, server: str, now: float) -> bool:
-        if server in self._tools or server in self._loading:
+    def _due(self, server: str, now: float, refresh: bool) -> bool:
+        if server in self._loading:
             return False
+        if server in self._tools:
+            return refresh and self._stale(server)
         failed = self._failed.get(server)
         return failed is None or now - failed[1] >= self.retry_after
 
-    def start_loading(self, servers: Sequence[str] | None = None) -> None:
-        """Start loading every usable server (or `servers`) whose tools are not known; returns at once."""
+    def _stale(self, server: str) -> bool:
+        """Whether the server said its tools changed after its listing was fetched."""
+        return self._fetched.get(server, 0) < self._wanted.get(server, 0)
+
+    def _behind(self, server: str, wanted: int) -> bool:
+        """Whether the server's listing predates the `wanted`-th change notice (or there is none)."""
+        return server not in self._tools or self._fetched.get(server, 0) < wanted
+
+    def start_loading(self, servers: Sequence[str] | None = None, *, refresh: bool = False) -> None:
+        """Start loading every usable server (or `servers`) whose tools are not known, and with
+        `refresh`, listing again those whose tools changed since; returns at once."""
         now = time.monotonic()
         for server in self._source.usable_servers() if servers is None else servers:
-            if self._due(server, now):
+            if self._due(server, now, refresh):
                 task = asyncio.get_running_loop().create_task(self._load(server), name=f"load tools: {server}")
                 self._loading[server] = task
                 task.add_done_callback(functools.partial(self._loaded, server))
@@ -125,20 +146,34 @@ class ToolHost:
     def _loaded(self, server: str, task: asyncio.Task[None]) -> None:
         if self._loading.get(server) is task:  # not a load that `forget` replaced
             del self._loading[server]
-        self._changed()
 
     async def _load(self, server: str) -> None:
+        # The notices counted now are answered by this listing; one arriving later makes it stale.
+        wanted = self._wanted.get(server, 0)
+        refresh = server in self._tools
         try:
             session = await self._source.connected_session(server)
             self.watch(session)
-            tools = session.tools if session.tools else await session.list_tools()
+            # The session's own copy is used only for a first load that no notice has touched.
+            fresh = not refresh and wanted == 0 and session.tools
+            tools = session.tools if fresh else await session.list_tools()
         except Exception as exc:  # noqa: BLE001 - one server's failure is recorded, never raised to others
-            self._failed[server] = (str(exc) or type(exc).__name__, time.monotonic())
-            logger.warning("code mode: server %r is unavailable: %s", server, exc)
+            reason = str(exc) or type(exc).__name__
+            if refresh:
+                reason = f"its tools changed and listing them again failed: {reason}"
+                self._tools.pop(server, None)
+                self._skipped.pop(server, None)
+            self._failed[server] = (reason, time.monotonic())
+            logger.warning("code mode: server %r is unavailable: %s", server, reason)
+            self._changed()
             return
-        self._tools[server] = list(tools)
-        self._skipped[server] = dict(session.skipped_tools)
+        listed, skipped = list(tools), dict(session.skipped_tools)
+        self._fetched[server] = wanted
         self._failed.pop(server, None)
+        if self._tools.get(server) != listed or self._skipped.get(server) != skipped:
+            # Swapped whole, in one step: a program sees the old listing or the new one, never a mix.
+            self._tools[server], self._skipped[server] = listed, skipped
+            self._changed()
 
     async def wait_loaded(self, timeout: float) -> None:
         """Wait until no usable server is loading, or `timeout` seconds."""
@@ -157,27 +192,48 @@ class ToolHost:
         server when `code` is None); returns the seconds spent waiting (0.0 when none was loading).
 
         A program on a healthy server thus never waits for one that hangs. See `servers_named_in`.
+        A named server whose tools changed is listed again, and waited for the same way.
         """
         self.start_loading()
-        if timeout is not None and timeout <= 0:
-            return 0.0
         servers = self._source.usable_servers()
         if code is not None:
             servers = servers_named_in(code, servers)
-        pending = [task for server, task in self._loading.items() if server in servers]
-        if not pending:
+        # The notices seen when the program arrives: it waits for a listing at least that new (a
+        # refresh that started before the last of them is followed by one more), not for the
+        # server to fall quiet, so a server that never stops announcing holds nobody.
+        wanted = {server: self._wanted.get(server, 0) for server in servers}
+        self.start_loading(servers, refresh=True)  # only the servers it names are listed again
+        if timeout is not None and timeout <= 0:
             return 0.0
         started = time.monotonic()
-        await asyncio.wait(pending, timeout=timeout)
-        return time.monotonic() - started
+        deadline = None if timeout is None else started + timeout
+        waited = False
+        while True:
+            pending = self._pending(wanted)
+            if not pending:
+                break
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            waited = True
+            await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            self.start_loading([server for server in servers if self._behind(server, wanted[server])], refresh=True)
+        return time.monotonic() - started if waited else 0.0
+
+    def _pending(self, wanted: dict[str, int]) -> list[asyncio.Task[None]]:
+        """The loads in flight of the servers in `wanted` whose listing is older than it asks."""
+        loading = self._loading.items()
+        return [task for server, task in loading if server in wanted and self._behind(server, wanted[server])]
 
     def current(self) -> ToolSet:
         """The snapshot of what is loaded now (no I/O, no waiting)."""
         servers = tuple(self._source.usable_servers())
-        key = (self._version, servers, tuple(sorted(self._loading)))
+        # A server being refreshed keeps its listing: only first loads change what is unavailable.
+        starting = tuple(sorted(server for server in self._loading if server not in self._tools))
+        key = (self._version, servers, starting)
         if self._snapshot is not None and self._snapshot[0] == key:
             return self._snapshot[1]
-        unavailable = {server: f"server {server!r} is still starting" for server in self._loading}
+        unavailable = {server: f"server {server!r} is still starting" for server in starting}
         unavailable.update({server: reason for server, (reason, _) in self._failed.items()})
         snapshot = ToolSet.build(servers, self._tools, unavailable, skipped=self._skipped)
         self._snapshot = (key, snapshot)
@@ -195,8 +251,8 @@ class ToolHost:
             session.add_tools_changed_listener(self._tools_changed)
 
     def _tools_changed(self, session: MCPSession) -> None:
-        if self._tools.pop(session.name, None) is not None:
-            self._changed()
+        # Only counted: the listing stays until a new one replaces it (see the module docstring).
+        self._wanted[session.name] = self._wanted.get(session.name, 0) + 1
 
     def forget(self, server: str) -> None:
         """Drop what is known of a server whose session closed (it loads again on next use)."""
@@ -204,6 +260,7 @@ class ToolHost:
         if task is not None:
             task.cancel()
         self._tools.pop(server, None)
+        self._fetched.pop(server, None)
         self._failed.pop(server, None)
         self._changed()
 
