@@ -108,7 +108,8 @@ class RespConnection:
             await self._fill()
         if self._buffer[size : size + 2] != b"\r\n":
             raise ProtocolError("a bulk string is not followed by CRLF")
-        data = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:  # one copy of a large value, not two
+            data = bytes(view[:size])
         del self._buffer[: size + 2]
         return data
 

@@ -178,6 +178,7 @@ async def test_exactly_one_of_concurrent_adders_on_two_hosts_sees_true(
         (lambda s: s.put("k", b"x", ttl="5"), "must be a number of seconds"),
         (lambda s: s.delete("x" * 2000), "at most 1024 bytes"),
         (lambda s: s.get("\ud800"), "valid text"),
+        (lambda s: s.put("k", bytes(64 * 1024 * 1024 + 1)), "at most 67108864 bytes"),
     ],
 )
 async def test_bad_arguments_are_store_errors_that_say_what_is_wrong(
