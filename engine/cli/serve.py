@@ -27,7 +27,9 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from engine import CodeMode, MCPClient, build_code_mode_server
+from engine.codemode.arguments import strict_arguments
 
+from .body_limit import MAX_REQUEST_BYTES, ExplainedBodyLimit
 from .settings import add_settings_arguments, load_settings
 from .stdio import claimed_stdio
 
@@ -125,6 +127,8 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
             await mode.tool_host.wait_loaded(FAST_START)
             group.start_soon(_announce, mode, args.quiet)
             server = build_code_mode_server(mode, name=args.name)
+            # A bad argument is refused with the reason, never replaced by a default or dropped.
+            strict_arguments(server)
             if args.http:
                 await _serve_http(server, args, stopper)
             else:
@@ -159,7 +163,11 @@ async def _serve_http(server: MCPServer, args: argparse.Namespace, stopper: _Sto
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    app = server.streamable_http_app(streamable_http_path=args.path, host=args.host)
+    # An oversized request is refused before it is read whole, with a JSON-RPC error saying why.
+    inner = server.streamable_http_app(
+        streamable_http_path=args.path, host=args.host, max_request_body_size=MAX_REQUEST_BYTES
+    )
+    app = ExplainedBodyLimit(inner)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="on")
     http = Uvicorn(config)
     if not args.quiet:
