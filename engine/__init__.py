@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .approvals import ToolPolicy
 from .bridge.dispatcher import HostDispatcher, ToolBackend
 from .catalog import CatalogStatistics, ToolCatalog
 from .client import MCPClient
@@ -9,8 +10,9 @@ from .codemode import CODE_MODE_SYSTEM_PROMPT, CodeMode, build_code_mode_server
 from .codemode.text import envelope_text
 from .config import CodeModeConfig, HttpServerConfig, ServerConfig, StdioServerConfig, load_config
 from .connectors import Connector, HttpConnector, InProcessConnector, StdioConnector
-from .envelope import Envelope, ErrorInfo, ToolCallRecord, Usage
+from .envelope import Envelope, ErrorInfo, PendingCallInfo, ToolCallRecord, Usage
 from .errors import (
+    ApprovalError,
     BridgeError,
     CodeModeError,
     ConfigError,
@@ -33,6 +35,7 @@ from .stubs import NameCollisionError, ToolSpec, render_all, render_namespace
 from .tools import ServerState, ToolHost, ToolSet
 
 __all__ = [
+    "ApprovalError",
     "BridgeError",
     "build_code_mode_server",
     "CallNext",
@@ -66,6 +69,7 @@ __all__ = [
     "NameCollisionError",
     "Namespace",
     "NoSessionError",
+    "PendingCallInfo",
     "render_all",
     "render_namespace",
     "RequestMetrics",
@@ -85,6 +89,7 @@ __all__ = [
     "ToolCatalog",
     "ToolError",
     "ToolHost",
+    "ToolPolicy",
     "ToolSet",
     "ToolSpec",
     "Usage",

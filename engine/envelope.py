@@ -14,6 +14,7 @@ from .kernel.report import ErrorInfo, valid_text
 
 __all__ = [
     "Envelope",
+    "OPTIONAL_KEYS",
     "ErrorInfo",
     "PendingCallInfo",
     "ToolCallRecord",
@@ -87,6 +88,11 @@ class Envelope(TypedDict):
     """A paused execution's calls waiting for a decision (all those parked at that moment)."""
     planned_calls: NotRequired[list[dict[str, Any]]]
     """A dry run's calls that would have changed something: `{id, tool, arguments}` each."""
+
+
+OPTIONAL_KEYS = frozenset({"execution_id", "pending", "planned_calls"})
+"""The envelope's keys that only some envelopes have (paused ones, dry runs); every other key of
+`Envelope` is in every envelope. (Spelt out: with postponed annotations, `TypedDict` cannot tell.)"""
 
 
 def format_error(info: ErrorInfo) -> str:

@@ -98,6 +98,7 @@ class ApprovalGate:
         self._arrivals = 0
         self._changed = anyio.Event()
         self._listeners: list[Callable[[float, bool], None]] = []
+        self._asking = 0
         self.diverged: str | None = None
         """Set when a replay met a call its log does not have; every later call is refused."""
 
@@ -138,7 +139,17 @@ class ApprovalGate:
         record.pending_id = pending.id
         record.state = "pending"
         if self._approver is not None:
-            approved, reason = await self._approver(pending)
+            # The person is asked now; the program waits, and its wall-clock limit with it.
+            self._asking += 1
+            self.clock.hold()
+            self._tell()
+            try:
+                approved, reason = await self._approver(pending)
+            finally:
+                self._asking -= 1
+                if not self._asking:
+                    self.clock.release()
+                    self._tell()
             return self._go(record, approved, reason)
         self._pending[pending.id] = pending
         self._touch()

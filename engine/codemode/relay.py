@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mcp.server.mcpserver import Context
 
 from ..envelope import Envelope
+from .elicit import can_ask_now, elicitation_approver
 
 if TYPE_CHECKING:
     from .mode import CodeMode
@@ -97,11 +98,12 @@ async def run_program(mode: CodeMode, code: str, *, timeout: float | None, ctx: 
     """
     if ctx is None:
         return await mode.execute(code, timeout=timeout)
+    approver = elicitation_approver(ctx) if can_ask_now(ctx) else None
     relay = OutputRelay(ctx, mode.limits.timeout if timeout is None else timeout)
     started = time.perf_counter()
     pump, tick = asyncio.create_task(relay.pump()), asyncio.create_task(relay.tick(started))
     try:
-        envelope = await mode.execute(code, timeout=timeout, on_log=relay.on_log)
+        envelope = await mode.execute(code, timeout=timeout, on_log=relay.on_log, approver=approver)
         # Lines handed over from the program's thread may still be on their way to the loop: they
         # are queued before the end marker because both go through the loop's callback queue.
         asyncio.get_running_loop().call_soon_threadsafe(relay.end)

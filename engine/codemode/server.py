@@ -28,9 +28,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import CallToolResult, ContentBlock, TextContent
+from mcp.types import CallToolResult, ContentBlock, InputRequiredResult, TextContent
 
 from ..errors import EngineError
+from .elicit import CANNOT_ASK, can_elicit, input_required, resume_answered
 from .instructions import INSTRUCTIONS_LIMIT, build_instructions, prompt_text
 from .relay import run_program
 from .text import envelope_text
@@ -91,7 +92,9 @@ def build_code_mode_server(
     server: MCPServer = MCPServer(name, instructions=instructions(), lifespan=lifespan)
 
     @server.tool()
-    async def execute_code(code: str, ctx: Context, timeout: float | None = None) -> CallToolResult:
+    async def execute_code(
+        code: str, ctx: Context, timeout: float | None = None
+    ) -> CallToolResult | InputRequiredResult:
         """Run a Python program in a sandbox where every MCP server is a namespace of async tool functions.
 
         Call tools as `await <namespace>.<tool>(name=value)`; top-level `await` and `return` work.
@@ -109,7 +112,14 @@ def build_code_mode_server(
         if isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > limit:
             timeout = limit
         try:
-            envelope = await run_program(mode, code, timeout=timeout, ctx=ctx)
+            if ctx.request_state is not None:  # a retry with the person's answers (2026-07-28 on)
+                envelope = await resume_answered(mode, ctx)
+            else:
+                envelope = await run_program(mode, code, timeout=timeout, ctx=ctx)
+            while envelope.get("status") == "paused":
+                if can_elicit(ctx):
+                    return input_required(envelope)
+                envelope = await mode.resume(envelope["execution_id"], reject="all", reason=CANNOT_ASK)
         except EngineError as exc:
             return _refused(str(exc))
         plain = dict(envelope)

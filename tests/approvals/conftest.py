@@ -23,5 +23,6 @@ def executor_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
     """`MCPClient` keyword arguments choosing one executor."""
     if request.param == "e2b":
         envd = request.getfixturevalue("envd")
-        return {"executor": "e2b", "executor_options": {"debug": True, "sandbox_url": envd.url, "python": sys.executable}}
+        options = {"debug": True, "sandbox_url": envd.url, "python": sys.executable}
+        return {"executor": "e2b", "executor_options": options}
     return {"executor": request.param}

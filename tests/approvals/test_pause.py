@@ -34,7 +34,8 @@ return [r if isinstance(r, str) else f"{type(r).__name__}: {r}" for r in results
 
 
 def client_for(book: Ledger, **options: Any) -> MCPClient:
-    return MCPClient({"mcpServers": {"ledger": book.server}}, code_mode=True, tool_policy={"ledger.write": "ask"}, **options)
+    config = {"mcpServers": {"ledger": book.server}}
+    return MCPClient(config, code_mode=True, tool_policy={"ledger.write": "ask"}, **options)
 
 
 async def test_gather_of_two_writes_pauses_once_and_each_decision_holds(executor_kwargs: dict[str, Any]) -> None:
