@@ -5,7 +5,7 @@ Run: `python bad_stdio.py MODE`, MODE one of:
 - `mute`: reads every request and never answers one (not even `initialize`): a handshake that never ends.
 - `big N`: a real server (the mcp SDK's) with a tool `blob()` returning a text of N bytes.
 - `raw KIND`: speaks JSON-RPC by hand (line-delimited) and lists the tools `good` and `also_good`
-  plus one broken as KIND says: `badschema` (an `inputSchema` that is not an object), `deep` (a
+  plus one broken as KIND says (and no resources): `badschema` (an `inputSchema` that is not an object), `deep` (a
   schema nested 3,000 levels; `deepN`: N levels), `noname` (a tool without a name). Every call answers `called <name>`.
 """
 
@@ -73,11 +73,13 @@ def raw(kind: str) -> None:
         if method == "initialize":
             result: dict[str, Any] = {
                 "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {}},
+                "capabilities": {"tools": {}, "resources": {}},
                 "serverInfo": {"name": "raw", "version": "1"},
             }
         elif method == "tools/list":
             result = {"tools": tools}
+        elif method == "resources/list":
+            result = {"resources": []}
         elif method == "tools/call":
             result = {"content": [{"type": "text", "text": f"called {message['params']['name']}"}]}
         else:

@@ -77,3 +77,25 @@ def test_a_tool_whose_stub_cannot_be_built_is_left_out_with_the_reason() -> None
     assert toolset.names.listing == {"s": ["ok"], "other": ["fine"]}
     assert list(toolset.left_out) == ["s"] and list(toolset.left_out["s"]) == ["broken"]
     assert "def ok(" in toolset.stubs() and "def fine(" in toolset.stubs()
+
+
+async def test_a_listing_too_deep_for_the_sdk_leaves_the_connection_and_every_other_program_healthy() -> None:
+    # The SDK's JSON-RPC reader refuses the 3,000-deep answer before we see it (docs/code-mode.md):
+    # what we own is that nothing else waits for it, and the connection itself stays usable.
+    deep = bad_stdio_entry("raw", "deep", request_timeout=4)
+    config: dict[str, Any] = {"mcpServers": {"deep": deep, "toy": toy_server()}}
+    async with MCPClient(config, code_mode=True) as client:
+        host = client.code_mode_engine().tool_host
+        with anyio.fail_after(60):
+            await client.execute_code("return await toy.add(a=0, b=0)")  # toy loaded; deep's list is pending
+            healthy = await client.execute_code("return await toy.add(a=1, b=2)", timeout=30)
+            await host.wait_for(None, 30)
+            states = {state.server: state for state in host.states()}
+            session = client.get_session("deep")
+            resources = await session.list_resources()  # the same connection answers other requests
+            connected = session.is_connected
+    assert healthy["error"] is None and healthy["result"] == 3
+    assert healthy["usage"]["limits"]["timeout"] == 30  # it did not wait for deep at all
+    assert states["deep"].state == "failed" and states["toy"].state == "connected"
+    assert states["deep"].error == "server 'deep': tools/list got no answer within 4s"
+    assert connected and resources == []
