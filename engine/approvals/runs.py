@@ -115,10 +115,21 @@ class Suspensions:
         if suspended is not None:
             if suspended.resuming:
                 raise ApprovalError(f"execution {execution_id!r} is already being resumed")
-            suspended.run.gate.decide(approve, reject, reason)  # raises before anything changes
+            decide_ids([call.id for call in suspended.run.gate.pending], approve, reject, reason)  # raises
             suspended.resuming = True
-            # Claimed in the store too: a host that shares it cannot replay this one as well.
-            await self.store.delete(key)
+            # Claimed in the store: of the hosts that share it, exactly one resumes the execution.
+            try:
+                claimed = await self.store.delete(key)
+            except BaseException:
+                suspended.resuming = False
+                raise
+            if not claimed:
+                self._live.pop(execution_id, None)
+                self._cancel_timer(suspended)
+                suspended.run.task.cancel()
+                self._reap(suspended.run.task)
+                raise ApprovalError(f"execution {execution_id!r} was already resumed by another host sharing the store")
+            suspended.run.gate.decide(approve, reject, reason)
             self._cancel_timer(suspended)
             return await self._settle(suspended)
         if execution_id in self._ended:

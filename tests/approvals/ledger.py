@@ -16,6 +16,7 @@ from mcp.types import ToolAnnotations
 class Ledger:
     server: MCPServer
     received: list[tuple[str, str]] = field(default_factory=list)
+    reads: int = 0
     values: dict[str, str] = field(default_factory=dict)
 
 
@@ -26,6 +27,7 @@ def ledger() -> Ledger:
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     def balance(key: str) -> str:
         """Read a value."""
+        book.reads += 1
         return book.values.get(key, "")
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True))
