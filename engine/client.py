@@ -398,6 +398,8 @@ class MCPClient:
         Raises:
             CodeModeError: a bad argument (the same message a program gets).
         """
+        if self.code_mode:  # with the tool policy of code mode's programs
+            return await self._require_code_mode("search_tools").search(query, detail_level=detail_level, limit=limit)
         return await self._tools().search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
 
     def code_mode_engine(self) -> CodeMode:

@@ -241,7 +241,7 @@ def _describe(where: str, exc: ValidationError) -> str:
 # -- the "codeMode" key -------------------------------------------------------------------------
 
 
-_CODE_MODE_KEYS = ("executor", "executorOptions", "limits")
+_CODE_MODE_KEYS = ("executor", "executorOptions", "limits", "toolPolicy", "store", "approvalTimeout")
 
 
 class CodeModeConfig(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mcp.types as types
 
@@ -73,6 +73,18 @@ class Approvals:
 
     async def aclose(self) -> None:
         await self.suspensions.aclose()
+
+    def label(self, found: dict[str, Any]) -> dict[str, Any]:
+        """`search_tools` results with each tool's `policy` (`allow`, `ask`, `deny`), when a policy is set."""
+        policy = self.policy
+        if policy is None:
+            return found
+        annotations = _annotations(self._mode.tool_host.current())
+        for entry in found.get("results", []):
+            server, tool = entry.get("server"), entry.get("name")
+            if isinstance(server, str) and isinstance(tool, str):
+                entry["policy"] = policy.action(server, tool, annotations(server, tool))
+        return found
 
     async def _restart(self, saved: SavedExecution, replay: Replay) -> Started:
         limits = Limits(**saved.limits)

@@ -87,7 +87,8 @@ class CodeMode:
 
     async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
         """A program's `search_tools(...)` (the dispatcher's `ToolBackend`): over what is loaded now."""
-        return await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=0)
+        found = await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=0)
+        return self.approvals.label(found)
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -98,7 +99,8 @@ class CodeMode:
         Raises:
             CodeModeError: a bad argument; the message is the same one a program gets.
         """
-        return await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
+        found = await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
+        return self.approvals.label(found)
 
     async def execute(
         self,

@@ -21,6 +21,9 @@ Rules:
 - Process data in the program (filter, join, count) and `return` only what you need: intermediate
   results never enter your context unless you print or return them.
 - A failed tool raises `ToolError` (with `.server`, `.tool`, `.message`); catch it to recover.
+- Some calls may need a person's approval; the program waits for it. A rejected or denied call
+  raises `ToolError` whose message says "rejected by a person" (and why) or "denied by the tool
+  policy": do not retry it; report what was not done.
 - Find tools with `await search_tools("what you need", detail_level="descriptions")` inside a program,
   or with the `search_tools` tool. `__tool_namespaces` lists every namespace and its tools.
 - Only standard modules such as json, math, re, datetime, itertools, collections and asyncio can be

@@ -7,6 +7,8 @@ write of a `gather` and rejecting the other gives the program one result and one
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -126,3 +128,44 @@ async def test_time_paused_does_not_count_against_the_wall_clock_limit(executor_
         assert done["status"] == "ok", done
         assert done["result"] == "done"
         assert book.received == [("k", "v")]
+
+
+async def test_search_tools_says_each_tools_policy_inside_and_outside_programs() -> None:
+    book = ledger()
+    policy = {"ledger.write": "ask", "ledger.close": "deny"}
+    async with MCPClient({"mcpServers": {"ledger": book.server}}, code_mode=True, tool_policy=policy) as client:
+        found = await client.search_tools("", detail_level="names")
+        assert {entry["name"]: entry["policy"] for entry in found["results"]} == {
+            "balance": "allow", "write": "ask", "close": "deny",
+        }
+        inside = await client.execute_code('return (await search_tools("write", detail_level="names"))["results"]')
+        assert inside["result"][0]["policy"] == "ask"
+
+
+@pytest.mark.parametrize(("policy", "message"), [
+    ({"ledger.wirte": "ask"}, "matches no tool of server 'ledger'; did you mean ledger.'write'"),
+    ({"ledger.write": "maybe"}, "unknown action 'maybe'"),
+    ({"write": "ask"}, "must be 'server.tool'"),
+])
+async def test_a_bad_policy_is_a_clear_error_and_nothing_runs(policy: dict[str, str], message: str) -> None:
+    book = ledger()
+    with pytest.raises(ApprovalError, match=re.escape(message)):
+        async with MCPClient({"mcpServers": {"ledger": book.server}}, code_mode=True, tool_policy=policy) as client:
+            await client.execute_code('return await ledger.write(key="k", value="v")')
+    assert book.received == []
+
+
+async def test_the_config_file_sets_the_policy_and_annotations_decide_unmatched_tools(tmp_path: Path) -> None:
+    book = ledger()
+    config = {"mcpServers": {"ledger": book.server},
+              "codeMode": {"toolPolicy": {"annotations": True, "ledger.close": "deny"}, "approvalTimeout": 60}}
+    async with MCPClient(config, code_mode=True) as client:
+        out = await client.execute_code("""
+first = await ledger.balance(key="k")
+return await ledger.write(key="k", value="v")
+""")
+        assert out["status"] == "paused", out  # write is not read-only: annotations ask
+        assert [p["tool"] for p in out["pending"]] == ["ledger.write"]
+        done = await client.resume_execution(out["execution_id"], reject="all")
+        assert done["status"] == "error" and "rejected by a person" in done["error"]
+    assert book.received == []
