@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from .bench_approvals import bench_approvals
 from .bench_catalog import bench_catalog_scale, bench_search_quality
 from .bench_overhead import bench_empty_execution, bench_tool_call, bench_workload
 from .bench_pool import bench_pool_cpu, bench_pool_latency, bench_pool_throughput
@@ -72,6 +73,7 @@ def _sections() -> dict[str, Callable[[bool, dict[str, Section]], Awaitable[Sect
         "pool_memory": plain(bench_pool_memory),
         "pool_soak": plain(bench_pool_soak),
         "pool_cold_start": plain(bench_pool_cold_start),
+        "approvals": plain(bench_approvals),
         "catalog_scale": sync(bench_catalog_scale),
         "search_quality": sync(bench_search_quality),
     }
