@@ -93,6 +93,12 @@ class Suspensions:
                 self._reap(run.task)
             raise
 
+    def holds(self, execution_id: str) -> bool:
+        """Whether this host still holds the paused program of `execution_id` (False once its
+        program is gone: a resume then replays it from the store)."""
+        suspended = self._live.get(execution_id)
+        return suspended is not None and not suspended.run.task.done()
+
     async def resume(
         self,
         execution_id: object,
@@ -112,6 +118,12 @@ class Suspensions:
             raise ApprovalError(f"execution_id must be the id of a paused execution, got {execution_id!r}")
         key = _KEY + execution_id
         suspended = self._live.get(execution_id)
+        if suspended is not None and suspended.run.task.done():
+            # The paused program is gone (its worker died, its sandbox ended): replay it below.
+            self._live.pop(execution_id, None)
+            self._cancel_timer(suspended)
+            self._reap(suspended.run.task)
+            suspended = None
         if suspended is not None:
             if suspended.resuming:
                 raise ApprovalError(f"execution {execution_id!r} is already being resumed")

@@ -8,6 +8,8 @@ The ledger server counts its reads and writes.
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,22 @@ async def test_an_unreachable_store_is_a_clear_error() -> None:
             await client.execute_code('await ledger.write(key="k", value="v")')
         assert (await client.execute_code("return 2"))["result"] == 2
     assert book.received == []
+
+
+async def test_a_worker_killed_while_paused_is_replayed_from_the_store(tmp_path: Path) -> None:
+    book = ledger()
+    store = f"sqlite:///{tmp_path / 'approvals.db'}"
+    async with client_for(book, store, executor="process") as client:
+        out = await client.execute_code(PROGRAM)
+        assert out["status"] == "paused", out
+        executor = client.code_mode_engine().executor
+        for pid in executor.pids:  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGKILL)  # the paused program dies with its worker
+        suspensions = client.code_mode_engine().approvals.suspensions
+        with anyio.fail_after(30):
+            while suspensions.holds(out["execution_id"]):  # until the host sees the worker is gone
+                await anyio.sleep(0.02)
+        done = await client.resume_execution(out["execution_id"], approve="all")
+    assert done["status"] == "ok", done
+    assert sorted(book.received) == [("a", "1"), ("b", "2")]  # each write once
+    assert book.reads == 1  # the read answered from the log
