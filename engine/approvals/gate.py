@@ -26,7 +26,7 @@ from typing import Any, Literal
 import anyio
 import mcp.types as types
 
-from ..bridge.dispatcher import Verdict
+from ..bridge.hooks import Verdict
 from ..envelope import PendingCallInfo
 from ..errors import ApprovalError
 from ..kernel.hold import HoldClock

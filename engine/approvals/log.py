@@ -25,7 +25,7 @@ from typing import Any, Literal, cast
 
 import msgpack
 
-from ..bridge.dispatcher import Verdict
+from ..bridge.hooks import Verdict
 from ..errors import StoreError
 
 __all__ = ["CallRecord", "Diverged", "Replay", "Replayed", "SavedExecution"]

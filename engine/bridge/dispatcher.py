@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
@@ -37,9 +36,10 @@ from ..errors import BridgeError, EngineError, ServerError, ToolError
 from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, hold_frame, result_frame
 from ..kernel.stubs import search_arguments
 from ..limits import Limits
+from .hooks import EngineFunction, Gate, Hooks, Verdict
 from .values import error_text, tool_result_to_value
 
-__all__ = ["Gate", "HostDispatcher", "ToolBackend", "Verdict"]
+__all__ = ["EngineFunction", "Gate", "Hooks", "HostDispatcher", "ToolBackend", "Verdict"]
 
 SEARCH_TOOL = "search_tools"
 
@@ -53,42 +53,6 @@ class ToolBackend(Protocol):
 
     async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
         """Search the tool catalog; return plain data."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A gate's decision on one call: go ahead (`answered` False), or its answer, made without
-    the backend (a refusal, a rejection, a dry-run placeholder, a result replayed from a log)."""
-
-    ticket: int = 0
-    """Given back to `Gate.finished` with the call's reply, when the call goes ahead."""
-    answered: bool = False
-    value: Any = None
-    """The result the program gets, when answered without an error."""
-    error: tuple[str, str] | None = None
-    """`(kind, message)` the program gets raised, when answered with an error."""
-    outcome: ToolOutcome = "ok"
-    """The trace's outcome of an answered call."""
-
-
-class Gate(Protocol):
-    """Decides each tool call of one execution before it reaches the backend (`engine.approvals`)."""
-
-    async def admit(self, server: str, tool: str, arguments: dict[str, Any]) -> Verdict:
-        """Decide one call; may wait (for a person) as long as it needs."""
-        ...
-
-    def finished(self, ticket: int, reply: bytes) -> None:
-        """The encoded reply frame of a call that went ahead (or b"" if it was cancelled)."""
-        ...
-
-    def held(self) -> float:
-        """Seconds the execution has been held for approval so far (read from other threads)."""
-        ...
-
-    def listen(self, callback: Callable[[float, bool], None]) -> None:
-        """Call `callback(held, on)` whenever a hold starts or ends."""
         ...
 
 
@@ -110,9 +74,11 @@ class HostDispatcher:
         limits: Limits,
         allowed_servers: Collection[str] | None = None,
         gate: Gate | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self._backend = backend
         self.gate = gate
+        self._hooks = hooks or Hooks()
         self._limits = limits
         self._allowed = frozenset(allowed_servers) if allowed_servers is not None else None
         self._semaphore: anyio.Semaphore | None = None  # made on the first tool call
@@ -196,6 +162,9 @@ class HostDispatcher:
             self._semaphore = anyio.Semaphore(self._limits.max_concurrent_tool_calls, fast_acquire=True)
         try:
             async with self._semaphore:
+                rewrite = self._hooks.rewrite
+                if rewrite is not None:
+                    arguments = rewrite(server, tool, arguments)
                 result = await self._backend.call_tool(server, tool, arguments)
             if result.is_error:
                 outcome = "error"
@@ -217,6 +186,9 @@ class HostDispatcher:
                 outcome = "error"
                 return self._error(call_id, "ToolError", _too_big(f"{len(reply)} encoded", limit), server, tool)
             outcome = "ok"
+            observe = self._hooks.observe
+            if observe is not None:
+                observe(server, tool, value)
             return reply
         except ToolError as exc:
             outcome = "error"
@@ -233,6 +205,9 @@ class HostDispatcher:
             entry.finish(outcome)
 
     async def _engine_call(self, call_id: int, tool: str, arguments: dict[str, Any]) -> bytes:
+        function = self._hooks.functions.get(tool)
+        if function is not None:
+            return await self._function_call(call_id, tool, function, arguments)
         if tool != SEARCH_TOOL:
             return self._error(call_id, "AttributeError", f"unknown engine function {tool!r}", None, None)
         # The stub checked them already; a forged frame gets the same answer the stub would give.
@@ -257,6 +232,22 @@ class HostDispatcher:
         except Exception as exc:
             # An engine function, not a tool: no reserved namespace and no layers of prefixes in the text.
             return self._error(call_id, "RuntimeError", f"search_tools() failed: {_describe(exc)}", None, None)
+
+    async def _function_call(
+        self, call_id: int, name: str, function: EngineFunction, arguments: dict[str, Any]
+    ) -> bytes:
+        try:
+            value = await function(arguments)
+        except (TypeError, ValueError) as exc:
+            return self._error(call_id, type(exc).__name__, str(exc), None, None)
+        except LookupError as exc:
+            return self._error(call_id, "ValueError", str(exc.args[0]) if exc.args else str(exc), None, None)
+        except Exception as exc:
+            return self._error(call_id, "RuntimeError", f"{name}() failed: {_describe(exc)}", None, None)
+        try:
+            return encode(result_frame(call_id, value), check=False)
+        except FrameError as exc:
+            return self._error(call_id, "RuntimeError", f"{name}() gave a value that cannot be sent: {exc}", None, None)
 
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
         return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from ..bridge.dispatcher import Gate, HostDispatcher, ToolBackend
+from ..bridge.dispatcher import HostDispatcher, ToolBackend
+from ..bridge.hooks import Gate, Hooks
 from ..executors.base import ExecutionRequest
 from ..limits import Limits
 from ..tools.toolset import ToolSet
@@ -26,13 +27,14 @@ def build_request(
     session_id: str | None = None,
     on_log: Callable[[str, str], None] | None = None,
     gate: Gate | None = None,
+    hooks: Hooks | None = None,
 ) -> ExecutionRequest:
     """A request whose program sees `toolset`'s names and whose calls reach `backend` through a
     fresh `HostDispatcher` (allow-list, gate, limits, trace) of its own."""
     return ExecutionRequest(
         code=code,
         limits=limits,
-        host=HostDispatcher(backend, limits=limits, allowed_servers=allowed_servers, gate=gate),
+        host=HostDispatcher(backend, limits=limits, allowed_servers=allowed_servers, gate=gate, hooks=hooks),
         names=toolset.names,
         session_id=session_id,
         on_log=on_log,
