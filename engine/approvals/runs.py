@@ -188,7 +188,15 @@ class Suspensions:
             envelope = run.task.result()
             return self._finished(suspended, envelope)
         pending = paused.result()
-        await self._save(suspended, pending)
+        try:
+            await self._save(suspended, pending)
+        except BaseException:
+            # A pause that cannot be saved is not a pause: stop the program, nothing pending runs.
+            self._live.pop(suspended.id, None)
+            self._cancel_timer(suspended)
+            run.task.cancel()
+            self._reap(run.task)
+            raise
         suspended.resuming = False
         self._live[suspended.id] = suspended
         self._cancel_timer(suspended)

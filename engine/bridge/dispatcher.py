@@ -6,9 +6,9 @@ it is given. It enforces, in this order:
 
 1. the allow-list (`allowed_servers`): a call to another server is answered with a `PermissionError`
    and never reaches the backend (outcome `denied`);
-2. the execution's `Gate`, when it has one (approvals, dry run, replay: `engine.approvals`): it
+2. `limits.max_tool_calls`: calls past it are answered with `ToolLimitError` (outcome `limit`);
+3. the execution's `Gate`, when it has one (approvals, dry run, replay: `engine.approvals`): it
    may hold the call until a person decides, or answer it without the backend;
-3. `limits.max_tool_calls`: calls past it are answered with `ToolLimitError` (outcome `limit`);
 4. `limits.max_concurrent_tool_calls`: further calls wait on a semaphore.
 
 Every failure crosses back as data `{type, message, server, tool}`: `isError` results and exceptions
@@ -23,6 +23,7 @@ and the `done` frame ends the run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
@@ -129,6 +130,13 @@ class HostDispatcher:
         if self._allowed is not None and server not in self._allowed:
             entry.finish("denied")
             return self._error(call_id, "PermissionError", f"server {server!r} is not allowed", server, tool)
+        # Counted before the gate: a call waiting for approval counts, so a program cannot park
+        # more calls than its budget.
+        if self._calls >= self._limits.max_tool_calls:
+            entry.finish("limit")
+            message = f"tool call limit reached ({self._limits.max_tool_calls} calls)"
+            return self._error(call_id, "ToolLimitError", message, server, tool)
+        self._calls += 1
         if self.gate is None:
             return await self._call(call_id, entry, server, tool, call["arguments"])
         outcome: ToolOutcome = "cancelled"
@@ -151,11 +159,6 @@ class HostDispatcher:
             self.gate.finished(verdict.ticket, reply)
 
     async def _call(self, call_id: int, entry: _Entry, server: str, tool: str, arguments: dict[str, Any]) -> bytes:
-        if self._calls >= self._limits.max_tool_calls:
-            entry.finish("limit")
-            message = f"tool call limit reached ({self._limits.max_tool_calls} calls)"
-            return self._error(call_id, "ToolLimitError", message, server, tool)
-        self._calls += 1
         outcome: ToolOutcome = "cancelled"
         if self._semaphore is None:
             # fast_acquire: a free slot is taken without a scheduling round trip (the hot path).
@@ -188,7 +191,8 @@ class HostDispatcher:
             outcome = "ok"
             observe = self._hooks.observe
             if observe is not None:
-                observe(server, tool, value)
+                with contextlib.suppress(Exception):  # an observer's fault is not the program's
+                    observe(server, tool, value)
             return reply
         except ToolError as exc:
             outcome = "error"

@@ -169,3 +169,18 @@ return await ledger.write(key="k", value="v")
         done = await client.resume_execution(out["execution_id"], reject="all")
         assert done["status"] == "error" and "rejected by a person" in done["error"]
     assert book.received == []
+
+
+async def test_parked_calls_count_against_the_tool_call_budget() -> None:
+    book = ledger()
+    async with client_for(book, limits={"maxToolCalls": 3}) as client:
+        out = await client.execute_code("""
+import asyncio
+results = await asyncio.gather(*[ledger.write(key=str(i), value="v") for i in range(50)], return_exceptions=True)
+return [type(r).__name__ for r in results]
+""")
+        assert out["status"] == "paused", out
+        assert len(out["pending"]) == 3  # the other 47 were refused at once, none parked
+        done = await client.resume_execution(out["execution_id"], reject="all")
+        assert done["result"].count("ToolLimitError") == 47 and done["result"].count("ToolError") == 3
+    assert book.received == []
