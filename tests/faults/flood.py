@@ -1,7 +1,7 @@
 """An MCP server (the mcp SDK's `MCPServer`) that floods its clients with tool-list changes.
 
-Finding 6 of issue 14. Run it over stdio with `python flood.py [AFTER_LIST]`, or build one in this
-process with `flood_server(after_list=...)`. Its tools:
+Finding 6 of issue 14. Run it with `python flood.py [AFTER_LIST [PORT]]` (stdio, or streamable HTTP
+on 127.0.0.1:PORT), or build one in this process with `flood_server(after_list=...)`. Its tools:
 
 - `ping()`: `"pong"`.
 - `lists()`: how many `tools/list` requests it has answered: the count the tests check, taken on
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -86,10 +87,17 @@ def flood_server(*, after_list: int = 0) -> FloodServer:
     return server
 
 
+FLOOD = Path(__file__).resolve()
+
+
 def flood_entry(after_list: int = 0, **options: Any) -> dict[str, Any]:
     """A config entry that runs this server over stdio."""
-    return {"command": sys.executable, "args": [__file__, str(after_list)], **options}
+    return {"command": sys.executable, "args": [str(FLOOD), str(after_list)], **options}
 
 
 if __name__ == "__main__":
-    flood_server(after_list=int(sys.argv[1]) if len(sys.argv) > 1 else 0).run("stdio")
+    flooding = flood_server(after_list=int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    if len(sys.argv) > 2:
+        flooding.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        flooding.run("stdio")

@@ -10,55 +10,86 @@ defined`.
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
 import pytest
 
 from engine import MCPClient
-from tests.conftest import toy_server
-from tests.faults.flood import flood_entry, flood_server
+from tests.conftest import _serve, free_port, toy_server
+from tests.faults.flood import FLOOD, flood_entry, flood_server
 
 pytestmark = pytest.mark.anyio
 
-SERVERS = {"in-process": flood_server, "stdio": flood_entry}
+
+@contextmanager
+def flood_http(after_list: int = 0) -> Iterator[dict[str, Any]]:
+    """The flood server over streamable HTTP, in a process of its own: its config entry."""
+    port = free_port()
+    for _ in _serve([sys.executable, str(FLOOD), str(after_list), str(port)], port):
+        yield {"url": f"http://127.0.0.1:{port}/mcp"}
 
 
-@pytest.mark.parametrize(("transport", "clients"), [("in-process", 6), ("stdio", 3)])
+@contextmanager
+def served(transport: str, after_list: int = 0) -> Iterator[Any]:
+    if transport == "http":
+        with flood_http(after_list) as entry:
+            yield entry
+    else:
+        yield flood_server(after_list=after_list) if transport == "in-process" else flood_entry(after_list)
+
+
+TRANSPORTS = ["http", "in-process", "stdio"]
+
+
+@pytest.mark.parametrize(("transport", "clients"), [("http", 3), ("in-process", 6), ("stdio", 3)])
 async def test_the_first_program_of_every_fresh_client_sees_a_server_that_keeps_announcing(
     transport: str, clients: int
 ) -> None:
     for _ in range(clients):
-        flood: Any = SERVERS[transport](after_list=200)
-        config: dict[str, Any] = {"mcpServers": {"flood": flood, "toy": toy_server()}}
-        async with MCPClient(config, code_mode=True) as client:
-            with anyio.fail_after(60):
-                first = await client.execute_code("return [await flood.ping(), await toy.add(a=1, b=2)]")
-                again = await client.execute_code("return sorted(tool_namespaces['flood'])")
+        with served(transport, after_list=200) as flood:
+            config: dict[str, Any] = {"mcpServers": {"flood": flood, "toy": toy_server()}}
+            async with MCPClient(config, code_mode=True) as client:
+                with anyio.fail_after(60):
+                    first = await client.execute_code("return [await flood.ping(), await toy.add(a=1, b=2)]")
+                    again = await client.execute_code("return sorted(tool_namespaces['flood'])")
         assert first["error"] is None, first["error"]
         assert first["result"] == ["pong", 3]
         assert again["error"] is None, again["error"]
         assert again["result"] == ["grow", "lists", "ping"]
 
 
-@pytest.mark.parametrize("transport", sorted(SERVERS))
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_flood_of_notices_costs_at_most_two_listings_and_every_program_sees_the_new_tool(
     transport: str,
 ) -> None:
-    flood: Any = SERVERS[transport]()
-    config: dict[str, Any] = {"mcpServers": {"flood": flood}}
-    async with MCPClient(config, code_mode=True) as client:
-        with anyio.fail_after(90):
-            before = await client.execute_code("return await flood.lists()")
-            grown = await client.execute_code("return await flood.grow(n=1000)")
-            # Twenty programs at once, each the first to need the changed listing: they share it.
-            outs = await asyncio.gather(*(client.execute_code("return await flood.v1()") for _ in range(20)))
-            after = await client.execute_code("return await flood.lists()")
+    with served(transport) as flood:
+        config: dict[str, Any] = {"mcpServers": {"flood": flood}}
+        async with MCPClient(config, code_mode=True) as client:
+            with anyio.fail_after(90):
+                before = await client.execute_code("return await flood.lists()")
+                grown = await client.execute_code("return await flood.grow(n=1000)")
+                session = client.get_session("flood")
+                while session.tools:  # a notice has arrived (it drops the session's own copy)
+                    await anyio.sleep(0.01)
+                # Twenty programs at once, each the first to need the changed listing: they share it.
+                outs = await asyncio.gather(*(client.execute_code("return await flood.v1()") for _ in range(20)))
+                after = await client.execute_code("return await flood.lists()")
+                # The flood did not end the change notices: one more change is still seen.
+                await client.execute_code("return await flood.grow(n=1)")
+                seen = False
+                while not seen:
+                    seen = (await client.execute_code("return 'v2' in tool_namespaces['flood']"))["result"]
+                later = await client.execute_code("return await flood.v2()")
     assert grown["result"] == "v1"
     assert [out["error"] for out in outs] == [None] * 20
     assert [out["result"] for out in outs] == ["v1"] * 20
     # One listing for the change; a second only if some notices arrived after it had started.
     assert 1 <= after["result"] - before["result"] <= 2
+    assert later["error"] is None and later["result"] == "v2"
 
 
 async def test_a_server_that_announces_after_every_listing_costs_one_listing_per_program_at_most() -> None:
