@@ -13,9 +13,9 @@ unused, is a divergence: the replay stops there and says which call differed. A 
 but whose outcome was never recorded is answered with an error, never sent again: a write is
 never executed twice.
 
-What the record does not hold is what the program computes from outside the tools: the time and
-random numbers. A program whose calls depend on them may diverge on replay; it is stopped, never
-continued on a guess.
+The record holds the seed of the program's `random`, so a replay draws the same numbers. It does
+not hold the time: a program whose calls depend on the clock may diverge on replay; it is
+stopped, never continued on a guess.
 """
 
 from __future__ import annotations
@@ -78,13 +78,15 @@ class SavedExecution:
     calls: list[CallRecord]
     pending: list[str]
     allowed_servers: list[str] | None = None
+    seed: int | None = None
+    """The seed of the program's `random`: the replay draws the same numbers."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def dumps(self) -> bytes:
         data = {
             "v": _VERSION, "code": self.code, "limits": self.limits, "session_id": self.session_id,
             "calls": [call.to_plain() for call in self.calls], "pending": self.pending,
-            "allowed_servers": self.allowed_servers, "extra": self.extra,
+            "allowed_servers": self.allowed_servers, "seed": self.seed, "extra": self.extra,
         }
         return bytes(msgpack.packb(data, use_bin_type=True))
 
@@ -99,7 +101,8 @@ class SavedExecution:
                 code=str(data["code"]), limits=dict(data["limits"]), session_id=data.get("session_id"),
                 calls=[CallRecord.from_plain(call) for call in data["calls"]],
                 pending=[str(item) for item in data["pending"]],
-                allowed_servers=data.get("allowed_servers"), extra=dict(data.get("extra") or {}),
+                allowed_servers=data.get("allowed_servers"), seed=_seed(data.get("seed")),
+                extra=dict(data.get("extra") or {}),
             )
         except Exception as exc:
             raise StoreError(f"the saved execution {key!r} is corrupt: {type(exc).__name__}: {exc}") from None
@@ -177,6 +180,12 @@ class Replay:
             "program was lost, and it is not sent again"
         )
         return Replayed(copy, Verdict(answered=True, error=("ToolError", message), outcome="unknown"))
+
+
+def _seed(value: Any) -> int | None:
+    if value is None or (type(value) is int and 0 <= value < 2**64):
+        return value
+    raise ValueError(f"a seed must be an integer in [0, 2**64), got {value!r}")
 
 
 def _brief(arguments: dict[str, Any]) -> str:

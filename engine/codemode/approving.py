@@ -9,6 +9,7 @@ with a typo is an error, not a silent allow.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -57,6 +58,7 @@ class Approvals:
         saved = SavedExecution(
             code=code, limits=limits.as_dict(), session_id=session_id, calls=[], pending=[],
             allowed_servers=sorted(self._mode.allowed_servers) if self._mode.allowed_servers is not None else None,
+            seed=secrets.randbits(63),
         )
         run = self._start(toolset, saved, limits, gate, Printed(on_log))
         return await self.suspensions.settle(Suspensions.new_id(), run)
@@ -98,7 +100,7 @@ class Approvals:
         allowed = saved.allowed_servers
         request = build_request(
             toolset, saved.code, limits=limits, backend=self._mode, allowed_servers=allowed,
-            session_id=saved.session_id, on_log=printed, gate=gate,
+            session_id=saved.session_id, on_log=printed, gate=gate, seed=saved.seed,
         )
         assert request.host is not None
         task = asyncio.ensure_future(self._mode.executor.run(request))

@@ -28,6 +28,7 @@ def build_request(
     on_log: Callable[[str, str], None] | None = None,
     gate: Gate | None = None,
     hooks: Hooks | None = None,
+    seed: int | None = None,
 ) -> ExecutionRequest:
     """A request whose program sees `toolset`'s names and whose calls reach `backend` through a
     fresh `HostDispatcher` (allow-list, gate, limits, trace) of its own."""
@@ -38,4 +39,5 @@ def build_request(
         names=toolset.names,
         session_id=session_id,
         on_log=on_log,
+        seed=seed,
     )

@@ -80,6 +80,7 @@ class RestrictedEngine:
             host=link,
             names=self._names(frame["specs"]),
             session_id=frame.get("session_id"),
+            seed=frame.get("seed"),
             on_log=flush,
         )
         self._budgets[run_id] = limits.effective_cpu_time

@@ -305,7 +305,7 @@ class RemoteGuest:
         served = asyncio.get_running_loop().create_task(host.serve(slot.receive, reply, slot.log))
         try:
             try:
-                frame = run_frame(run_id, request.code, limits.as_dict(), specs, request.session_id)
+                frame = run_frame(run_id, request.code, limits.as_dict(), specs, request.session_id, request.seed)
                 self.send_frame(run_id, encode(frame))
             except FrameError as exc:
                 return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)

@@ -70,6 +70,9 @@ class ExecutionRequest:
     """The names the program sees (tool namespaces, `search_tools`, ...); None for none."""
     session_id: str | None = None
     """A code session whose globals persist across executions; None starts fresh."""
+    seed: int | None = None
+    """The seed of the program's `random` module; None draws one from the OS. Approvals record
+    it, so a replayed program draws the same numbers."""
     on_log: Callable[[str, str], None] | None = None
     """Called on the host loop with `(text, stream)` as the program prints, while it runs; the
     same output is also in the envelope's `logs`."""

@@ -68,6 +68,7 @@ class RestrictedExecutor:
         program_globals(globals_)
         run = RunState(limits, globals_)
         run.keep_globals = request.session_id is not None
+        run.seed = request.seed
         if request.host is not None:
             run.held = request.host.held
         host_loop = asyncio.get_running_loop()

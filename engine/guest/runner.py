@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import random
 import sys
 import threading
 import time
@@ -252,6 +253,11 @@ class FullPythonEngine:
 
         state.update(ProgramNames(frame.get("specs") or {}).bind(send_after_output))
         state.setdefault("__name__", "__agent__")
+        seed = frame.get("seed")
+        if seed is not None:
+            # Full Python has one `random` per process: a recorded run (approvals) reseeds it, so
+            # its replay draws the same numbers.
+            random.seed(seed)
         sys.setrecursionlimit(max(run.recursion + _RECURSION_HEADROOM, sys.getrecursionlimit()))
         loop = asyncio.new_event_loop()
         run.loop = loop

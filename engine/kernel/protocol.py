@@ -6,7 +6,7 @@ kind has one constructor here (`call_frame`, `result_frame`, ...):
 
 | kind     | direction     | fields                                                                |
 | -------- | ------------- | --------------------------------------------------------------------- |
-| `run`    | host -> guest | `id` of the run, `code`, `limits`, `specs`, `session_id`              |
+| `run`    | host -> guest | `id` of the run, `code`, `limits`, `specs`, `session_id`, `seed`      |
 | `stop`   | host -> guest | `id` of a run the host gave up on (deadline, cancellation)            |
 | `hold`   | host -> guest | `held` seconds the run has waited for approval, `on`: still waiting   |
 | `call`   | guest -> host | `id` of the call, `namespace` (server name), `tool`, `arguments`      |
@@ -91,7 +91,7 @@ FRAME_KINDS: dict[str, tuple[str, dict[str, tuple[type, ...]], dict[str, tuple[t
     "run": (
         TO_GUEST,
         {"id": (int,), "code": (str,), "limits": (dict,), "specs": (dict,)},
-        {"session_id": _OPTIONAL_STR},
+        {"session_id": _OPTIONAL_STR, "seed": (int, type(None))},
     ),
     "stop": (TO_GUEST, {"id": (int,)}, {}),
     "hold": (TO_GUEST, {"held": (int, float), "on": (bool,)}, {}),
@@ -248,10 +248,18 @@ def decode(data: bytes) -> dict[str, Any]:
 
 
 def run_frame(
-    id: int, code: str, limits: dict[str, Any], specs: dict[str, Any], session_id: str | None = None
+    id: int,
+    code: str,
+    limits: dict[str, Any],
+    specs: dict[str, Any],
+    session_id: str | None = None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
-    """A `run` frame: one program for the guest to run."""
-    return {"k": "run", "id": id, "code": code, "limits": limits, "specs": specs, "session_id": session_id}
+    """A `run` frame: one program for the guest to run (`seed`: of its `random`, None for any)."""
+    frame = {"k": "run", "id": id, "code": code, "limits": limits, "specs": specs, "session_id": session_id}
+    if seed is not None:
+        frame["seed"] = seed
+    return frame
 
 
 def stop_frame(id: int) -> dict[str, Any]:

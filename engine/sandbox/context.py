@@ -146,6 +146,8 @@ class RunState:
         self.extras: dict[str, Any] = {}
         """Per-execution objects created on demand (the private `random` facade)."""
         self.keep_globals = False
+        self.seed: int | None = None
+        """The seed of the program's `random` (None: drawn from the OS)."""
         self.held: Callable[[], float] | None = None
         """Seconds the run has been held for approval (`Host.held`); the watchdog moves the
         wall-clock deadline by them. None: never held."""

@@ -136,9 +136,11 @@ def _math() -> dict[str, Any]:
 # -- random ---------------------------------------------------------------------------------
 
 
-def random_facade() -> ModuleFacade:
-    """A facade over a private `random.Random`: seeding it affects only this execution."""
-    rng = random.Random()
+def random_facade(initial: int | None = None) -> ModuleFacade:
+    """A facade over a private `random.Random`: seeding it affects only this execution. `initial`
+    is the execution's seed (approvals record it, so a replay draws the same numbers); None: from
+    the OS."""
+    rng = random.Random(initial)
 
     def getrandbits(k: int) -> int:
         require_size(k, "getrandbits()")
@@ -382,7 +384,7 @@ def facade_for(name: str) -> ModuleFacade:
         run = current()
         rnd: ModuleFacade | None = run.extras.get("random")
         if rnd is None:
-            rnd = run.extras["random"] = random_facade()
+            rnd = run.extras["random"] = random_facade(run.seed)
         return rnd
     facade = _FACADES.get(name)
     if facade is None:

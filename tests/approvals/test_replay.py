@@ -67,8 +67,8 @@ async def test_a_replay_that_diverges_stops_naming_the_first_difference(tmp_path
     book = ledger()
     store = f"sqlite:///{tmp_path / 'approvals.db'}"
     program = """
-import random
-key = str(random.random())
+import datetime
+key = datetime.datetime.now().isoformat()
 await ledger.balance(key=key)
 await ledger.write(key="w", value=key)
 return key
@@ -143,3 +143,26 @@ async def test_a_worker_killed_while_paused_is_replayed_from_the_store(tmp_path:
     assert done["status"] == "ok", done
     assert sorted(book.received) == [("a", "1"), ("b", "2")]  # each write once
     assert book.reads == 1  # the read answered from the log
+
+
+async def test_random_numbers_are_the_same_on_replay_so_it_does_not_diverge(
+    tmp_path: Path, executor_kwargs: dict[str, Any]
+) -> None:
+    book = ledger()
+    store = f"sqlite:///{tmp_path / 'approvals.db'}"
+    program = """
+import random
+key = str(random.random())
+await ledger.balance(key=key)
+await ledger.write(key="w", value=key)
+return key
+"""
+    async with client_for(book, store, **executor_kwargs) as first:
+        out = await first.execute_code(program)
+        assert out["status"] == "paused", out
+        key = out["pending"][0]["arguments"]["value"]
+    async with client_for(book, store, **executor_kwargs) as second:
+        done = await second.resume_execution(out["execution_id"], approve="all")
+    assert done["status"] == "ok", done
+    assert done["result"] == key
+    assert book.received == [("w", key)] and book.reads == 1
