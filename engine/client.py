@@ -83,6 +83,7 @@ class MCPClient:
         tool_policy: ToolPolicy | dict[str, str] | None = None,
         store: str | Store | None = None,
         approval_timeout: float | None = None,
+        learn_shapes: bool | None = None,
     ) -> None:
         raw = load_config(config) if isinstance(config, str | Path) else (config or {})
         self._servers: dict[str, ServerConfig] = parse_config(raw)
@@ -116,6 +117,7 @@ class MCPClient:
         self.approval_timeout = defaults.approval_timeout if approval_timeout is None else float(approval_timeout)
         if not 0 < self.approval_timeout < math.inf:
             raise ApprovalError(f"approval_timeout must be a positive number of seconds, got {approval_timeout!r}")
+        self.learn_shapes = defaults.learn_shapes if learn_shapes is None else bool(learn_shapes)
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
         self._tool_host: ToolHost | None = None
@@ -447,6 +449,7 @@ class MCPClient:
                 tool_policy=self.tool_policy,
                 store=open_store(self._store_spec) if isinstance(self._store_spec, str | None) else self._store_spec,
                 approval_timeout=self.approval_timeout,
+                learn_shapes=self.learn_shapes,
             )
         return self._code_mode
 

@@ -241,7 +241,9 @@ def _describe(where: str, exc: ValidationError) -> str:
 # -- the "codeMode" key -------------------------------------------------------------------------
 
 
-_CODE_MODE_KEYS = ("executor", "executorOptions", "limits", "toolPolicy", "store", "approvalTimeout")
+_CODE_MODE_KEYS = (
+    "executor", "executorOptions", "limits", "toolPolicy", "store", "approvalTimeout", "learnShapes", "check",
+)
 
 
 class CodeModeConfig(BaseModel):
@@ -274,11 +276,16 @@ class CodeModeConfig(BaseModel):
     """Per-tool actions, `{"server.tool pattern": "allow" | "ask" | "deny"}` (plus
     `"annotations": true` for defaults from the tools' annotations); see docs/approvals.md."""
     store: str | None = None
-    """Where paused executions are kept: `memory://` (default), `sqlite:///path.db`, `redis://host:port/0`."""
+    """Where paused executions and learned shapes are kept: `memory://` (default), `sqlite:///path.db`,
+    `redis://host:port/0`."""
     approval_timeout: float = Field(
         default=900.0, gt=0, validation_alias=AliasChoices("approvalTimeout", "approval_timeout")
     )
     """Seconds a paused execution waits for a decision before it is ended."""
+    learn_shapes: bool = Field(default=True, validation_alias=AliasChoices("learnShapes", "learn_shapes"))
+    """Learn the output shapes of tools without an `outputSchema` (docs/typed-results.md)."""
+    check: Literal["types", "off"] = "off"
+    """The pre-run type check of every program: `types` or `off` (docs/typed-results.md)."""
 
     @classmethod
     def from_document(cls, data: object, *, environ: Mapping[str, str] | None = None) -> CodeModeConfig:

@@ -101,6 +101,7 @@ class Approvals:
         request = build_request(
             toolset, saved.code, limits=limits, backend=self._mode, allowed_servers=allowed,
             session_id=saved.session_id, on_log=printed, gate=gate, seed=saved.seed,
+            hooks=self._mode.typed.hooks(toolset),
         )
         assert request.host is not None
         task = asyncio.ensure_future(self._mode.executor.run(request))

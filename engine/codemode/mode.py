@@ -29,6 +29,7 @@ from ..store import MemoryStore, Store
 from ..tools import ServerState, ToolHost
 from .approving import Approvals
 from .request import build_request
+from .typed import TypedResults
 
 __all__ = ["LOAD_SHARE", "CodeMode"]
 
@@ -62,12 +63,16 @@ class CodeMode:
         tool_policy: ToolPolicy | None = None,
         store: Store | None = None,
         approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT,
+        learn_shapes: bool = True,
     ) -> None:
         self.tool_host = tool_host
         self.limits = limits or Limits()
         self.allowed_servers = allowed_servers
         self.tool_policy = tool_policy
-        self.approvals = Approvals(self, tool_policy, store or MemoryStore(), approval_timeout)
+        store = store or MemoryStore()
+        self.approvals = Approvals(self, tool_policy, store, approval_timeout)
+        self.typed = TypedResults(store, learn=learn_shapes)
+        """Learned output shapes (in the same store as approvals) and the stubs that show them."""
         self._executor_name = executor
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
@@ -88,7 +93,7 @@ class CodeMode:
     async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
         """A program's `search_tools(...)` (the dispatcher's `ToolBackend`): over what is loaded now."""
         found = await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=0)
-        return self.approvals.label(found)
+        return self.typed.label(self.approvals.label(found))
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -100,7 +105,8 @@ class CodeMode:
             CodeModeError: a bad argument; the message is the same one a program gets.
         """
         found = await self.tool_host.search(query, detail_level=detail_level, limit=limit, wait=self.limits.timeout)
-        return self.approvals.label(found)
+        await self.typed.sync(self.tool_host.current())
+        return self.typed.label(self.approvals.label(found))
 
     async def execute(
         self,
@@ -146,7 +152,7 @@ class CodeMode:
             )
         request = build_request(
             toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
-            session_id=session_id, on_log=on_log,
+            session_id=session_id, on_log=on_log, hooks=self.typed.hooks(toolset),
         )
         return await self.executor.run(request)
 
@@ -178,8 +184,8 @@ class CodeMode:
         return self.tool_host.states()
 
     def stubs(self) -> str:
-        """The Python stubs of every tool loaded now ("" when none)."""
-        return self.tool_host.current().stubs()
+        """The Python stubs of every tool loaded now ("" when none), with learned output shapes."""
+        return self.typed.stubs(self.tool_host.current())
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -189,6 +195,7 @@ class CodeMode:
     async def aclose(self) -> None:
         """Stop paused programs (their saved records stay in the store) and release the executor."""
         await self.approvals.aclose()
+        await self.typed.aclose()
         executor, self._executor = self._executor, None
         if executor is not None:
             await executor.aclose()

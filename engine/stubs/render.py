@@ -11,7 +11,9 @@ class github:
 
 Object schemas become `TypedDict`s (`$ref`s to `$defs`/`definitions` become named ones), `enum`
 becomes `Literal[...]`, `anyOf`/`oneOf` unions, arrays `list[...]`, `additionalProperties` maps
-`dict[str, ...]`; the return type comes from `outputSchema` (else `Any`).
+`dict[str, ...]`; the return type comes from `outputSchema`, else from the shape learned from the
+tool's results (`observed`: its TypedDicts are named `...Observed` and say how many results they
+were learned from), else `Any`. A declared `outputSchema` always wins.
 
 Server-provided text never becomes code: every identifier is sanitised, descriptions are written only
 inside docstrings with `\\` and `"` escaped (so no docstring can be closed early) and control
@@ -24,12 +26,23 @@ from __future__ import annotations
 import ast
 import keyword
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..kernel.schema import extra_arguments_name, parameter_identifiers
 from .spec import ToolSpec, sanitize_identifier
 
-__all__ = ["render_all", "render_namespace"]
+__all__ = ["Observed", "render_all", "render_namespace"]
+
+
+class Observed(Protocol):
+    """A learned output shape (`engine.shapes.Learned`): a JSON Schema and how many results it is from."""
+
+    @property
+    def schema(self) -> Mapping[str, Any]: ...
+
+    @property
+    def results(self) -> int: ...
+
 
 DOC_LIMIT = 2000
 """Characters of a tool's description kept in its docstring."""
@@ -85,7 +98,8 @@ def _safe_default(value: Any) -> str | None:
 class _Renderer:
     """Renders the TypedDicts and namespace classes of one source file; keeps generated names unique."""
 
-    def __init__(self) -> None:
+    def __init__(self, observed: Mapping[tuple[str, str], Observed] | None = None) -> None:
+        self.observed = observed or {}
         self.used: set[str] = set(_RESERVED_NAMES)
         self.typed_dicts: list[str] = []
         self._refs: dict[tuple[int, str], str] = {}
@@ -174,7 +188,7 @@ class _Renderer:
             fields.append((key, expression if key in required else f"NotRequired[{expression}]"))
         description = schema.get("description")
         doc = _docstring(description, "    ") + "\n" if isinstance(description, str) and description.strip() else ""
-        if all(k.isidentifier() and not keyword.iskeyword(k) for k, _ in fields):
+        if all(k.isidentifier() and not keyword.iskeyword(k) and k not in _RESERVED_NAMES for k, _ in fields):
             body = "".join(f"    {k}: {t}\n" for k, t in fields) or "    pass\n"
             self.typed_dicts.append(f"class {name}(TypedDict):\n{doc}{body}")
         else:
@@ -233,12 +247,18 @@ class _Renderer:
         signature = ", ".join(params)
         if len(signature) > 80:
             signature = "\n" + "".join(f"        {p},\n" for p in params) + "    "
-        returns = (
-            self.type_of(spec.output_schema, spec.output_schema or {}, tool_hint + "Result")
-            if spec.output_schema
-            else "Any"
-        )
+        observed = None if spec.output_schema else self.observed.get((spec.server, spec.name))
+        if spec.output_schema:
+            returns = self.type_of(spec.output_schema, spec.output_schema, tool_hint + "Result")
+        elif observed is not None:
+            returns = self.type_of(observed.schema, observed.schema, tool_hint + "Observed")
+        else:
+            returns = "Any"
         doc = spec.description.strip() or f"Tool {spec.name!r} of server {spec.server!r}."
+        if observed is not None:
+            plural = "result" if observed.results == 1 else "results"
+            doc += (f"\n\nReturns: the shape observed in {observed.results} {plural} (the server declares no "
+                    "outputSchema; keys not seen yet may exist).")
         described = [
             f"    {python_name}: {' '.join(prop['description'].split())[:PARAM_DOC_LIMIT]}"
             for python_name, original in parameter_identifiers(schema).items()
@@ -279,9 +299,13 @@ def _union(parts: Any) -> str:
     return " | ".join(seen) or "Any"
 
 
-def render_all(specs_by_ns: Mapping[str, Sequence[ToolSpec]]) -> str:
-    """Source for every namespace: one import header, the TypedDicts, then one class per namespace."""
-    renderer = _Renderer()
+def render_all(
+    specs_by_ns: Mapping[str, Sequence[ToolSpec]], observed: Mapping[tuple[str, str], Observed] | None = None
+) -> str:
+    """Source for every namespace: one import header, the TypedDicts, then one class per namespace.
+
+    `observed`: learned output shapes by `(server, tool name)`, for tools without an `outputSchema`."""
+    renderer = _Renderer(observed)
     classes = [renderer.namespace(ns, specs) for ns, specs in specs_by_ns.items()]
     parts = [HEADER, *renderer.typed_dicts, *classes]
     return "\n\n\n".join(part.rstrip("\n") for part in parts) + "\n"

@@ -1,0 +1,233 @@
+"""`ShapeRegistry`: the learned output shape of each (server, tool), fed by the bridge, kept in a store.
+
+`observe(server, tool, value)` is the bridge's `Hooks.observe`: it runs on the host loop for every
+successful result, so it only queues the value (a deque append, under a microsecond) and the
+shape is worked out in a callback after the reply has gone to the program. Shapes are merged
+(`infer.merge`, order-independent) and written to the store in the background, one key per tool:
+
+    shapes:<sha256 of [server, tool]>  ->  {"server", "tool", "results", "shape"} as JSON
+
+`sync(tools)` writes what is pending and, at most every `refresh` seconds, reads the tools' shapes
+back, so clients that share a store (SQLite file, Redis) see what the others learned and a restart
+starts from what was learned before. What another host wrote is checked (`valid_shape`) before it
+is used; a bad record is ignored and logged. Two hosts that write one tool's shape at the same
+moment may lose one of their updates (shapes are hints; the next result adds it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import StoreError
+from ..store import MemoryStore, Store
+from .infer import Shape, merge, settle, shape_of, to_json_schema, valid_shape
+
+__all__ = ["Learned", "ShapeRegistry", "shape_key"]
+
+logger = logging.getLogger("engine.shapes")
+
+MAX_QUEUED = 256
+"""Results waiting to be looked at; past that, new ones are not learned from until the queue drains."""
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """A tool's learned output shape: a JSON Schema (`description` says it was observed) and how many
+    results it was learned from."""
+
+    schema: dict[str, Any]
+    results: int
+
+
+def shape_key(server: str, tool: str) -> str:
+    """The store key of one tool's shape (a digest: server and tool names are arbitrary text)."""
+    digest = hashlib.sha256(json.dumps([server, tool]).encode("utf-8", "surrogatepass")).hexdigest()
+    return f"shapes:{digest[:40]}"
+
+
+class ShapeRegistry:
+    """Learned output shapes per (server, tool); see the module docstring.
+
+    Args:
+        store: where shapes are kept (a fresh `MemoryStore` when None).
+        enabled: False: `observe` does nothing (shapes already in the store are still shown).
+        refresh: seconds between reads of the store in `sync` (what other clients learned).
+    """
+
+    def __init__(self, store: Store | None = None, *, enabled: bool = True, refresh: float = 1.0) -> None:
+        self.store: Store = store if store is not None else MemoryStore()
+        self.enabled = enabled
+        self.refresh = refresh
+        self.version = 0
+        """Bumped whenever a shape changes: what caches of rendered stubs key on."""
+        self._known: dict[tuple[str, str], tuple[Shape, int]] = {}
+        self._delta: dict[tuple[str, str], tuple[Shape, int]] = {}
+        self._queue: deque[tuple[str, str, Any]] = deque()
+        self._scheduled = False
+        self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()
+        self._flush: asyncio.Task[None] | None = None
+        self._schemas: dict[tuple[str, str], tuple[int, Learned]] = {}
+        self.dropped = 0
+        """Results not learned from because the queue was full."""
+
+    # -- the hot path --------------------------------------------------------------------------
+
+    def observe(self, server: str, tool: str, value: Any) -> None:
+        """Queue one successful result (the bridge's `Hooks.observe`); never raises, never blocks."""
+        if not self.enabled:
+            return
+        if len(self._queue) >= MAX_QUEUED:
+            self.dropped += 1
+            return
+        self._queue.append((server, tool, value))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self.drain)
+            except RuntimeError:  # no loop (a synchronous caller): work it out now
+                self.drain()
+
+    def drain(self) -> None:
+        """Merge the queued results into the shapes (also done before every read)."""
+        self._scheduled = False
+        if not self._queue:
+            return
+        while self._queue:
+            server, tool, value = self._queue.popleft()
+            key = (server, tool)
+            shape = shape_of(value)
+            self._known[key] = _add(self._known.get(key), shape, 1)
+            self._delta[key] = _add(self._delta.get(key), shape, 1)
+        self.version += 1
+        self._start_flush()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def learned(self, server: str, tool: str) -> Learned | None:
+        """The learned shape of one tool, or None when none was seen."""
+        self.drain()
+        key = (server, tool)
+        found = self._known.get(key)
+        if found is None:
+            return None
+        cached = self._schemas.get(key)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        shape, results = found
+        schema = to_json_schema(shape)
+        plural = "result" if results == 1 else "results"
+        schema["description"] = f"Observed in {results} {plural}; not declared by the server (other keys may exist)."
+        learned = Learned(schema=schema, results=results)
+        self._schemas[key] = (self.version, learned)
+        return learned
+
+    def snapshot(self, tools: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Learned]:
+        """`{(server, tool): Learned}` for those of `tools` that have a learned shape."""
+        out: dict[tuple[str, str], Learned] = {}
+        for server, tool in tools:
+            learned = self.learned(server, tool)
+            if learned is not None:
+                out[(server, tool)] = learned
+        return out
+
+    # -- the store -----------------------------------------------------------------------------
+
+    async def sync(self, tools: Iterable[tuple[str, str]], *, force: bool = False) -> None:
+        """Write what is pending, then (at most every `refresh` seconds, or when `force`) read `tools`'
+        shapes from the store. A store that cannot be reached is logged, never raised."""
+        self.drain()
+        await self.flush()
+        loop = asyncio.get_running_loop()
+        if not force and self._loaded_at is not None and loop.time() - self._loaded_at < self.refresh:
+            return
+        self._loaded_at = loop.time()
+        changed = False
+        async with self._lock:
+            for server, tool in tools:
+                try:
+                    stored = await self._read(server, tool)
+                except StoreError as exc:
+                    logger.warning("learned shapes could not be read from %s: %s", self.store.url, exc)
+                    return
+                if stored is None:
+                    continue
+                key = (server, tool)
+                pending = self._delta.get(key)
+                current = _add(stored, *pending) if pending is not None else stored
+                if current != self._known.get(key):
+                    self._known[key] = current
+                    changed = True
+        if changed:
+            self.version += 1
+
+    async def flush(self) -> None:
+        """Write every pending shape to the store (merged with what is there)."""
+        self.drain()
+        flushing = self._flush
+        if flushing is not None and not flushing.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(flushing)
+        await self._write()
+
+    async def aclose(self) -> None:
+        """Write what is pending; the store itself belongs to whoever opened it."""
+        with contextlib.suppress(Exception):
+            await self.flush()
+
+    def _start_flush(self) -> None:
+        if self._flush is None or self._flush.done():
+            try:
+                self._flush = asyncio.get_running_loop().create_task(self._write())
+            except RuntimeError:
+                self._flush = None
+
+    async def _write(self) -> None:
+        async with self._lock:
+            while self._delta:
+                key, (shape, results) = self._delta.popitem()
+                try:
+                    stored = await self._read(*key)
+                    total = _add(stored, shape, results)
+                    record = {"server": key[0], "tool": key[1], "results": total[1], "shape": total[0]}
+                    await self.store.put(shape_key(*key), json.dumps(record, separators=(",", ":")).encode())
+                except Exception as exc:  # noqa: BLE001 - a store fault never reaches a program
+                    logger.warning("learned shapes could not be written to %s: %s", self.store.url, exc)
+                    return
+                pending = self._delta.get(key)
+                self._known[key] = _add(total, *pending) if pending is not None else total
+                self.version += 1
+
+    async def _read(self, server: str, tool: str) -> tuple[Shape, int] | None:
+        raw = await self.store.get(shape_key(server, tool))
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = None
+        if (
+            type(record) is not dict
+            or record.get("server") != server
+            or record.get("tool") != tool
+            or type(record.get("results")) is not int
+            or record["results"] < 1
+            or not valid_shape(record.get("shape"))
+        ):
+            logger.warning("the learned shape of %s.%s in %s is not valid: ignored", server, tool, self.store.url)
+            return None
+        return record["shape"], record["results"]
+
+
+def _add(known: tuple[Shape, int] | None, shape: Shape, results: int) -> tuple[Shape, int]:
+    if known is None:
+        return settle(shape), results
+    return settle(merge(known[0], shape)), known[1] + results
