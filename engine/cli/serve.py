@@ -27,7 +27,6 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from engine import CodeMode, MCPClient, build_code_mode_server
-from engine.codemode.arguments import strict_arguments
 
 from .body_limit import MAX_REQUEST_BYTES, ExplainedBodyLimit
 from .settings import add_settings_arguments, load_settings
@@ -127,8 +126,6 @@ async def serve(client: MCPClient, args: argparse.Namespace) -> int:
             await mode.tool_host.wait_loaded(FAST_START)
             group.start_soon(_announce, mode, args.quiet)
             server = build_code_mode_server(mode, name=args.name)
-            # A bad argument is refused with the reason, never replaced by a default or dropped.
-            strict_arguments(server)
             if args.http:
                 await _serve_http(server, args, stopper)
             else:

@@ -31,6 +31,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult, ContentBlock, InputRequiredResult, TextContent
 
 from ..errors import EngineError
+from .arguments import strict_arguments
 from .elicit import CANNOT_ASK, can_elicit, input_required, resume_answered
 from .instructions import INSTRUCTIONS_LIMIT, build_instructions, prompt_text
 from .relay import run_program
@@ -151,6 +152,7 @@ def build_code_mode_server(
         """The typed Python stubs of every tool loaded now, one class per server."""
         return mode.stubs() or _no_stubs(mode)
 
+    strict_arguments(server)  # a bad argument is refused with the reason, never converted or dropped
     return server
 
 
