@@ -3,7 +3,7 @@
 ```python
 names = ProgramNames({"github": specs})        # once per tool set (host) or per specs (guest)
 globals_ = names.bind(send)                     # per execution: no per-tool work
-# {"github": Namespace, "search_tools": ..., "ToolError": ToolError,
+# {"github": Namespace, "search_tools": ..., "results": Results, "ToolError": ToolError,
 #  "tool_namespaces": {"github": [...]}, "__tool_namespaces": {...}}
 ```
 
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from .errors import ToolError
 from .protocol import Send
-from .stubs import PreparedNamespaces, make_search_tools
+from .stubs import PreparedNamespaces, Results, make_search_tools
 
 __all__ = ["UNAVAILABLE_KEY", "Names", "ProgramNames", "UnavailableServer"]
 
@@ -129,6 +129,7 @@ class ProgramNames:
         }
         names.update(self._prepared.bind(send, tool_error=self._tool_error))
         names["search_tools"] = make_search_tools(send, tool_error=self._tool_error)
+        names.setdefault("results", Results(send, self._tool_error))  # a server named `results` keeps its name
         names["ToolError"] = self._tool_error
         listing = {ns: list(tools) for ns, tools in self.listing.items()}
         names["tool_namespaces"] = listing

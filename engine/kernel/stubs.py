@@ -25,10 +25,13 @@ from .protocol import Send
 __all__ = [
     "DETAIL_LEVELS",
     "MAX_SEARCH_QUERY",
+    "OPEN_RESULT",
     "Namespace",
     "PreparedNamespaces",
+    "Results",
     "build_namespaces",
     "make_search_tools",
+    "open_arguments",
     "search_arguments",
 ]
 
@@ -322,3 +325,47 @@ def make_search_tools(send: Send, *, tool_error: type[Exception] = ToolError) ->
 
     search_tools.__qualname__ = "search_tools"
     return search_tools
+
+
+OPEN_RESULT = "open_result"
+"""The engine function behind `results.open(...)`."""
+
+
+def open_arguments(handle: object, path: object, start: object, stop: object) -> dict[str, Any]:
+    """Check `results.open`'s arguments (in the program and again at the host); return them, or raise.
+
+    Raises:
+        TypeError: `handle` is not a str, `path` not a list, `start`/`stop` not ints or None.
+    """
+    if not isinstance(handle, str):
+        raise TypeError(f"results.open() handle must be a str (an id from the envelope's handles), got "
+                        f"{type(handle).__name__}")
+    if path is None:
+        path = []
+    if not isinstance(path, list | tuple) or not all(isinstance(k, str) or type(k) is int for k in path):
+        raise TypeError("results.open() path must be a list of keys (str) and indexes (int)")
+    for name, bound in (("start", start), ("stop", stop)):
+        if bound is not None and type(bound) is not int:
+            raise TypeError(f"results.open() {name} must be an int or None, got {type(bound).__name__}")
+    return {"handle": handle, "path": list(path), "start": start, "stop": stop}
+
+
+class Results:
+    """The program's `results`: `await results.open(handle, path=[...], start=0, stop=100)` reads a
+    result kept on the host (an id from an earlier envelope's `handles`), or a part of it."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, send: Send, tool_error: type[Exception]) -> None:
+        async def open(handle: str, path: list[Any] | None = None, start: int | None = None,
+                       stop: int | None = None) -> Any:
+            """The value kept under `handle`; `path` picks a part (keys and indexes), `start`/`stop`
+            slice a list, string or dict."""
+            arguments = open_arguments(handle, path, start, stop)
+            return await _roundtrip(send, _protocol.ENGINE_NAMESPACE, OPEN_RESULT, arguments, tool_error)
+
+        open.__qualname__ = "results.open"
+        self.open = open
+
+    def __repr__(self) -> str:
+        return "<results: open(handle, path=None, start=None, stop=None)>"
