@@ -13,6 +13,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from .kernel.report import ErrorInfo, valid_text
 
 __all__ = [
+    "CheckFinding",
     "Envelope",
     "OPTIONAL_KEYS",
     "ErrorInfo",
@@ -63,6 +64,21 @@ class PendingCallInfo(TypedDict):
     arguments: dict[str, Any]
 
 
+class CheckFinding(TypedDict):
+    """What the pre-run type check found that did not stop the run (or why it did not run)."""
+
+    type: str
+    """The exception the run would likely raise (`KeyError`, `AttributeError`, `TypeError`), or
+    `TypeCheckSkipped` when the check did not run (the message says why)."""
+    message: str
+    line: int | None
+    """In the agent's program, 1-based."""
+    column: int | None
+    """1-based, in characters."""
+    rule: str
+    """The checker's rule (`invalid-typed-dict-key`, `unresolved-reference`...), "" when skipped."""
+
+
 class Envelope(TypedDict):
     """What `execute_code` returns."""
 
@@ -88,9 +104,11 @@ class Envelope(TypedDict):
     """A paused execution's calls waiting for a decision (all those parked at that moment)."""
     planned_calls: NotRequired[list[dict[str, Any]]]
     """A dry run's calls that would have changed something: `{id, tool, arguments}` each."""
+    check_warnings: NotRequired[list[CheckFinding]]
+    """The pre-run type check's uncertain findings, or why it did not run (docs/typed-results.md)."""
 
 
-OPTIONAL_KEYS = frozenset({"execution_id", "pending", "planned_calls"})
+OPTIONAL_KEYS = frozenset({"execution_id", "pending", "planned_calls", "check_warnings"})
 """The envelope's keys that only some envelopes have (paused ones, dry runs); every other key of
 `Envelope` is in every envelope. (Spelt out: with postponed annotations, `TypedDict` cannot tell.)"""
 
@@ -128,6 +146,7 @@ def build_envelope(
             message=valid_text(error["message"]),
             line=error["line"],
             traceback=valid_text(error["traceback"]),
+            column=error.get("column"),
         )
     return Envelope(
         status="ok" if error is None else "error",

@@ -43,12 +43,13 @@ def failed_envelope(
 def _error_info(value: Any) -> ErrorInfo | None:
     if not isinstance(value, dict):
         return None
-    line = value.get("line")
+    line, column = value.get("line"), value.get("column")
     return ErrorInfo(
         type=str(value.get("type") or "Error")[:200],
         message=str(value.get("message") or "")[:4000],
         line=line if type(line) is int else None,
         traceback=str(value.get("traceback") or "")[:20000],
+        column=column if type(column) is int else None,
     )
 
 

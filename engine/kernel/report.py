@@ -21,7 +21,7 @@ import decimal
 import fractions
 import traceback
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from .program import AGENT_FILENAME, MAIN_NAME
 
@@ -52,12 +52,14 @@ class ErrorInfo(TypedDict):
     """The line in the agent's program (1-based), when known."""
     traceback: str
     """A short traceback with only the agent's frames (`line N, in f`), no engine frames."""
+    column: NotRequired[int | None]
+    """The column in that line (1-based, in characters), when known: the expression that failed."""
 
 
 def plain_error(type_name: str, message: str, line: int | None = None) -> ErrorInfo:
     """An error that is not tied to a frame of the program (a stop, the result, a crash)."""
     message = valid_text(message)
-    return ErrorInfo(type=type_name, message=message, line=line, traceback=f"{type_name}: {message}")
+    return ErrorInfo(type=type_name, message=message, line=line, traceback=f"{type_name}: {message}", column=None)
 
 _MAX_DEPTH = 100
 _MAX_MESSAGE = 2000
@@ -165,6 +167,25 @@ def _agent_frames(tb: TracebackType | None) -> list[tuple[int, str]]:
     return frames
 
 
+def _last_agent_column(tb: TracebackType | None, source_lines: tuple[str, ...]) -> int | None:
+    """The 1-based column (in characters) of the expression the agent's innermost frame was running."""
+    found: int | None = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename == AGENT_FILENAME:
+            found = None
+            try:
+                line, _, start, _ = list(code.co_positions())[tb.tb_lasti // 2]
+            except (IndexError, ValueError):
+                line = start = None
+            if line is not None and start is not None and 0 < line <= len(source_lines):
+                # co_positions counts UTF-8 bytes.
+                prefix = source_lines[line - 1].encode("utf-8", "surrogatepass")[:start]
+                found = len(prefix.decode("utf-8", "replace")) + 1
+        tb = tb.tb_next
+    return found
+
+
 def error_info(
     exc: BaseException,
     source_lines: tuple[str, ...],
@@ -212,4 +233,5 @@ def error_info(
         message=message,
         line=frames[-1][0] if frames else None,
         traceback="\n".join(lines),
+        column=_last_agent_column(exc.__traceback__, source_lines) if frames else None,
     )

@@ -1,0 +1,213 @@
+"""`TypeChecker`: a warm `ty` language server that checks a program against the stubs in milliseconds.
+
+`ty server` runs once per checker, in a private temporary workspace. The stubs are a module there
+(`engine_tools.pyi`, on disk and open in the server, updated only when they change); each program
+is one open document, replaced and checked with a pull-diagnostics request
+(`textDocument/diagnostic`). The first check pays the server's start (a few hundred ms); later ones
+cost about a millisecond. Checks are serialised (one document), which at that cost is no queue.
+
+The check never stands in the way of a run it cannot judge: ty not installed, the server
+crashing, a check over its deadline, a program that does not parse or that the wrapper cannot
+express: the report says `skipped` and why; the caller runs the program anyway. A server that
+died is started again at the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..envelope import CheckFinding
+from .findings import StubNames, classify, diagnostic_parts
+from .lsp import LanguageServer, ServerGone, clean_environment
+from .source import MODULE, stubs_module, wrap
+
+__all__ = ["CheckReport", "TypeChecker", "find_ty", "stub_names"]
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds one check may take, the server's start included (then it is skipped, the run goes ahead)."""
+
+_TYPED_DICT = re.compile(r"^(?:class (\w+)\(TypedDict\)|(\w+) = TypedDict\()", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What one check found: `errors` (certain: refuse the run), `warnings`, or `skipped` and why."""
+
+    status: Literal["ok", "skipped"]
+    errors: list[CheckFinding] = field(default_factory=list)
+    warnings: list[CheckFinding] = field(default_factory=list)
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def find_ty() -> str | None:
+    """The `ty` executable: the one the `ty` package installed, else one on PATH."""
+    try:
+        from ty import find_ty_bin  # type: ignore[import-not-found,unused-ignore]
+
+        found: Any = find_ty_bin()
+        return str(found)
+    except Exception:  # noqa: BLE001 - not installed, or installed without its binary
+        return shutil.which("ty")
+
+
+def stub_names(stubs: str, functions: dict[str, list[str]]) -> StubNames:
+    """The names a finding is certain about: namespaces and their tools (`{namespace: [tool identifiers]}`)
+    and the `TypedDict`s of `stubs`."""
+    typed = {a or b for a, b in _TYPED_DICT.findall(stubs)}
+    return StubNames(
+        namespaces=frozenset(functions),
+        functions=frozenset(f"{ns}.{tool}" for ns, tools in functions.items() for tool in tools),
+        typed_dicts=frozenset(typed),
+    )
+
+
+class TypeChecker:
+    """A warm type checker; see the module docstring.
+
+    Args:
+        executable: the `ty` binary (default: `find_ty()`).
+        timeout: seconds one check may take, the server's start included.
+    """
+
+    def __init__(self, executable: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.executable = executable
+        self.timeout = timeout
+        self._server: LanguageServer | None = None
+        self._workspace: Path | None = None
+        self._stubs: str | None = None
+        self._stubs_version = 0
+        self._program_version = 0
+        self._lock = asyncio.Lock()
+        self.starts = 0
+        """How many times the server was started (a restart after a crash counts)."""
+
+    async def check(self, code: str, stubs: str, names: StubNames) -> CheckReport:
+        """Check `code` against `stubs` (rendered stubs source)."""
+        started = time.perf_counter()
+        wrapped = wrap(code)
+        if wrapped is None:
+            return CheckReport("skipped", reason="the program does not parse (the run reports where)")
+        try:
+            async with self._lock:
+                diagnostics, encoding = await asyncio.wait_for(
+                    self._diagnostics(wrapped.source, stubs_module(stubs)), self.timeout
+                )
+        except TimeoutError:
+            await self._stop()
+            return CheckReport("skipped", reason=f"the type check took longer than {self.timeout:g} s",
+                               seconds=time.perf_counter() - started)
+        except (ServerGone, OSError) as exc:
+            await self._stop()
+            return CheckReport("skipped", reason=str(exc)[:500], seconds=time.perf_counter() - started)
+        errors: list[CheckFinding] = []
+        warnings: list[CheckFinding] = []
+        for diagnostic in diagnostics:
+            parts = diagnostic_parts(diagnostic)
+            if parts is None:
+                continue
+            rule, message, severity, line, character = parts
+            if severity > 2:
+                continue
+            where = wrapped.position(line, character, encoding)
+            if rule == "invalid-syntax":
+                return CheckReport("skipped", reason=f"the checker could not read the wrapped program: {message}",
+                                   seconds=time.perf_counter() - started)
+            if where is None:
+                continue
+            verdict = classify(rule, message, where[0], where[1], names)
+            (errors if verdict.certain and severity == 1 else warnings).append(verdict.finding)
+        errors.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
+        warnings.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
+        return CheckReport("ok", errors, warnings, seconds=time.perf_counter() - started)
+
+    async def start(self) -> None:
+        """Start the server now (else the first check does)."""
+        async with self._lock:
+            await asyncio.wait_for(self._ensure(), self.timeout)
+
+    async def aclose(self) -> None:
+        await self._stop()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _ensure(self) -> LanguageServer:
+        server = self._server
+        if server is not None and server.alive:
+            return server
+        await self._stop()
+        executable = self.executable or find_ty()
+        if executable is None:
+            raise ServerGone("the type checker ty is not installed (pip install 'engine[check]')")
+        workspace = Path(tempfile.mkdtemp(prefix="engine-check-"))
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        (workspace / "pyproject.toml").write_text(
+            f'[project]\nname = "engine-check"\nversion = "0"\n\n[tool.ty.environment]\npython-version = "{version}"\n'
+        )
+        self._workspace = workspace
+        server = LanguageServer([executable, "server"], cwd=str(workspace), env=clean_environment())
+        self._server = server
+        self.starts += 1
+        uri = workspace.as_uri()
+        await server.start({
+            "processId": os.getpid(),
+            "rootUri": uri,
+            "workspaceFolders": [{"uri": uri, "name": "engine-check"}],
+            "capabilities": {
+                "general": {"positionEncodings": ["utf-32", "utf-16"]},
+                "textDocument": {"diagnostic": {"dynamicRegistration": False}},
+            },
+        }, timeout=self.timeout)
+        self._stubs = None
+        self._program_version = 0
+        return server
+
+    async def _diagnostics(self, program: str, stubs: str) -> tuple[list[Any], str]:
+        server = await self._ensure()
+        assert self._workspace is not None
+        stubs_uri = (self._workspace / f"{MODULE}.pyi").as_uri()
+        program_uri = (self._workspace / "program.py").as_uri()
+        if stubs != self._stubs:
+            (self._workspace / f"{MODULE}.pyi").write_text(stubs, encoding="utf-8", errors="surrogatepass")
+            self._stubs_version += 1
+            if self._stubs is None:
+                server.notify("textDocument/didOpen", {"textDocument": {
+                    "uri": stubs_uri, "languageId": "python", "version": self._stubs_version, "text": stubs}})
+            else:
+                server.notify("textDocument/didChange", {
+                    "textDocument": {"uri": stubs_uri, "version": self._stubs_version},
+                    "contentChanges": [{"text": stubs}]})
+            self._stubs = stubs
+        self._program_version += 1
+        if self._program_version == 1:
+            server.notify("textDocument/didOpen", {"textDocument": {
+                "uri": program_uri, "languageId": "python", "version": 1, "text": program}})
+        else:
+            server.notify("textDocument/didChange", {
+                "textDocument": {"uri": program_uri, "version": self._program_version},
+                "contentChanges": [{"text": program}]})
+        answer = await server.request("textDocument/diagnostic", {"textDocument": {"uri": program_uri}},
+                                      timeout=self.timeout)
+        items = answer.get("items") if isinstance(answer, dict) else None
+        encoding = server.capabilities.get("positionEncoding", "utf-16")
+        return (items if isinstance(items, list) else []), str(encoding)
+
+    async def _stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await server.aclose()
+        workspace, self._workspace = self._workspace, None
+        if workspace is not None:
+            shutil.rmtree(workspace, ignore_errors=True)
+        self._stubs = None

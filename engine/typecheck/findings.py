@@ -1,0 +1,85 @@
+"""Which of the checker's diagnostics are certain enough to refuse a run, and what they become.
+
+Certain (the run would fail there, or call what does not exist), each as the exception the run
+would raise:
+
+- a tool the namespace does not have (`missing-attribute` on a namespace class): `AttributeError`;
+- an argument the tool does not take, a required one missing, or one of the wrong type
+  (`unknown-argument`, `missing-argument`, `invalid-argument-type` on a tool's stub): `TypeError`;
+- a key or attribute that a declared or observed result type does not have
+  (`invalid-typed-dict-key`, `missing-attribute` on a stub `TypedDict`): `KeyError`, `AttributeError`;
+- a tool's coroutine used as its result (any error about a `CoroutineType`): `TypeError` with the
+  hint "did you forget `await`?".
+
+Everything else the checker reports (a name it cannot resolve: the program may rely on a code
+session's globals; a library's types; a possibly-missing key) is a warning: shown, never a refusal.
+Diagnostics below warning severity are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from ..envelope import CheckFinding
+
+__all__ = ["AWAIT_HINT", "Classified", "StubNames", "classify"]
+
+AWAIT_HINT = "did you forget `await`?"
+_TICKED = re.compile(r"`([^`]*)`")
+
+
+@dataclass(frozen=True, slots=True)
+class StubNames:
+    """What the stubs declare: namespace classes, `ns.tool` functions and result `TypedDict`s."""
+
+    namespaces: Collection[str]
+    functions: Collection[str]
+    typed_dicts: Collection[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    finding: CheckFinding
+    certain: bool
+
+
+def classify(rule: str, message: str, line: int, column: int, names: StubNames) -> Classified:
+    """One diagnostic of the checker, as a finding in the agent's code."""
+    ticked = _TICKED.findall(message)
+
+    def found(type_name: str, certain: bool, text: str = message) -> Classified:
+        return Classified(CheckFinding(type=type_name, message=text, line=line, column=column, rule=rule), certain)
+
+    if "CoroutineType[" in message or "Coroutine[" in message:
+        return found("TypeError", True, f"{message}: {AWAIT_HINT}")
+    if rule == "missing-attribute":
+        owner = ticked[0] if ticked else ""
+        if message.startswith("Class ") and owner in names.namespaces:
+            tool = ticked[1] if len(ticked) > 1 else "?"
+            return found("AttributeError", True, f"server namespace {owner!r} has no tool {tool!r} ({message})")
+        return found("AttributeError", owner in names.typed_dicts)
+    if rule == "invalid-typed-dict-key":
+        owner = ticked[0] if ticked else ""
+        return found("KeyError", owner in names.typed_dicts)
+    if rule in ("unknown-argument", "missing-argument", "invalid-argument-type", "too-many-positional-arguments"):
+        function = re.search(r"function `([^`]*)`", message)
+        return found("TypeError", function is not None and function.group(1) in names.functions)
+    if rule in ("unresolved-reference", "possibly-unresolved-reference"):
+        return found("NameError", False)
+    return found("TypeError", False)
+
+
+def diagnostic_parts(diagnostic: Any) -> tuple[str, str, int, int, int] | None:
+    """`(rule, message, severity, line, character)` of an LSP diagnostic (0-based position), or None."""
+    if not isinstance(diagnostic, dict):
+        return None
+    start = diagnostic.get("range", {}).get("start", {}) if isinstance(diagnostic.get("range"), dict) else {}
+    line, character = start.get("line"), start.get("character")
+    message, severity = diagnostic.get("message"), diagnostic.get("severity", 1)
+    if type(line) is not int or type(character) is not int or not isinstance(message, str):
+        return None
+    code = diagnostic.get("code")
+    return str(code or ""), message[:2000], severity if type(severity) is int else 1, line, character
