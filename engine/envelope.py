@@ -106,9 +106,15 @@ class Envelope(TypedDict):
     """A dry run's calls that would have changed something: `{id, tool, arguments}` each."""
     check_warnings: NotRequired[list[CheckFinding]]
     """The pre-run type check's uncertain findings, or why it did not run (docs/typed-results.md)."""
+    truncation: NotRequired[dict[str, Any]]
+    """The result was over `max_result_bytes` and was cut to fit: `{result_bytes, kept_bytes, limit,
+    cuts, more_cuts, handle, how_to_get_more}` (docs/results.md)."""
+    handles: NotRequired[list[dict[str, Any]]]
+    """Values kept on the host, opened by a later program with `await results.open(id, ...)`:
+    `{id, source, bytes, shape, preview, kept, expires_in}` each (docs/results.md)."""
 
 
-OPTIONAL_KEYS = frozenset({"execution_id", "pending", "planned_calls", "check_warnings"})
+OPTIONAL_KEYS = frozenset({"execution_id", "pending", "planned_calls", "check_warnings", "truncation", "handles"})
 """The envelope's keys that only some envelopes have (paused ones, dry runs); every other key of
 `Envelope` is in every envelope. (Spelt out: with postponed annotations, `TypedDict` cannot tell.)"""
 
