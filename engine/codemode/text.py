@@ -62,6 +62,11 @@ def envelope_text(envelope: Mapping[str, Any], *, style: Paint | None = None, li
         parts.extend("  " + line for line in _short("\n".join(logs), limit).splitlines())
     if not envelope.get("error"):
         parts.append(paint("result: ", "bold", "green") + _short(envelope.get("result"), limit))
+    truncation = envelope.get("truncation")
+    if isinstance(truncation, Mapping):
+        # Said in the text too: the structured content is not what every client shows the model.
+        cut = f"{truncation.get('result_bytes')} bytes cut to {truncation.get('kept_bytes')}. "
+        parts.append(paint("result cut: ", "bold") + cut + str(truncation.get("how_to_get_more", "")))
     calls = envelope.get("tool_calls") or []
     seconds = envelope.get("execution_time")
     summary = f"{len(calls)} tool call{'s' if len(calls) != 1 else ''}"
