@@ -243,6 +243,7 @@ def _describe(where: str, exc: ValidationError) -> str:
 
 _CODE_MODE_KEYS = (
     "executor", "executorOptions", "limits", "toolPolicy", "store", "approvalTimeout", "learnShapes", "check",
+    "tokenize",
 )
 
 
@@ -286,6 +287,17 @@ class CodeModeConfig(BaseModel):
     """Learn the output shapes of tools without an `outputSchema` (docs/typed-results.md)."""
     check: Literal["types", "off"] = "off"
     """The pre-run type check of every program: `types` or `off` (docs/typed-results.md)."""
+    tokenize: bool | list[str | dict[str, str]] = False
+    """Personal data and secrets replaced by tokens in what leaves the engine: true (every built-in
+    detector) or a list of detector names and `{"name", "pattern"}` entries (docs/results.md)."""
+
+    @field_validator("tokenize")
+    @classmethod
+    def _detectors(cls, value: bool | list[str | dict[str, str]]) -> bool | list[str | dict[str, str]]:
+        from .privacy import parse_detectors  # checked here, so a bad pattern is a config error
+
+        parse_detectors(value)
+        return value
 
     @classmethod
     def from_document(cls, data: object, *, environ: Mapping[str, str] | None = None) -> CodeModeConfig:
