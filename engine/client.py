@@ -84,6 +84,7 @@ class MCPClient:
         store: str | Store | None = None,
         approval_timeout: float | None = None,
         learn_shapes: bool | None = None,
+        check: str | None = None,
     ) -> None:
         raw = load_config(config) if isinstance(config, str | Path) else (config or {})
         self._servers: dict[str, ServerConfig] = parse_config(raw)
@@ -118,6 +119,9 @@ class MCPClient:
         if not 0 < self.approval_timeout < math.inf:
             raise ApprovalError(f"approval_timeout must be a positive number of seconds, got {approval_timeout!r}")
         self.learn_shapes = defaults.learn_shapes if learn_shapes is None else bool(learn_shapes)
+        self.check = defaults.check if check is None else check
+        if self.check not in ("types", "off"):
+            raise CodeModeError(f"check must be 'types' or 'off', got {check!r}")
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
         self._tool_host: ToolHost | None = None
@@ -331,6 +335,7 @@ class MCPClient:
         session_id: str | None = None,
         on_log: Callable[[str, str], None] | None = None,
         dry_run: bool = False,
+        check: str | None = None,
     ) -> dict[str, Any]:
         """Run a Python program with every server's tools as `await <server>.<tool>(...)`.
 
@@ -351,6 +356,10 @@ class MCPClient:
                 text and its newline may arrive in separate calls).
             dry_run: run only the calls known to be read-only; list every other call in the
                 envelope's `planned_calls` without sending it (docs/approvals.md).
+            check: `"types"` type-checks the program against the stubs and the learned result
+                shapes before it runs: a certain error (unknown tool or argument, a key the result
+                type lacks, a missing `await`) is returned before any tool is called; `"off"` runs
+                it unchecked; None: the client's `check` (docs/typed-results.md).
 
         Returns:
             The result envelope: `status` (`ok`, `error`, or `paused` when a call waits for
@@ -358,7 +367,9 @@ class MCPClient:
             `error_info`, `tool_calls`, `usage`, `truncated`. A failing program does not raise.
         """
         mode = self._require_code_mode("execute_code")
-        envelope = await mode.execute(code, timeout=timeout, session_id=session_id, on_log=on_log, dry_run=dry_run)
+        envelope = await mode.execute(
+            code, timeout=timeout, session_id=session_id, on_log=on_log, dry_run=dry_run, check=check
+        )
         return dict(envelope)
 
     async def resume_execution(
@@ -450,6 +461,7 @@ class MCPClient:
                 store=open_store(self._store_spec) if isinstance(self._store_spec, str | None) else self._store_spec,
                 approval_timeout=self.approval_timeout,
                 learn_shapes=self.learn_shapes,
+                check=self.check,
             )
         return self._code_mode
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from mcp import types
 
 from ..approvals import DEFAULT_APPROVAL_TIMEOUT, Approver, ToolPolicy
-from ..envelope import Envelope
+from ..envelope import CheckFinding, Envelope
 from ..errors import CodeModeError
 from ..executors import Executor, get_executor
 from ..kernel.report import valid_text
@@ -29,7 +29,7 @@ from ..store import MemoryStore, Store
 from ..tools import ServerState, ToolHost
 from .approving import Approvals
 from .request import build_request
-from .typed import TypedResults
+from .typed import TypedResults, check_mode
 
 __all__ = ["LOAD_SHARE", "CodeMode"]
 
@@ -64,6 +64,7 @@ class CodeMode:
         store: Store | None = None,
         approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT,
         learn_shapes: bool = True,
+        check: str = "off",
     ) -> None:
         self.tool_host = tool_host
         self.limits = limits or Limits()
@@ -71,7 +72,7 @@ class CodeMode:
         self.tool_policy = tool_policy
         store = store or MemoryStore()
         self.approvals = Approvals(self, tool_policy, store, approval_timeout)
-        self.typed = TypedResults(store, learn=learn_shapes)
+        self.typed = TypedResults(store, learn=learn_shapes, check=check_mode(check))
         """Learned output shapes (in the same store as approvals) and the stubs that show them."""
         self._executor_name = executor
         self._executor_options = dict(executor_options or {})
@@ -117,8 +118,13 @@ class CodeMode:
         on_log: Callable[[str, str], None] | None = None,
         dry_run: bool = False,
         approver: Approver | None = None,
+        check: str | None = None,
     ) -> Envelope:
         """Run one program and return its envelope.
+
+        `check` ("types" or "off"; None: the default given to `CodeMode`) type-checks the program
+        against the stubs and the learned shapes before it runs: a certain error refuses it before
+        any tool is called, other findings are `check_warnings` (docs/typed-results.md).
 
         With a tool policy that asks, a call that needs approval pauses the program: the envelope
         has `status` "paused", an `execution_id` and the `pending` calls, and `resume` continues
@@ -139,6 +145,7 @@ class CodeMode:
         if not isinstance(code, str):
             raise CodeModeError(f"code must be a string, got {type(code).__name__}")
         limits = self._limits_for(timeout)
+        checking = check_mode(self.typed.check if check is None else check) == "types"
         if on_log is not None:
             on_log = _valid_log(on_log)
         waited = await self.tool_host.wait_for(code, limits.timeout * LOAD_SHARE)
@@ -146,15 +153,24 @@ class CodeMode:
             # The wait counts against the program's timeout: it runs for what is left.
             limits = limits.with_timeout(max(limits.timeout - waited, _LEAST))
         toolset = self.tool_host.current()
+        warnings: list[CheckFinding] = []
+        if checking:
+            refused, warnings = await self.typed.precheck(toolset, code, limits)
+            if refused is not None:
+                return refused
         if self.approvals.gates(dry_run, approver):
-            return await self.approvals.execute(
+            envelope = await self.approvals.execute(
                 toolset, code, limits, session_id=session_id, on_log=on_log, dry_run=dry_run, approver=approver
             )
-        request = build_request(
-            toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
-            session_id=session_id, on_log=on_log, hooks=self.typed.hooks(toolset),
-        )
-        return await self.executor.run(request)
+        else:
+            request = build_request(
+                toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
+                session_id=session_id, on_log=on_log, hooks=self.typed.hooks(toolset),
+            )
+            envelope = await self.executor.run(request)
+        if warnings:
+            envelope["check_warnings"] = warnings
+        return envelope
 
     async def resume(
         self,

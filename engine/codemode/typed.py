@@ -9,24 +9,45 @@ renders the stubs with the learned shapes (cached per tool set and registry vers
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from ..bridge.hooks import Hooks
+from ..envelope import CheckFinding, Envelope, error_envelope
+from ..errors import CodeModeError
+from ..kernel.report import ErrorInfo
+from ..limits import Limits
 from ..shapes import ShapeRegistry
 from ..store import Store
 from ..stubs import render_all
 from ..tools import ToolSet
+from ..typecheck import StubNames, TypeChecker, stub_names
 
-__all__ = ["TypedResults"]
+CheckMode = Literal["types", "off"]
+CHECK_MODES: tuple[CheckMode, ...] = ("types", "off")
+
+__all__ = ["CHECK_MODES", "CheckMode", "TypedResults", "check_mode"]
+
+
+def check_mode(value: object) -> CheckMode:
+    """`value` if it is a check mode; a `CodeModeError` naming the choices otherwise."""
+    if value == "types":
+        return "types"
+    if value == "off":
+        return "off"
+    raise CodeModeError(f"check must be one of {', '.join(map(repr, CHECK_MODES))}, got {value!r}")
 
 
 class TypedResults:
     """Learned shapes of one `CodeMode`; see the module docstring."""
 
-    def __init__(self, store: Store, *, learn: bool = True) -> None:
+    def __init__(self, store: Store, *, learn: bool = True, check: CheckMode = "off") -> None:
         self.shapes = ShapeRegistry(store, enabled=learn)
+        self.check = check_mode(check)
+        """The default of `execute(check=...)`."""
+        self.checker = TypeChecker()
         self._declared: tuple[ToolSet, frozenset[tuple[str, str]]] | None = None
         self._stubs: tuple[ToolSet, int, str] | None = None
+        self._names: tuple[str, StubNames] | None = None
 
     @property
     def learning(self) -> bool:
@@ -97,5 +118,41 @@ class TypedResults:
             labelled.append(entry)
         return {**found, "results": labelled}
 
+    # -- the pre-run check ---------------------------------------------------------------------
+
+    async def precheck(self, toolset: ToolSet, code: str, limits: Limits) -> tuple[Envelope | None, list[CheckFinding]]:
+        """Type-check `code` against the stubs with learned shapes: `(refusal envelope or None, warnings)`.
+
+        A certain error refuses the run (nothing was called): its envelope's `error_info` is the
+        first error, the rest are in `check_warnings`. A check that could not run says why in the
+        warnings, and the run goes ahead."""
+        await self.sync(toolset)
+        stubs = self.stubs(toolset)
+        report = await self.checker.check(code, stubs, self._stub_names(toolset, stubs))
+        if report.status == "skipped":
+            message = f"the type check did not run ({report.reason}); the program ran unchecked"
+            return None, [CheckFinding(type="TypeCheckSkipped", message=message, line=None, column=None, rule="")]
+        if not report.errors:
+            return None, report.warnings
+        first = report.errors[0]
+        line, column = first["line"], first["column"]
+        lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        shown = lines[line - 1].strip()[:200] if line is not None and 0 < line <= len(lines) else ""
+        traceback = (f"Type check before the run (no tool was called):\n  line {line}, column {column}\n"
+                     + (f"    {shown}\n" if shown else "") + f"{first['type']}: {first['message']}")
+        info = ErrorInfo(type=first["type"], message=first["message"], line=line, column=column, traceback=traceback)
+        envelope = error_envelope(info, execution_time=report.seconds, limits=limits.as_dict())
+        rest = report.errors[1:] + report.warnings
+        if rest:
+            envelope["check_warnings"] = rest
+        return envelope, []
+
+    def _stub_names(self, toolset: ToolSet, stubs: str) -> StubNames:
+        if self._names is None or self._names[0] is not stubs:
+            tools = {ns: [spec.identifier for spec in specs if spec.identifier] for ns, specs in toolset.specs.items()}
+            self._names = (stubs, stub_names(stubs, tools))
+        return self._names[1]
+
     async def aclose(self) -> None:
         await self.shapes.aclose()
+        await self.checker.aclose()
