@@ -73,6 +73,7 @@ class ApprovalGate:
         dry_run: answer every call that is not allowed outright with a placeholder.
         approver: decide `ask` calls at once instead of pausing (`codemode serve`).
         replay: the log of an earlier run of the same program, to answer from.
+        approval_timeout: seconds an `approver` gets to answer before the call is rejected.
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class ApprovalGate:
         dry_run: bool = False,
         approver: Approver | None = None,
         replay: Replay | None = None,
+        approval_timeout: float = 900.0,
     ) -> None:
         self._policy = policy
         self._annotations = annotations
@@ -93,12 +95,14 @@ class ApprovalGate:
         self.log: list[CallRecord] = []
         self.planned: list[dict[str, Any]] = []
         self._pending: dict[str, PendingCall] = {}
-        self._ids = itertools.count(1)
+        # Ids go on from the earlier run's, so a replay never gives an id a second meaning.
+        self._ids = itertools.count(replay.next_id() if replay is not None else 1)
         self._running = 0
         self._arrivals = 0
         self._changed = anyio.Event()
         self._listeners: list[Callable[[float, bool], None]] = []
-        self._asking = 0
+        self._frozen: anyio.Event | None = None
+        self._approval_timeout = approval_timeout
         self.diverged: str | None = None
         """Set when a replay met a call its log does not have; every later call is refused."""
 
@@ -107,6 +111,11 @@ class ApprovalGate:
     async def admit(self, server: str, tool: str, arguments: dict[str, Any]) -> Verdict:
         self._arrivals += 1
         self._touch()
+        # While paused (or while a person is being asked), the program is frozen: a call from any
+        # of its tasks waits for the decision, so nothing runs that the person has not seen, and
+        # nothing reaches a server while the wall-clock limit is held.
+        while self._frozen is not None:
+            await self._frozen.wait()
         action = self._action(server, tool)
         if action == "deny":
             return _refuse(f"{server}.{tool} is denied by the tool policy; nothing was sent to the server", "denied")
@@ -139,18 +148,15 @@ class ApprovalGate:
         record.pending_id = pending.id
         record.state = "pending"
         if self._approver is not None:
-            # The person is asked now; the program waits, and its wall-clock limit with it.
-            self._asking += 1
-            self.clock.hold()
-            self._tell()
+            # The person is asked now; the program waits (frozen), and its wall-clock limit with it.
+            frozen = self._freeze()
             try:
-                approved, reason = await self._approver(pending)
+                decision: Decision = (False, f"no answer within the approval timeout ({self._approval_timeout:g} s)")
+                with anyio.move_on_after(self._approval_timeout):
+                    decision = await self._approver(pending)
             finally:
-                self._asking -= 1
-                if not self._asking:
-                    self.clock.release()
-                    self._tell()
-            return self._go(record, approved, reason)
+                self._thaw(frozen)
+            return self._go(record, *decision)
         self._pending[pending.id] = pending
         self._touch()
         try:
@@ -202,8 +208,7 @@ class ApprovalGate:
             arrivals = self._arrivals
             await anyio.sleep(SETTLE)
             if self._pending and self._running == 0 and self._arrivals == arrivals:
-                self.clock.hold()
-                self._tell()
+                self._freeze()
                 return self.pending
 
     def decide(
@@ -211,22 +216,25 @@ class ApprovalGate:
         approve: Collection[str] | Literal["all"] = (),
         reject: Collection[str] | Literal["all"] = (),
         reason: str | None = None,
+        among: Sequence[str] | None = None,
     ) -> None:
-        """Approve and reject parked calls by id (or `"all"`); the others stay parked.
+        """Approve and reject parked calls by id (or `"all"`); the others stay parked. `among`: the
+        ids the person was shown (a pause's); `"all"` means all of those, never a call parked since.
 
         Raises:
             ApprovalError: an id is not pending, or one id is both approved and rejected; nothing
                 is decided then.
         """
-        chosen = decide_ids(list(self._pending), approve, reject, reason)
-        self.clock.release()
-        self._tell()
+        shown = list(self._pending) if among is None else [call_id for call_id in among if call_id in self._pending]
+        chosen = decide_ids(shown, approve, reject, reason)
         for call_id, (approved, why) in chosen.items():
             call = self._pending.pop(call_id)
             call.approved, call.reason = approved, why
             # Counted as moving until its program wakes up: no pause is seen in between.
             self._running += 1
             call.decided.set()
+        if self._frozen is not None:
+            self._thaw(self._frozen)
         self._touch()
 
     # -- inside -----------------------------------------------------------------------------------
@@ -251,6 +259,21 @@ class ApprovalGate:
         record.seq = len(self.log)
         self.log.append(record)
         return record
+
+    def _freeze(self) -> anyio.Event:
+        """Hold the program (calls wait) and the clock; the thaw event, made once per hold."""
+        if self._frozen is None:
+            self._frozen = anyio.Event()
+            self.clock.hold()
+            self._tell()
+        return self._frozen
+
+    def _thaw(self, frozen: anyio.Event) -> None:
+        if self._frozen is frozen:
+            self._frozen = None
+            self.clock.release()
+            self._tell()
+        frozen.set()
 
     def _touch(self) -> None:
         changed, self._changed = self._changed, anyio.Event()

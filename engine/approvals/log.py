@@ -78,6 +78,10 @@ class SavedExecution:
     calls: list[CallRecord]
     pending: list[str]
     allowed_servers: list[str] | None = None
+    execution: str = ""
+    """The execution's base id; its pauses are `execution.1`, `execution.2`, ..."""
+    pause: int = 0
+    """Which pause this record is."""
     seed: int | None = None
     """The seed of the program's `random`: the replay draws the same numbers."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +90,8 @@ class SavedExecution:
         data = {
             "v": _VERSION, "code": self.code, "limits": self.limits, "session_id": self.session_id,
             "calls": [call.to_plain() for call in self.calls], "pending": self.pending,
-            "allowed_servers": self.allowed_servers, "seed": self.seed, "extra": self.extra,
+            "allowed_servers": self.allowed_servers, "execution": self.execution, "pause": self.pause,
+            "seed": self.seed, "extra": self.extra,
         }
         return bytes(msgpack.packb(data, use_bin_type=True))
 
@@ -101,7 +106,8 @@ class SavedExecution:
                 code=str(data["code"]), limits=dict(data["limits"]), session_id=data.get("session_id"),
                 calls=[CallRecord.from_plain(call) for call in data["calls"]],
                 pending=[str(item) for item in data["pending"]],
-                allowed_servers=data.get("allowed_servers"), seed=_seed(data.get("seed")),
+                allowed_servers=_servers(data.get("allowed_servers")), execution=str(data["execution"]),
+                pause=int(data["pause"]), seed=_seed(data.get("seed")),
                 extra=dict(data.get("extra") or {}),
             )
         except Exception as exc:
@@ -133,8 +139,14 @@ class Replay:
 
     def __init__(self, calls: list[CallRecord], decisions: dict[str, tuple[bool, str | None]]) -> None:
         self._unused = list(calls)
+        self._all = tuple(calls)
         self._decisions = decisions
         self.diverged: str | None = None
+
+    def next_id(self) -> int:
+        """The first pending-call number above every one the saved calls used."""
+        numbers = [int(call.pending_id[1:]) for call in self._all if call.pending_id and call.pending_id[1:].isdigit()]
+        return max(numbers, default=0) + 1
 
     @property
     def live(self) -> bool:
@@ -180,6 +192,12 @@ class Replay:
             "program was lost, and it is not sent again"
         )
         return Replayed(copy, Verdict(answered=True, error=("ToolError", message), outcome="unknown"))
+
+
+def _servers(value: Any) -> list[str] | None:
+    if value is None or (type(value) is list and all(type(item) is str for item in value)):
+        return value
+    raise ValueError(f"allowed_servers must be a list of names, got {type(value).__name__}")
 
 
 def _seed(value: Any) -> int | None:

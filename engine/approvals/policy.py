@@ -1,9 +1,10 @@
 """`ToolPolicy`: which tool calls run, which wait for a person, which are refused.
 
 Rules map patterns over `server.tool` (the servers' and tools' own names, `*` and `?` as in shell
-globs) to an action: `allow`, `ask` or `deny`. The most specific matching rule wins: the one with
-the most literal characters; on a tie the stricter action (`deny` over `ask` over `allow`), so the
-order of the rules never matters. A call no rule matches is allowed, or, with `annotations=True`,
+globs) to an action: `allow`, `ask` or `deny`. The most specific matching rule wins: a rule that
+names its server exactly beats one with a wildcard server part; then the one with the most literal
+characters; on a tie the stricter action (`deny` over `ask` over `allow`), so the order of the
+rules never matters. A call no rule matches is allowed, or, with `annotations=True`,
 decided by the tool's MCP annotations: `readOnlyHint: true` allows it; otherwise it is asked
 unless `destructiveHint: false` says it only adds. Annotations are the server's own claims, so they
 are opt-in and a rule always wins over them.
@@ -44,7 +45,12 @@ class _Rule:
         # fnmatch's translation is linear-time for `*`/`?` patterns: no backtracking blow-up.
         self.regex = re.compile(fnmatch.translate(pattern), re.DOTALL)
         literal = sum(1 for char in pattern if char not in "*?")
-        self.weight = (literal, _STRICTNESS[action])
+        server = pattern.partition(".")[0]
+        # A rule that names its server exactly beats any rule with a wildcard server part: tool
+        # names are the server's own choice (untrusted), so `*.list_*: allow` must never reach
+        # into a server that `db.*: deny` closes.
+        exact_server = not any(char in server for char in "*?[")
+        self.weight = (exact_server, literal, _STRICTNESS[action])
 
 
 class ToolPolicy:
@@ -125,7 +131,15 @@ class ToolPolicy:
         """
         for rule in self._rules:
             server_part, _, tool_part = rule.pattern.partition(".")
-            if any(char in server_part for char in "*?[") or server_part not in tools:
+            if any(char in server_part for char in "*?["):
+                continue
+            if server_part not in tools:
+                same = [name for name in tools if name.casefold() == server_part.casefold()]
+                if same:  # `GitHub.delete_*` guards nothing when the server is `github`
+                    raise ApprovalError(
+                        f"tool policy rule {rule.pattern!r} names server {server_part!r}; did you mean {same[0]!r}? "
+                        "(server names are matched exactly)"
+                    )
                 continue
             names = list(tools[server_part])
             if not any(fnmatch.fnmatchcase(name, tool_part) for name in names):

@@ -31,12 +31,14 @@ from ..store import Store
 from .gate import ApprovalGate, PendingCall, decide_ids
 from .log import CallRecord, Replay, SavedExecution
 
-__all__ = ["DEFAULT_APPROVAL_TIMEOUT", "Printed", "Restart", "Started", "Suspensions"]
+__all__ = ["DEFAULT_APPROVAL_TIMEOUT", "MAX_HELD", "Printed", "Restart", "Started", "Suspensions"]
 
 DEFAULT_APPROVAL_TIMEOUT = 900.0
 """Seconds a paused execution waits for a decision before it is ended (15 minutes)."""
 
 _KEY = "engine:approval:"
+MAX_HELD = 8
+"""Paused programs a code mode keeps running at most (see `Suspensions`)."""
 _ENDED_KEPT = 1000  # ids of ended executions remembered, to say why a late resume fails
 
 
@@ -59,38 +61,56 @@ Restart = Callable[[SavedExecution, Replay], Awaitable[Started]]
 
 @dataclass(eq=False)
 class _Suspended:
-    id: str
+    base: str
+    """The execution's id without its pause number."""
     run: Started
+    pause: int = 0
+    """Pauses so far: the current one's id is `base.pause`."""
+    shown: list[str] = field(default_factory=list)
+    """The pending ids the last paused envelope showed: all a resume may decide."""
     returned_logs: int = 0
     started: float = field(default_factory=time.perf_counter)
     timer: asyncio.TimerHandle | None = None
     resuming: bool = False
 
+    @property
+    def id(self) -> str:
+        return f"{self.base}.{self.pause}"
+
 
 class Suspensions:
-    """The paused executions of one code mode; see the module docstring."""
+    """The paused executions of one code mode; see the module docstring.
 
-    def __init__(self, store: Store, *, approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT) -> None:
+    Args:
+        store: where paused executions are saved.
+        approval_timeout: seconds a pause waits for a decision.
+        max_held: paused programs kept running here at most; past it, the oldest is stopped and
+            its execution stays in the store (a resume replays it), so pauses never starve the
+            executor of threads or workers.
+    """
+
+    def __init__(
+        self, store: Store, *, approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT, max_held: int = MAX_HELD
+    ) -> None:
         self.store = store
         self.approval_timeout = approval_timeout
+        self.max_held = max_held
         self._live: dict[str, _Suspended] = {}
         self._ended: OrderedDict[str, str] = OrderedDict()
         self._reaping: set[asyncio.Task[Any]] = set()
 
     @staticmethod
     def new_id() -> str:
-        """An execution id: unguessable (it is all a resume needs)."""
+        """An execution's base id: unguessable (an execution id is all a resume needs)."""
         return "ex_" + secrets.token_urlsafe(18)
 
-    async def settle(self, execution_id: str, run: Started) -> Envelope:
+    async def settle(self, base: str, run: Started, *, pause: int = 0) -> Envelope:
         """Wait for the run to end or pause; return its envelope. Cancelling this stops the run."""
-        suspended = self._live.get(execution_id) or _Suspended(execution_id, run)
+        suspended = _Suspended(base, run, pause)
         try:
             return await self._settle(suspended)
         except BaseException:
-            if not run.task.done():
-                run.task.cancel()
-                self._reap(run.task)
+            self._abandon(suspended)
             raise
 
     def holds(self, execution_id: str) -> bool:
@@ -125,25 +145,7 @@ class Suspensions:
             self._reap(suspended.run.task)
             suspended = None
         if suspended is not None:
-            if suspended.resuming:
-                raise ApprovalError(f"execution {execution_id!r} is already being resumed")
-            decide_ids([call.id for call in suspended.run.gate.pending], approve, reject, reason)  # raises
-            suspended.resuming = True
-            # Claimed in the store: of the hosts that share it, exactly one resumes the execution.
-            try:
-                claimed = await self.store.delete(key)
-            except BaseException:
-                suspended.resuming = False
-                raise
-            if not claimed:
-                self._live.pop(execution_id, None)
-                self._cancel_timer(suspended)
-                suspended.run.task.cancel()
-                self._reap(suspended.run.task)
-                raise ApprovalError(f"execution {execution_id!r} was already resumed by another host sharing the store")
-            suspended.run.gate.decide(approve, reject, reason)
-            self._cancel_timer(suspended)
-            return await self._settle(suspended)
+            return await self._resume_held(suspended, key, approve, reject, reason)
         if execution_id in self._ended:
             raise ApprovalError(self._ended[execution_id])
         blob = await self.store.get(key)
@@ -151,6 +153,7 @@ class Suspensions:
             raise ApprovalError(f"no paused execution has the id {execution_id!r} (unknown, finished or expired)")
         saved = SavedExecution.loads(blob, key)
         decisions = decide_ids(saved.pending, approve, reject, reason)  # raises on bad ids
+        # Claimed in the store: of the hosts that share it, exactly one resumes this pause.
         if not await self.store.delete(key):
             raise ApprovalError(f"execution {execution_id!r} is already being resumed")
         try:
@@ -158,20 +161,50 @@ class Suspensions:
         except BaseException:
             await self.store.put(key, blob, ttl=self.approval_timeout)  # nothing ran: still resumable
             raise
-        return await self.settle(execution_id, run)
+        return await self.settle(saved.execution, run, pause=saved.pause)
 
     async def aclose(self) -> None:
         """Stop every suspended program (their saved records stay for a later replay)."""
         for suspended in list(self._live.values()):
-            self._cancel_timer(suspended)
-            suspended.run.task.cancel()
-            self._reap(suspended.run.task)
+            self._abandon(suspended)
         self._live.clear()
         reaping = list(self._reaping)
         if reaping:
             await asyncio.wait(reaping, timeout=5.0)
 
     # -- inside -----------------------------------------------------------------------------------
+
+    async def _resume_held(
+        self,
+        suspended: _Suspended,
+        key: str,
+        approve: Collection[str] | Literal["all"],
+        reject: Collection[str] | Literal["all"],
+        reason: str | None,
+    ) -> Envelope:
+        if suspended.resuming:
+            raise ApprovalError(f"execution {suspended.id!r} is already being resumed")
+        decide_ids(suspended.shown, approve, reject, reason)  # raises before anything changes
+        suspended.resuming = True
+        try:
+            claimed = await self.store.delete(key)
+        except BaseException:
+            suspended.resuming = False
+            raise
+        if not claimed:
+            # Another host sharing the store resumed this pause (and replayed it): this program
+            # is stale, and must never run on.
+            self._live.pop(suspended.id, None)
+            self._abandon(suspended)
+            raise ApprovalError(f"execution {suspended.id!r} was already resumed by another host sharing the store")
+        self._live.pop(suspended.id, None)
+        self._cancel_timer(suspended)
+        try:
+            suspended.run.gate.decide(approve, reject, reason, among=suspended.shown)
+            return await self._settle(suspended)
+        except BaseException:
+            self._abandon(suspended)  # a resume given up on (cancelled) stops the program
+            raise
 
     async def _settle(self, suspended: _Suspended) -> Envelope:
         run = suspended.run
@@ -184,29 +217,30 @@ class Suspensions:
                 with contextlib.suppress(asyncio.CancelledError):
                     await paused
         if run.task.done():
-            self._live.pop(suspended.id, None)
-            envelope = run.task.result()
-            return self._finished(suspended, envelope)
+            return self._finished(suspended, run.task.result())
         pending = paused.result()
-        try:
-            await self._save(suspended, pending)
-        except BaseException:
-            # A pause that cannot be saved is not a pause: stop the program, nothing pending runs.
-            self._live.pop(suspended.id, None)
-            self._cancel_timer(suspended)
-            run.task.cancel()
-            self._reap(run.task)
-            raise
+        suspended.pause += 1
+        suspended.shown = [call.id for call in pending]
+        await self._save(suspended)  # a pause that cannot be saved raises: the caller stops the run
         suspended.resuming = False
-        self._live[suspended.id] = suspended
-        self._cancel_timer(suspended)
-        suspended.timer = asyncio.get_running_loop().call_later(self.approval_timeout, self._expire, suspended.id)
+        self._hold(suspended)
         return self._paused(suspended, pending)
 
-    async def _save(self, suspended: _Suspended, pending: list[PendingCall]) -> None:
+    def _hold(self, suspended: _Suspended) -> None:
+        """Keep a paused program here, stopping the oldest held one past `max_held` (it stays in
+        the store: a resume replays it)."""
+        while len(self._live) >= self.max_held:
+            oldest = next(iter(self._live.values()))
+            self._live.pop(oldest.id)
+            self._abandon(oldest)
+        self._live[suspended.id] = suspended
+        suspended.timer = asyncio.get_running_loop().call_later(self.approval_timeout, self._expire, suspended.id)
+
+    async def _save(self, suspended: _Suspended) -> None:
         saved = suspended.run.saved
         saved.calls = [CallRecord.from_plain(record.to_plain()) for record in suspended.run.gate.log]
-        saved.pending = [call.id for call in pending]
+        saved.pending = list(suspended.shown)
+        saved.execution, saved.pause = suspended.base, suspended.pause
         await self.store.put(_KEY + suspended.id, saved.dumps(), ttl=self.approval_timeout)
 
     def _paused(self, suspended: _Suspended, pending: list[PendingCall]) -> Envelope:
@@ -248,9 +282,15 @@ class Suspensions:
             f"execution {execution_id!r} ended: nobody decided on its pending calls within the approval "
             f"timeout ({minutes:g} min); its program was stopped and no pending call was made",
         )
-        suspended.run.task.cancel()
-        self._reap(suspended.run.task)
+        self._abandon(suspended)
         self._reap(asyncio.ensure_future(self.store.delete(_KEY + execution_id)))
+
+    def _abandon(self, suspended: _Suspended) -> None:
+        """Stop a program nobody waits for any more (its saved record, if any, stays)."""
+        self._cancel_timer(suspended)
+        if not suspended.run.task.done():
+            suspended.run.task.cancel()
+        self._reap(suspended.run.task)
 
     def _remember(self, execution_id: str, why: str) -> None:
         self._ended[execution_id] = why

@@ -17,6 +17,7 @@ import mcp.types as types
 
 from ..approvals import ApprovalGate, Approver, Printed, Replay, SavedExecution, Started, Suspensions, ToolPolicy
 from ..envelope import Envelope
+from ..errors import StoreError
 from ..limits import Limits
 from ..store import Store
 from ..tools import ToolSet
@@ -54,7 +55,10 @@ class Approvals:
         policy = self.policy or ToolPolicy()
         policy.check_against({server: [tool.name for tool in toolset.catalog.tools(server)]
                               for server in toolset.catalog.servers()})
-        gate = ApprovalGate(policy, _annotations(toolset), dry_run=dry_run, approver=approver)
+        gate = ApprovalGate(
+            policy, _annotations(toolset), dry_run=dry_run, approver=approver,
+            approval_timeout=self.suspensions.approval_timeout,
+        )
         saved = SavedExecution(
             code=code, limits=limits.as_dict(), session_id=session_id, calls=[], pending=[],
             allowed_servers=sorted(self._mode.allowed_servers) if self._mode.allowed_servers is not None else None,
@@ -89,10 +93,16 @@ class Approvals:
         return found
 
     async def _restart(self, saved: SavedExecution, replay: Replay) -> Started:
-        limits = Limits(**saved.limits)
+        try:
+            limits = Limits(**saved.limits)
+        except ValueError as exc:  # pydantic's ValidationError: the record was not written by us
+            raise StoreError(f"the saved execution {saved.execution!r} has invalid limits: {exc}") from None
         await self._mode.tool_host.wait_for(saved.code, limits.timeout)
         toolset = self._mode.tool_host.current()
-        gate = ApprovalGate(self.policy or ToolPolicy(), _annotations(toolset), replay=replay)
+        gate = ApprovalGate(
+            self.policy or ToolPolicy(), _annotations(toolset), replay=replay,
+            approval_timeout=self.suspensions.approval_timeout,
+        )
         return self._start(toolset, saved, limits, gate, Printed())
 
     def _start(self, toolset: ToolSet, saved: SavedExecution, limits: Limits, gate: ApprovalGate,

@@ -14,6 +14,7 @@ so. The agent never sees the form and has no tool to approve with: it cannot app
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import TYPE_CHECKING
 
 import mcp.types as types
@@ -43,7 +44,10 @@ __all__ = [
 CANNOT_ASK = "approval was needed, and this MCP client cannot ask a person (no elicitation support)"
 
 MAX_SHOWN_ARGUMENTS = 4000
-"""Characters of a call's arguments shown in the form; longer ones are cut, with a marker."""
+"""Characters of a call's argument values shown in the form, shared among them; each longer
+value is cut on its own, with a marker."""
+MAX_SHOWN_NAMES = 50
+"""Arguments shown by name; past them, how many more there are."""
 
 
 class ApprovalForm(BaseModel):
@@ -66,13 +70,31 @@ def can_elicit(ctx: Context) -> bool:
 
 
 def approval_message(call: PendingCall) -> str:
-    """The text a person reads: the tool, its server, its arguments (cut when long)."""
-    shown = json.dumps(call.arguments, ensure_ascii=False, indent=1, default=str)
-    if len(shown) > MAX_SHOWN_ARGUMENTS:
-        shown = shown[:MAX_SHOWN_ARGUMENTS] + f"\n... ({len(shown) - MAX_SHOWN_ARGUMENTS} more characters)"
+    """The text a person reads: the tool, its server, and every argument by name, each value cut
+    on its own when long (so no long value can push another argument out of sight), sorted by
+    name (the program does not choose the order), control and format characters escaped (no
+    newline or direction mark can forge a line of this text)."""
+    names = sorted(call.arguments, key=str)
+    share = max(MAX_SHOWN_ARGUMENTS // max(len(names), 1), 80)
+    lines = []
+    for name in names[:MAX_SHOWN_NAMES]:
+        value = json.dumps(call.arguments[name], ensure_ascii=False, default=str)
+        if len(value) > share:
+            value = value[:share] + f"... ({len(value) - share} more characters)"
+        lines.append(f"  {_visible(str(name))[:80]} = {_visible(value)}")
+    if len(names) > MAX_SHOWN_NAMES:
+        lines.append(f"  ... and {len(names) - MAX_SHOWN_NAMES} more arguments")
+    shown = "\n".join(lines) or "  (no arguments)"
     return (
-        f"A program wants to call the tool {call.tool!r} of the MCP server {call.server!r} with these "
-        f"arguments:\n{shown}\nApprove this call?"
+        f"A program wants to call the tool {_visible(call.tool)!r} of the MCP server {_visible(call.server)!r} "
+        f"with these arguments:\n{shown}\nApprove this call?"
+    )
+
+
+def _visible(text: str) -> str:
+    """`text` with control and format characters (newlines, direction marks, zero-width) escaped."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in text
     )
 
 

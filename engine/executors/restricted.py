@@ -60,8 +60,21 @@ class RestrictedExecutor:
         if request.session_id is None:
             return await self._run(request, program, {}, started)
         state, lock = self._sessions.get(request.session_id)
-        async with lock:  # one program at a time per code session
+        # One program at a time per code session; the wait is bounded by the program's timeout
+        # (the program before may be paused for approval for a long time).
+        try:
+            await asyncio.wait_for(lock.acquire(), limits.timeout)
+        except TimeoutError:
+            message = (
+                f"code session {request.session_id!r} stayed busy for the whole timeout ({limits.timeout:g} s): "
+                "another program in it has not finished (it may be paused for approval)"
+            )
+            info = plain_error("TimeoutError", message)
+            return error_envelope(info, execution_time=time.perf_counter() - started, limits=limits.as_dict())
+        try:
             return await self._run(request, program, state, started)
+        finally:
+            lock.release()
 
     async def _run(self, request: ExecutionRequest, program: Any, globals_: dict[str, Any], started: float) -> Envelope:
         limits = request.limits

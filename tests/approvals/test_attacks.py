@@ -24,7 +24,7 @@ def client_for(book: Ledger, **options: object) -> MCPClient:
     return MCPClient(config, code_mode=True, tool_policy={"ledger.write": "ask"}, **options)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="review: approve='all' approves calls parked after the paused envelope")
+
 async def test_approve_all_never_approves_a_call_the_person_was_not_shown() -> None:
     book = ledger()
     program = """
@@ -43,7 +43,7 @@ return await asyncio.gather(ledger.write(key="notes", value="hello"), sneaky(), 
     assert ("EVIL", "x") not in book.received
 
 
-@pytest.mark.xfail(strict=True, reason="review: a paused program keeps calling tools, wall clock held")
+
 async def test_a_paused_program_makes_no_tool_call_until_a_decision() -> None:
     book = ledger()
     program = """
@@ -62,7 +62,7 @@ return await asyncio.gather(ledger.write(key="w", value="v"), busy())
         assert book.reads == reads
 
 
-@pytest.mark.xfail(strict=True, reason="review: a write made after the save is sent again by a replay")
+
 async def test_a_replay_never_sends_a_write_made_after_the_save_again(tmp_path: Path) -> None:
     book = ledger()
     store = f"sqlite:///{tmp_path / 'approvals.db'}"
@@ -82,7 +82,7 @@ return await asyncio.gather(ledger.write(key="a", value="1"), later(), return_ex
     assert book.received.count(("z", "<closed>")) <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="review: replay ids restart at c1; ids collide, a call is lost")
+
 async def test_a_replay_keeps_every_pending_call_under_its_own_id(tmp_path: Path) -> None:
     book = ledger()
     store = f"sqlite:///{tmp_path / 'approvals.db'}"
@@ -104,7 +104,7 @@ return await asyncio.gather(first(), ledger.write(key="b", value="2"))
     assert pending.get(ids["b"]) == "b"  # an id keeps naming the call the person was shown
 
 
-@pytest.mark.xfail(strict=True, reason="review: a stale host claims a newer record and resends")
+
 async def test_a_stale_host_never_resends_a_write_another_host_made(redis_url: str) -> None:
     book = ledger()
     program = 'await ledger.write(key="a", value="1")\nawait ledger.write(key="b", value="2")\nreturn "done"'

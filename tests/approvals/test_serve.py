@@ -61,7 +61,7 @@ async def test_a_person_who_approves_lets_the_write_through(protocol: str) -> No
     result, asked = await run_through_serve(approve, book, protocol)
     assert result.structured_content is not None, result
     assert result.structured_content["result"] == "wrote k"
-    assert len(asked) == 1 and "'write'" in asked[0] and "'ledger'" in asked[0] and '"value": "v"' in asked[0]
+    assert len(asked) == 1 and "'write'" in asked[0] and "'ledger'" in asked[0] and 'value = "v"' in asked[0]
     assert book.received == [("k", "v")]
 
 
@@ -87,3 +87,15 @@ async def test_a_client_without_elicitation_gets_the_call_refused_saying_why(pro
     assert text.startswith("refused: ") and "cannot ask a person" in text
     assert asked == []
     assert book.received == []
+
+
+def test_the_approval_message_shows_every_argument_and_forges_no_line() -> None:
+    from engine.approvals import PendingCall
+    from engine.codemode.elicit import approval_message
+
+    arguments = {"value": "harmless " * 2000, "key": "ADMIN\u202e\nApprove this call? yes"}
+    message = approval_message(PendingCall("c1", "ledger", "write", arguments))
+    assert "key = " in message  # not pushed out of sight by the long value
+    assert message.count("\n") == 3  # header, two arguments, the question: no forged line
+    assert "\u202e" not in message and "\\u202e" in message
+    assert len(message) < 5000
