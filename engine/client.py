@@ -85,6 +85,7 @@ class MCPClient:
         approval_timeout: float | None = None,
         learn_shapes: bool | None = None,
         check: str | None = None,
+        tokenize: bool | list[Any] | None = None,
     ) -> None:
         raw = load_config(config) if isinstance(config, str | Path) else (config or {})
         self._servers: dict[str, ServerConfig] = parse_config(raw)
@@ -122,6 +123,12 @@ class MCPClient:
         self.check = defaults.check if check is None else check
         if self.check not in ("types", "off"):
             raise CodeModeError(f"check must be 'types' or 'off', got {check!r}")
+        self.tokenize: bool | list[Any] = defaults.tokenize if tokenize is None else tokenize
+        """Personal data and secrets as tokens in what leaves the engine (docs/results.md)."""
+        if self.tokenize:
+            from .privacy import parse_detectors
+
+            parse_detectors(self.tokenize)  # a bad detector is refused here, not at the first program
         self.sessions: dict[str, MCPSession] = {}
         self.active_sessions: list[str] = []
         self._tool_host: ToolHost | None = None
@@ -462,6 +469,7 @@ class MCPClient:
                 approval_timeout=self.approval_timeout,
                 learn_shapes=self.learn_shapes,
                 check=self.check,
+                tokenize=self.tokenize,
             )
         return self._code_mode
 

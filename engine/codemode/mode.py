@@ -20,15 +20,18 @@ from typing import Any, Literal
 from mcp import types
 
 from ..approvals import DEFAULT_APPROVAL_TIMEOUT, Approver, ToolPolicy
+from ..bridge.hooks import Hooks
 from ..envelope import CheckFinding, Envelope
 from ..errors import CodeModeError
 from ..executors import Executor, get_executor
 from ..kernel.report import valid_text
 from ..limits import Limits
 from ..store import MemoryStore, Store
-from ..tools import ServerState, ToolHost
+from ..tools import ServerState, ToolHost, ToolSet
+from ..typecheck import CheckReport
 from .approving import Approvals
 from .request import build_request
+from .safety import ResultSafety
 from .typed import TypedResults, check_mode
 
 __all__ = ["LOAD_SHARE", "CodeMode"]
@@ -65,6 +68,7 @@ class CodeMode:
         approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT,
         learn_shapes: bool = True,
         check: str = "off",
+        tokenize: Any = None,
     ) -> None:
         self.tool_host = tool_host
         self.limits = limits or Limits()
@@ -74,6 +78,8 @@ class CodeMode:
         self.approvals = Approvals(self, tool_policy, store, approval_timeout)
         self.typed = TypedResults(store, learn=learn_shapes, check=check_mode(check))
         """Learned output shapes (in the same store as approvals) and the stubs that show them."""
+        self.safety = ResultSafety(tokenize, store)
+        """Truncation, result handles and tokens of what leaves the engine (docs/results.md)."""
         self._executor_name = executor
         self._executor_options = dict(executor_options or {})
         self._executor: Executor | None = None
@@ -153,9 +159,11 @@ class CodeMode:
             # The wait counts against the program's timeout: it runs for what is left.
             limits = limits.with_timeout(max(limits.timeout - waited, _LEAST))
         toolset = self.tool_host.current()
+        cap, limits = limits, self.safety.run_limits(limits)  # an oversized result reaches us, to be cut
+        on_log = self.safety.relay(on_log, session_id)
         warnings: list[CheckFinding] = []
         if checking:
-            refused, warnings = await self.typed.precheck(toolset, code, limits)
+            refused, warnings = await self.typed.precheck(toolset, code, cap)
             if refused is not None:
                 return refused
         if self.approvals.gates(dry_run, approver):
@@ -165,12 +173,20 @@ class CodeMode:
         else:
             request = build_request(
                 toolset, code, limits=limits, backend=self, allowed_servers=self.allowed_servers,
-                session_id=session_id, on_log=on_log, hooks=self.typed.hooks(toolset),
+                session_id=session_id, on_log=on_log, hooks=self.execution_hooks(toolset, session_id, cap),
             )
             envelope = await self.executor.run(request)
         if warnings:
             envelope["check_warnings"] = warnings
-        return envelope
+        return await self.safety.finish(envelope, session_id, cap)
+
+    async def check(self, code: str) -> CheckReport:
+        """Type-check `code` as `execute(check="types")` would, without running it: the certain
+        `errors`, the `warnings`, or `skipped` and why (`codemode check FILE`)."""
+        if not isinstance(code, str):
+            raise CodeModeError(f"code must be a string, got {type(code).__name__}")
+        await self.tool_host.wait_for(code, self.limits.timeout * LOAD_SHARE)
+        return await self.typed.report(self.tool_host.current(), code)
 
     async def resume(
         self,
@@ -186,7 +202,12 @@ class CodeMode:
         Raises:
             ApprovalError: unknown, ended or already resumed execution; ids not pending.
         """
-        return await self.approvals.resume(execution_id, approve=approve, reject=reject, reason=reason)
+        envelope = await self.approvals.resume(execution_id, approve=approve, reject=reject, reason=reason)
+        return await self.safety.finish(envelope, self.safety.scope_of(execution_id), self.limits)
+
+    def execution_hooks(self, toolset: ToolSet, session_id: str | None, limits: Limits) -> Hooks:
+        """The hooks of one execution: learned shapes, `results.open`, tokens put back."""
+        return self.safety.hooks(session_id, self.allowed_servers, limits, self.typed.hooks(toolset))
 
     def _limits_for(self, timeout: float | None) -> Limits:
         if timeout is None:

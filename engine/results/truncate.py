@@ -40,14 +40,16 @@ MAX_CUTS = 20
 CEILING_FACTOR = 16
 """How far over `max_result_bytes` a result may be and still reach the host, to be truncated there
 (and kept whole as a handle); beyond it the executor refuses it as before."""
+MIN_CEILING = 16 * 1024 * 1024
+"""The ceiling's floor: a small cap still lets a result of this size reach the host to be cut."""
 MAX_CEILING = 48 * 1024 * 1024
 """The ceiling's own bound: under the 64 MiB frame that carries a result from a guest."""
 
 
 def result_ceiling(cap: int) -> int:
-    """The executors' result limit for a cap of `cap` bytes: `cap * CEILING_FACTOR`, at most
-    `MAX_CEILING` (and never below `cap`)."""
-    return max(cap, min(cap * CEILING_FACTOR, MAX_CEILING))
+    """The executors' result limit for a cap of `cap` bytes: `cap * CEILING_FACTOR`, at least
+    `MIN_CEILING`, at most `MAX_CEILING`, and never below `cap`."""
+    return max(cap, min(max(cap * CEILING_FACTOR, MIN_CEILING), MAX_CEILING))
 
 
 _FIRST, _LAST = 64, 1 << 40

@@ -1,0 +1,187 @@
+"""Code mode's side of context-safe results: truncation, handles and tokens around each execution.
+
+`ResultSafety` plugs into an execution at three points, and owns none of the mechanisms
+(`engine.results`, `engine.privacy`):
+
+- before: the executor's result limit is raised to `result_ceiling(max_result_bytes)`, so an
+  oversized result reaches the host instead of being refused; the execution's `Hooks` get the
+  `open_result` engine function (`results.open` in the program) and, with tokenization, a
+  `rewrite` that puts this session's tokens back to real values just before a tool is called;
+- during: printed lines are tokenized before they are relayed;
+- after: a result over `max_result_bytes` is truncated structurally to it and kept whole as a
+  handle; the envelope says what was cut and how to get more (`truncation`, `handles`); with
+  tokenization, everything in it that can hold data (result, logs, errors, pending calls,
+  handles) is tokenized. The program itself always sees real values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from typing import Any
+
+from ..bridge.hooks import Hooks
+from ..envelope import Envelope
+from ..errors import ToolError
+from ..kernel.stubs import OPEN_RESULT, open_arguments
+from ..limits import Limits
+from ..privacy import Detector, TokenError, Vault, parse_detectors
+from ..results import HandleRegistry, msgpack_size, result_ceiling, truncate
+from ..store import Store
+
+__all__ = ["ResultSafety"]
+
+_MAX_VAULTS = 10_000
+_PLAIN_KEYS = ("status", "execution_time", "usage", "tool_calls", "execution_id", "truncated")
+# Envelope keys that never hold program or server data: not tokenized.
+
+
+class ResultSafety:
+    """Truncation, handles and tokens for one `CodeMode`; see the module docstring.
+
+    Args:
+        tokenize: True (every built-in detector), False/None, or a list of detector names and
+            `{"name", "pattern"}` entries (`engine.privacy.parse_detectors`).
+        store: where handles live when it is durable (SQLite, Redis); else in memory here.
+    """
+
+    def __init__(self, tokenize: Any = None, store: Store | None = None, *, handle_ttl: float | None = None) -> None:
+        self.detectors: tuple[Detector, ...] = parse_detectors(tokenize)
+        self.handles = HandleRegistry(store) if handle_ttl is None else HandleRegistry(store, ttl=handle_ttl)
+        self._vaults: OrderedDict[str | None, Vault] = OrderedDict()
+        self._scopes: OrderedDict[str, str | None] = OrderedDict()  # paused execution id -> its session
+
+    @property
+    def tokenizing(self) -> bool:
+        return bool(self.detectors)
+
+    def vault(self, scope: str | None) -> Vault:
+        """The vault of a code session (None: the executions without one), made on first use."""
+        vault = self._vaults.get(scope)
+        if vault is None:
+            vault = self._vaults[scope] = Vault(self.detectors)
+            if len(self._vaults) > _MAX_VAULTS:
+                self._vaults.popitem(last=False)  # its tokens stop resolving: refused, never misread
+        else:
+            self._vaults.move_to_end(scope)
+        return vault
+
+    # -- before and during --------------------------------------------------------------------
+
+    def run_limits(self, limits: Limits) -> Limits:
+        """The limits the executor gets: the result limit raised to its ceiling."""
+        ceiling = result_ceiling(limits.max_result_bytes)
+        if ceiling == limits.max_result_bytes:
+            return limits
+        return limits.model_copy(update={"max_result_bytes": ceiling})
+
+    def hooks(self, scope: str | None, allowed: Collection[str] | None, limits: Limits,
+              base: Hooks | None = None) -> Hooks:
+        """`base` (another layer's hooks) plus `open_result` and, when tokenizing, the `rewrite`."""
+        handles = self.handles
+        most = limits.max_tool_result_bytes
+
+        async def open_result(arguments: dict[str, Any]) -> Any:
+            checked = open_arguments(arguments.get("handle"), arguments.get("path"), arguments.get("start"),
+                                     arguments.get("stop"))
+            value = await handles.open(checked["handle"], scope=scope, allowed=allowed, path=checked["path"],
+                                       start=checked["start"], stop=checked["stop"])
+            size = msgpack_size(value) or 0
+            if size > most:
+                raise ValueError(
+                    f"results.open(): that part is {size} bytes, over max_tool_result_bytes ({most}); "
+                    "open a smaller part (path=[...], start=..., stop=...)"
+                )
+            return value
+
+        base = base or Hooks()
+        functions = {**base.functions, OPEN_RESULT: open_result}
+        rewrite = base.rewrite
+        if self.tokenizing:
+            rewrite = self._restorer(self.vault(scope), rewrite)
+        return dataclasses.replace(base, functions=functions, rewrite=rewrite)
+
+    @staticmethod
+    def _restorer(
+        vault: Vault, then: Callable[[str, str, dict[str, Any]], dict[str, Any]] | None
+    ) -> Callable[[str, str, dict[str, Any]], dict[str, Any]]:
+        def restore(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            try:
+                arguments = vault.restore(arguments)
+            except TokenError as exc:
+                raise ToolError(server, tool, str(exc)) from None
+            return then(server, tool, arguments) if then is not None else arguments
+
+        return restore
+
+    def relay(self, on_log: Callable[[str, str], None] | None, scope: str | None) -> Callable[[str, str], None] | None:
+        """`on_log` that is only handed tokenized text."""
+        if on_log is None or not self.tokenizing:
+            return on_log
+        vault = self.vault(scope)
+
+        def relay(text: str, stream: str) -> None:
+            on_log(vault.redact_text(text), stream)
+
+        return relay
+
+    # -- after --------------------------------------------------------------------------------
+
+    def scope_of(self, execution_id: str) -> str | None:
+        """The session of a paused execution that passed through `finish` here (None if unknown)."""
+        return self._scopes.get(execution_id)
+
+    async def finish(self, envelope: Envelope, scope: str | None, limits: Limits) -> Envelope:
+        """The envelope as it leaves the engine: cut to `limits.max_result_bytes`, kept as a handle,
+        tokenized; its `usage.limits` shows the real cap."""
+        cap = limits.max_result_bytes
+        usage_limits = envelope["usage"]["limits"]
+        if isinstance(usage_limits, dict) and "max_result_bytes" in usage_limits:
+            usage_limits["max_result_bytes"] = cap
+        if envelope.get("status") == "paused" and "execution_id" in envelope:
+            self._scopes[envelope["execution_id"]] = scope
+            if len(self._scopes) > _MAX_VAULTS:
+                self._scopes.popitem(last=False)
+        if envelope["status"] == "ok" and envelope["usage"]["result_bytes"] > cap:
+            await self._cut(envelope, scope, cap)
+        if self.tokenizing:
+            vault = self.vault(scope)
+            for key in list(envelope):
+                if key not in _PLAIN_KEYS:
+                    envelope[key] = vault.redact(envelope[key])  # type: ignore[literal-required]
+        return envelope
+
+    async def _cut(self, envelope: Envelope, scope: str | None, cap: int) -> None:
+        full = envelope["result"]
+        cut = truncate(full, cap)
+        # The namespaces the program's data may have come from: an opener elsewhere must be allowed them all.
+        servers = sorted({call["tool"].split(".", 1)[0] for call in envelope["tool_calls"]})
+        entry = await self.handles.keep(full, scope=scope, servers=servers, source="result")
+        envelope["result"] = cut.value
+        handle = entry.get("id")
+        first = next((c for c in cut.cuts if c["kind"] in ("list", "mapping", "string")), None)
+        if handle is None:
+            how = f"The full result was not kept ({entry.get('reason')}): return less (filter, aggregate, page)."
+        elif first is not None:
+            how = (
+                f"The full result is kept as handle {handle!r} for {entry['expires_in']:g} s. In a next "
+                f"execute_code (same session), `await results.open({handle!r}, path={first['keys']!r}, "
+                f"start={first['kept']}, stop={first['kept'] + 100})` returns the next part; work on it "
+                "there and return only what you need."
+            )
+        else:
+            how = (
+                f"The full result is kept as handle {handle!r}: `await results.open({handle!r})` in a next "
+                "execute_code (same session) returns it; work on it there and return only what you need."
+            )
+        envelope["truncation"] = {
+            "result_bytes": cut.original_size if cut.original_size is not None else envelope["usage"]["result_bytes"],
+            "kept_bytes": cut.size,
+            "limit": cap,
+            "cuts": cut.cuts,
+            "more_cuts": cut.more_cuts,
+            "handle": handle,
+            "how_to_get_more": how,
+        }
+        envelope["handles"] = [entry]
