@@ -20,7 +20,7 @@ from ..shapes import ShapeRegistry
 from ..store import Store
 from ..stubs import render_all
 from ..tools import ToolSet
-from ..typecheck import StubNames, TypeChecker, stub_names
+from ..typecheck import CheckReport, StubNames, TypeChecker, stub_names
 
 CheckMode = Literal["types", "off"]
 CHECK_MODES: tuple[CheckMode, ...] = ("types", "off")
@@ -126,9 +126,7 @@ class TypedResults:
         A certain error refuses the run (nothing was called): its envelope's `error_info` is the
         first error, the rest are in `check_warnings`. A check that could not run says why in the
         warnings, and the run goes ahead."""
-        await self.sync(toolset)
-        stubs = self.stubs(toolset)
-        report = await self.checker.check(code, stubs, self._stub_names(toolset, stubs))
+        report = await self.report(toolset, code)
         if report.status == "skipped":
             message = f"the type check did not run ({report.reason}); the program ran unchecked"
             return None, [CheckFinding(type="TypeCheckSkipped", message=message, line=None, column=None, rule="")]
@@ -146,6 +144,12 @@ class TypedResults:
         if rest:
             envelope["check_warnings"] = rest
         return envelope, []
+
+    async def report(self, toolset: ToolSet, code: str) -> CheckReport:
+        """The checker's report on `code` against `toolset`'s stubs with the learned shapes."""
+        await self.sync(toolset)
+        stubs = self.stubs(toolset)
+        return await self.checker.check(code, stubs, self._stub_names(toolset, stubs))
 
     def _stub_names(self, toolset: ToolSet, stubs: str) -> StubNames:
         if self._names is None or self._names[0] is not stubs:
