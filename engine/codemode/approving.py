@@ -111,7 +111,7 @@ class Approvals:
         request = build_request(
             toolset, saved.code, limits=limits, backend=self._mode, allowed_servers=allowed,
             session_id=saved.session_id, on_log=printed, gate=gate, seed=saved.seed,
-            hooks=self._mode.typed.hooks(toolset),
+            hooks=self._mode.execution_hooks(toolset, saved.session_id, limits),
         )
         assert request.host is not None
         task = asyncio.ensure_future(self._mode.executor.run(request))
