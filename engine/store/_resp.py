@@ -6,8 +6,8 @@ Only RESP2's five types are read: `+` simple string, `-` error, `:` integer, `$`
 (`$-1` is nil), `*` array (`*-1` is nil). Anything else is a `ProtocolError`.
 
 The server is not trusted with our memory: a line longer than `MAX_LINE`, a bulk string longer
-than `max_bulk`, an array longer than `MAX_ARRAY` or nested deeper than `MAX_DEPTH` is refused
-before it is read. Timeouts and reconnection are the caller's (`engine.store.redis`).
+than `max_bulk`, bulk strings adding up to more than `max_bulk` in one reply, an array longer than
+`MAX_ARRAY` or nested deeper than `MAX_DEPTH` is refused before it is read. Timeouts and reconnection are the caller's (`engine.store.redis`).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class RespConnection:
         self._stream = stream
         self._buffer = bytearray()
         self._max_bulk = max_bulk
+        self._left = max_bulk
 
     async def send(self, *args: bytes) -> None:
         """Write one command. A broken connection is `ConnectionLost`."""
@@ -69,6 +70,7 @@ class RespConnection:
 
     async def read_reply(self) -> Reply:
         """Read one reply. An error reply is raised as `ErrorReply` after it is fully read."""
+        self._left = self._max_bulk  # what all the bulk strings of this reply may add up to
         reply = await self._read(0)
         if isinstance(reply, ErrorReply):
             raise reply
@@ -130,6 +132,9 @@ class RespConnection:
                 return None
             if not 0 <= size <= self._max_bulk:
                 raise ProtocolError(f"a bulk string of {size} bytes (at most {self._max_bulk} are accepted)")
+            if size > self._left:
+                raise ProtocolError(f"a reply of more than {self._max_bulk} bytes in all")
+            self._left -= size
             return await self._exactly(size)
         if kind == b"*":
             count = _integer(rest, "array length")

@@ -223,3 +223,17 @@ async def test_a_cancelled_call_never_leaves_a_stale_reply_for_the_next() -> Non
         with anyio.fail_after(30):
             assert await store.get("k") == b"fresh"
         await store.aclose()
+
+
+async def test_a_reply_whose_bulk_strings_add_up_past_the_cap_is_refused_before_they_are_read() -> None:
+    from engine.store._base import MAX_VALUE_BYTES
+
+    half = MAX_VALUE_BYTES // 2 + 1
+    # Three bulk strings of just over half the cap each: every one is under it, together they are not.
+    # Only the lengths matter: the reader must refuse the third before reading any of its bytes.
+    reply = b"*3\r\n" + (b"$%d\r\n" % half + b"x" * half + b"\r\n") * 2 + b"$%d\r\n" % half
+    async with _serve(_answering(reply)) as port:
+        store = RedisStore(port=port, timeout=30)
+        with anyio.fail_after(60), pytest.raises(StoreError, match="in all"):
+            await store.get("k")
+        await store.aclose()
