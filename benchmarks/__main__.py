@@ -26,12 +26,17 @@ from typing import Any
 
 from .bench_approvals import bench_approvals
 from .bench_catalog import bench_catalog_scale, bench_search_quality
+from .bench_coverage import bench_language_coverage
+from .bench_fastmcp import bench_fastmcp_codemode, bench_fastmcp_search
+from .bench_harness import bench_harness_codemode
 from .bench_overhead import bench_empty_execution, bench_tool_call, bench_workload
 from .bench_pool import bench_pool_cpu, bench_pool_latency, bench_pool_throughput
 from .bench_pool_health import bench_pool_cold_start, bench_pool_memory, bench_pool_soak
+from .bench_pool_peers import bench_pool_monty_runtime
 from .bench_remote_section import bench_remote_available, bench_remote_section
 from .bench_runtime import bench_concurrency, bench_memory, bench_throughput, bench_timeout
 from .bench_tokens import bench_tokens
+from .bench_typed import bench_typed
 from .core import BenchmarkError, Section
 from .live_agent import bench_live
 from .machine import describe_machine, machine_line
@@ -73,9 +78,15 @@ def _sections() -> dict[str, Callable[[bool, dict[str, Section]], Awaitable[Sect
         "pool_memory": plain(bench_pool_memory),
         "pool_soak": plain(bench_pool_soak),
         "pool_cold_start": plain(bench_pool_cold_start),
+        "pool_monty_runtime": plain(bench_pool_monty_runtime),
         "approvals": plain(bench_approvals),
+        "typed_results": plain(bench_typed),
         "catalog_scale": sync(bench_catalog_scale),
         "search_quality": sync(bench_search_quality),
+        "fastmcp_codemode": plain(bench_fastmcp_codemode),
+        "fastmcp_search": plain(bench_fastmcp_search),
+        "harness_codemode": plain(bench_harness_codemode),
+        "language_coverage": plain(bench_language_coverage),
     }
     if bench_remote_available():
         sections["remote"] = plain(bench_remote_section)

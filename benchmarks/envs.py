@@ -24,10 +24,25 @@ from typing import Any
 
 from .core import BenchmarkError
 
-__all__ = ["ENVS", "EXTERNAL", "Worker", "ensure_env"]
+__all__ = ["ENVS", "EXTERNAL", "Worker", "ensure_env", "installed_env"]
 
 ENVS = Path(__file__).resolve().parent / ".envs"
 EXTERNAL = Path(__file__).resolve().parent / "external"
+
+
+def _stamp(venv: Path, requirements: Sequence[str]) -> Path:
+    return venv / (".installed-" + hashlib.sha1("\n".join(requirements).encode()).hexdigest()[:12])
+
+
+def installed_env(name: str, requirements: Sequence[str]) -> Path | None:
+    """The python of `benchmarks/.envs/<name>` if it is already installed with `requirements`, else None.
+
+    The quick mode uses this: it runs a peer whose environment an earlier full run built, and never
+    builds one itself (that takes minutes).
+    """
+    venv = ENVS / name
+    python = venv / "bin" / "python"
+    return python if _stamp(venv, requirements).exists() and python.exists() else None
 
 
 def ensure_env(name: str, requirements: Sequence[str]) -> Path:
@@ -38,7 +53,7 @@ def ensure_env(name: str, requirements: Sequence[str]) -> Path:
     """
     venv = ENVS / name
     python = venv / "bin" / "python"
-    stamp = venv / (".installed-" + hashlib.sha1("\n".join(requirements).encode()).hexdigest()[:12])
+    stamp = _stamp(venv, requirements)
     if stamp.exists() and python.exists():
         return python
     shutil.rmtree(venv, ignore_errors=True)

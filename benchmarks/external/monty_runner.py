@@ -17,7 +17,16 @@ stdout. Every figure is timed here, so the request/reply hop to the harness is n
 - `{"op": "work", "code": "...", "together": bool}`: the program twice, at once or one after the
   other; replies with the wall time and the value;
 - `{"op": "idle_worker"}`: runs `1` and replies with the pid of the worker that ran it, now idle in
-  the pool (the harness reads its memory).
+  the pool (the harness reads its memory);
+- `{"op": "pool_pids"}`: the pids of the pool's idle workers (every one checked out at once, then
+  returned), for the memory of a whole idle pool;
+- `{"op": "program", "code": "..."}`: the program once on a fresh checkout; replies with its value
+  (an error in the program is the reply's `error`);
+- `{"op": "gather", "count": N, "seconds": S}`: one program awaiting N calls of an async host
+  function that sleeps S seconds, through `asyncio.gather`; replies with the wall time and the
+  most calls in flight at once;
+- `{"op": "stop", "code": "...", "limit": S}`: the program under `max_feed_duration_secs=S`;
+  replies with the wall time until the error came back and the error's type.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from typing import Any
 import pydantic_monty
 
 _pool: Any = None
+_size = 1
 
 
 async def _checkout_run(code: str) -> Any:
@@ -78,14 +88,59 @@ async def _throughput(code: str, in_flight: int, total: int) -> dict[str, Any]:
     return {"elapsed": time.perf_counter() - started, "latencies": latencies}
 
 
+async def _pool_pids() -> list[int]:
+    sessions = [_pool.checkout() for _ in range(_size)]
+    entered = [await session.__aenter__() for session in sessions]
+    try:
+        for session in entered:
+            await session.feed_run("1")
+        return sorted({int(session.worker_pid) for session in entered})
+    finally:
+        for session in sessions:
+            await session.__aexit__(None, None, None)
+
+
+async def _gather(count: int, seconds: float) -> dict[str, Any]:
+    in_flight = 0
+    most = 0
+
+    async def slow(i: int) -> int:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(seconds)
+        in_flight -= 1
+        return i
+
+    code = f"import asyncio\nr = await asyncio.gather(*[slow(i) for i in range({count})])\nlen(r)"
+    started = time.perf_counter()
+    async with _pool.checkout() as session:
+        value = await session.feed_run(code, external_lookup={"slow": slow})
+    elapsed = time.perf_counter() - started
+    if value != count:
+        raise RuntimeError(f"the gather program returned {value!r}")
+    return {"elapsed": elapsed, "most_in_flight": most}
+
+
+async def _stop(code: str, limit: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        async with _pool.checkout(limits={"max_feed_duration_secs": limit}) as session:
+            await session.feed_run(code)
+    except Exception as exc:  # the limit's error is the expected outcome
+        return {"elapsed": time.perf_counter() - started, "error_type": type(exc).__name__}
+    raise RuntimeError("the CPU loop was not stopped at its limit")
+
+
 async def handle(request: dict[str, Any]) -> dict[str, Any]:
-    global _pool
+    global _pool, _size
     op = request["op"]
     if op == "version":
         return {"pydantic-monty": metadata.version("pydantic-monty"), "python": sys.version.split()[0]}
     if op == "start":
         started = time.perf_counter()
-        _pool = pydantic_monty.AsyncMonty(min_processes=int(request["min_processes"]))
+        _size = int(request["min_processes"])
+        _pool = pydantic_monty.AsyncMonty(min_processes=_size)
         await _pool.__aenter__()
         await _checkout_run("1")
         return {"seconds": time.perf_counter() - started}
@@ -117,6 +172,14 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
         else:
             values = [await _checkout_run(request["code"]), await _checkout_run(request["code"])]
         return {"elapsed": time.perf_counter() - started, "value": values[0]}
+    if op == "pool_pids":
+        return {"pids": await _pool_pids()}
+    if op == "program":
+        return {"value": await _checkout_run(request["code"])}
+    if op == "gather":
+        return await _gather(int(request["count"]), float(request["seconds"]))
+    if op == "stop":
+        return await _stop(request["code"], float(request["limit"]))
     if op == "idle_worker":
         async with _pool.checkout() as session:
             await session.feed_run("1")
