@@ -10,7 +10,7 @@ from .codemode import CODE_MODE_SYSTEM_PROMPT, CodeMode, build_code_mode_server
 from .codemode.text import envelope_text
 from .config import CodeModeConfig, HttpServerConfig, ServerConfig, StdioServerConfig, load_config
 from .connectors import Connector, HttpConnector, InProcessConnector, StdioConnector
-from .envelope import Envelope, ErrorInfo, PendingCallInfo, ToolCallRecord, Usage
+from .envelope import CheckFinding, Envelope, ErrorInfo, PendingCallInfo, ToolCallRecord, Usage
 from .errors import (
     ApprovalError,
     BridgeError,
@@ -31,8 +31,10 @@ from .kernel.stubs import Namespace
 from .limits import Limits
 from .middleware import CallNext, LoggingMiddleware, MetricsMiddleware, Middleware, MiddlewareRequest, RequestMetrics
 from .session import ClientCallbacks, MCPSession, SessionState
+from .shapes import ShapeRegistry
 from .stubs import NameCollisionError, ToolSpec, render_all, render_namespace
 from .tools import ServerState, ToolHost, ToolSet
+from .typecheck import CheckReport, TypeChecker
 
 __all__ = [
     "ApprovalError",
@@ -40,6 +42,8 @@ __all__ = [
     "build_code_mode_server",
     "CallNext",
     "CatalogStatistics",
+    "CheckFinding",
+    "CheckReport",
     "ClientCallbacks",
     "CODE_MODE_SYSTEM_PROMPT",
     "CodeMode",
@@ -81,6 +85,7 @@ __all__ = [
     "ServerTimeoutError",
     "SessionState",
     "SessionStateError",
+    "ShapeRegistry",
     "StdioConnector",
     "StdioServerConfig",
     "StoreError",
@@ -92,6 +97,7 @@ __all__ = [
     "ToolPolicy",
     "ToolSet",
     "ToolSpec",
+    "TypeChecker",
     "Usage",
 ]
 

@@ -37,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run_command)
 
 
-def _read_program(name: str) -> str:
+def read_program(name: str) -> str:
     if name == "-":
         return sys.stdin.read()
     try:
@@ -47,7 +47,7 @@ def _read_program(name: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    code = _read_program(args.program)
+    code = read_program(args.program)
     settings = load_settings(args)
     envelope = anyio.run(_run, settings, code, args.quiet or args.json)
     failed = envelope.get("error") is not None

@@ -65,7 +65,8 @@ def serve_command(args: argparse.Namespace) -> int:
     # Log messages are deprecated from protocol 2026-07-28 on, but clients of earlier versions and
     # clients that opt in still show them: sending them is deliberate, the warning is noise.
     warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
-    return anyio.run(serve, settings.client(), args)
+    # The pre-run type check is on unless the file turns it off: warm, it costs a few ms (docs/benchmarks.md).
+    return anyio.run(serve, settings.client(check_default="types"), args)
 
 
 async def _announce(mode: CodeMode, quiet: bool) -> None:

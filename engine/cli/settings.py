@@ -48,16 +48,20 @@ class Settings:
     executor_options: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     allowed_servers: list[str] | None = None
+    code_mode: dict[str, Any] = field(default_factory=dict)
+    """The file's other `codeMode` keys (tool policy, store, learned shapes, type check), as written."""
 
-    def client(self) -> MCPClient:
-        """A code-mode client for these settings (no server is started yet)."""
+    def client(self, *, check_default: str = "off") -> MCPClient:
+        """A code-mode client for these settings (no server is started yet). `check_default`: the
+        pre-run type check when the file's `codeMode` does not say (`codemode serve` turns it on)."""
         return MCPClient(
-            {"mcpServers": self.servers},
+            {"mcpServers": self.servers, "codeMode": self.code_mode},
             allowed_servers=self.allowed_servers,
             code_mode=True,
             executor=self.executor,
             executor_options=self.executor_options,
             limits=self.limits,
+            check=None if "check" in self.code_mode else check_default,
         )
 
 
@@ -82,6 +86,10 @@ def add_settings_arguments(parser: argparse.ArgumentParser, *, limits: bool = Tr
     group.add_argument("--max-output-chars", type=int, metavar="N", help="print output kept (default 50000)")
     group.add_argument("--max-result-bytes", type=int, metavar="N", help="encoded result size (default 1000000)")
     group.add_argument("--max-memory-mb", type=int, metavar="MB", help="memory a program may add (default 512)")
+
+
+_FLAGGED = frozenset({"executor", "executorOptions", "executor_options", "limits"})
+# The codeMode keys merged with the command's flags above; the others go to the client as written.
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -123,6 +131,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         executor_options=dict(options),
         limits=limits,
         allowed_servers=list(allowed) if allowed else None,
+        code_mode={key: value for key, value in (document.get("codeMode") or {}).items() if key not in _FLAGGED},
     )
     settings.client()  # every server entry and the executor are checked now, before any server starts
     return settings

@@ -9,7 +9,9 @@ would raise:
 - a key or attribute that a declared or observed result type does not have
   (`invalid-typed-dict-key`, `missing-attribute` on a stub `TypedDict`): `KeyError`, `AttributeError`;
 - a tool's coroutine used as its result (any error about a `CoroutineType`): `TypeError` with the
-  hint "did you forget `await`?".
+  hint "did you forget `await`?";
+- text or a list indexed with a string key (`status["clean"]` on a `str`): `TypeError`, which is
+  what indexing a `str` or a `list` with a `str` always raises.
 
 Everything else the checker reports (a name it cannot resolve: the program may rely on a code
 session's globals; a library's types; a possibly-missing key) is a warning: shown, never a refusal.
@@ -29,6 +31,10 @@ __all__ = ["AWAIT_HINT", "Classified", "StubNames", "classify"]
 
 AWAIT_HINT = "did you forget `await`?"
 _TICKED = re.compile(r"`([^`]*)`")
+_STRING_KEY = re.compile(
+    r"^Method `__getitem__` of type `bound method (?:str|list\[[^`]*\])\.__getitem__.*` cannot be called with key "
+    r"of type `Literal\[[\"'].*` on object of type `(?:str|list\[[^`]*\])`$", re.DOTALL
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,9 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
     if rule == "invalid-typed-dict-key":
         owner = ticked[0] if ticked else ""
         return found("KeyError", owner in names.typed_dicts)
+    if rule == "invalid-argument-type" and _STRING_KEY.search(message):
+        kind = "text" if message.rstrip().endswith("`str`") else "a list"
+        return found("TypeError", True, f"{message}: the value is {kind}, not a dict")
     if rule in ("unknown-argument", "missing-argument", "invalid-argument-type", "too-many-positional-arguments"):
         function = re.search(r"function `([^`]*)`", message)
         return found("TypeError", function is not None and function.group(1) in names.functions)

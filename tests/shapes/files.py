@@ -60,3 +60,7 @@ def files(name: str = "files") -> Files:
         return {"size": len(state.entries.get(path, ""))}
 
     return state
+
+
+if __name__ == "__main__":  # over stdio, for the command-line tests and the benchmarks
+    files().server.run("stdio")
