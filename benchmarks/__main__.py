@@ -34,6 +34,7 @@ from .bench_pool import bench_pool_cpu, bench_pool_latency, bench_pool_throughpu
 from .bench_pool_health import bench_pool_cold_start, bench_pool_memory, bench_pool_soak
 from .bench_pool_peers import bench_pool_monty_runtime
 from .bench_remote_section import bench_remote_available, bench_remote_section
+from .bench_results import bench_results
 from .bench_runtime import bench_concurrency, bench_memory, bench_throughput, bench_timeout
 from .bench_tokens import bench_tokens
 from .bench_typed import bench_typed
@@ -80,6 +81,7 @@ def _sections() -> dict[str, Callable[[bool, dict[str, Section]], Awaitable[Sect
         "pool_cold_start": plain(bench_pool_cold_start),
         "pool_monty_runtime": plain(bench_pool_monty_runtime),
         "approvals": plain(bench_approvals),
+        "results": plain(bench_results),
         "typed_results": plain(bench_typed),
         "catalog_scale": sync(bench_catalog_scale),
         "search_quality": sync(bench_search_quality),
