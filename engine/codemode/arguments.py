@@ -25,10 +25,14 @@ from mcp.types import CallToolRequestParams, CallToolResult, TextContent
 
 from ..kernel.stubs import search_arguments
 
-__all__ = ["check_execute_code", "check_search_tools", "strict_arguments"]
+__all__ = [
+    "EXECUTE_CODE_ARGUMENTS", "SEARCH_TOOLS_ARGUMENTS", "check_execute_code", "check_search_tools", "strict_arguments"
+]
 
-_EXECUTE_CODE = ("code", "timeout")
-_SEARCH_TOOLS = ("query", "detail_level", "limit")
+EXECUTE_CODE_ARGUMENTS = ("code", "timeout")
+"""Every argument `execute_code` takes: any other name is refused (a test holds it to the tool's schema)."""
+SEARCH_TOOLS_ARGUMENTS = ("query", "detail_level", "limit")
+"""Every argument `search_tools` takes."""
 
 
 def _unknown(tool: str, arguments: Mapping[str, Any], accepted: tuple[str, ...]) -> str | None:
@@ -47,7 +51,7 @@ def check_execute_code(arguments: Mapping[str, Any]) -> str | None:
     `code` must be a string; `timeout`, when given and not null, a positive, finite number of
     seconds (not a bool, not a string): the rule of `CodeMode.execute`, with its message.
     """
-    if (unknown := _unknown("execute_code", arguments, _EXECUTE_CODE)) is not None:
+    if (unknown := _unknown("execute_code", arguments, EXECUTE_CODE_ARGUMENTS)) is not None:
         return unknown
     if "code" not in arguments:
         return "execute_code() needs the argument 'code': the Python program to run"
@@ -67,7 +71,7 @@ def check_execute_code(arguments: Mapping[str, Any]) -> str | None:
 def check_search_tools(arguments: Mapping[str, Any]) -> str | None:
     """Why `search_tools` refuses `arguments`, or None when they are valid (the rule of a program's
     `search_tools`, with its messages; the defaults are the MCP tool's)."""
-    if (unknown := _unknown("search_tools", arguments, _SEARCH_TOOLS)) is not None:
+    if (unknown := _unknown("search_tools", arguments, SEARCH_TOOLS_ARGUMENTS)) is not None:
         return unknown
     try:
         search_arguments(

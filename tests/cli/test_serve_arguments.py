@@ -22,7 +22,9 @@ import pytest
 from mcp import Client, MCPError
 from mcp.types import INVALID_REQUEST
 
+from engine import MCPClient, build_code_mode_server
 from engine.cli.body_limit import MAX_REQUEST_BYTES
+from engine.codemode.arguments import EXECUTE_CODE_ARGUMENTS, SEARCH_TOOLS_ARGUMENTS
 from tests.cli.conftest import COMMAND, command_env, write_config
 from tests.cli.test_serve import TRANSPORTS, serve_http
 from tests.conftest import ROOT, toy_entry
@@ -64,6 +66,14 @@ def transport(request: pytest.FixtureRequest) -> Any:
 
 def text(result: Any) -> str:
     return str(result.content[0].text)
+
+
+async def test_the_checked_names_are_the_tools_own() -> None:
+    # A new argument of either tool must be added to the check too, or every call using it is refused.
+    async with MCPClient({"mcpServers": {}}, code_mode=True) as client:
+        tools = await build_code_mode_server(client.code_mode_engine()).list_tools()
+    schemas = {tool.name: set(tool.input_schema["properties"]) for tool in tools}
+    assert schemas == {"execute_code": set(EXECUTE_CODE_ARGUMENTS), "search_tools": set(SEARCH_TOOLS_ARGUMENTS)}
 
 
 async def test_bad_arguments_of_both_tools_are_refused_with_the_reason(transport: Any, config: Path) -> None:
