@@ -27,9 +27,11 @@ from typing import Any
 
 from ..envelope import CheckFinding
 
-__all__ = ["AWAIT_HINT", "Classified", "StubNames", "classify"]
+__all__ = ["AWAIT_HINT", "OBSERVED_HINT", "Classified", "StubNames", "classify"]
 
 AWAIT_HINT = "did you forget `await`?"
+OBSERVED_HINT = ("that type was learned from the results seen so far; if some results have this key, "
+                 "read it with .get() or test `in` first")
 _TICKED = re.compile(r"`([^`]*)`")
 _STRING_KEY = re.compile(
     r"^Method `__getitem__` of type `bound method (?:str|list\[[^`]*\])\.__getitem__.*` cannot be called with key "
@@ -69,7 +71,9 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
         return found("AttributeError", owner in names.typed_dicts)
     if rule == "invalid-typed-dict-key":
         owner = ticked[0] if ticked else ""
-        return found("KeyError", owner in names.typed_dicts)
+        if "Observed" in owner:  # learned from the results seen so far: say how to read a rarer key
+            message += f": {OBSERVED_HINT}"
+        return found("KeyError", owner in names.typed_dicts, message)
     if rule == "invalid-argument-type" and _STRING_KEY.search(message):
         kind = "text" if message.rstrip().endswith("`str`") else "a list"
         return found("TypeError", True, f"{message}: the value is {kind}, not a dict")
