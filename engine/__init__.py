@@ -7,6 +7,7 @@ from .bridge.dispatcher import HostDispatcher, ToolBackend
 from .catalog import CatalogStatistics, ToolCatalog
 from .client import MCPClient
 from .codemode import CODE_MODE_SYSTEM_PROMPT, CodeMode, build_code_mode_server
+from .codemode.server import MAX_PROGRAM_CHARS
 from .codemode.text import envelope_text
 from .config import CodeModeConfig, HttpServerConfig, ServerConfig, StdioServerConfig, load_config
 from .connectors import Connector, HttpConnector, InProcessConnector, StdioConnector
@@ -65,6 +66,7 @@ __all__ = [
     "Limits",
     "load_config",
     "LoggingMiddleware",
+    "MAX_PROGRAM_CHARS",
     "MCPClient",
     "MCPSession",
     "MetricsMiddleware",

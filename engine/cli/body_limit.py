@@ -18,7 +18,7 @@ from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE
 from mcp.types import INVALID_REQUEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.codemode.server import MAX_PROGRAM_CHARS
+from engine import MAX_PROGRAM_CHARS
 
 __all__ = ["MAX_REQUEST_BYTES", "ExplainedBodyLimit", "too_large_message"]
 

@@ -39,6 +39,7 @@ __all__ = [
     "elicitation_approver",
     "input_required",
     "resume_answered",
+    "retry_state",
 ]
 
 CANNOT_ASK = "approval was needed, and this MCP client cannot ask a person (no elicitation support)"
@@ -60,12 +61,26 @@ class ApprovalForm(BaseModel):
 def can_ask_now(ctx: Context) -> bool:
     """Whether a request can be sent to the client in the middle of this call (the protocol
     versions up to 2025-11-25; later ones ask through `InputRequiredResult` instead)."""
-    return bool(ctx.request_context.session.can_send_request)
+    try:
+        return bool(ctx.request_context.session.can_send_request)
+    except ValueError:  # called outside a request (the server object driven directly)
+        return False
+
+
+def retry_state(ctx: Context) -> str | None:
+    """The `request_state` of a retry (2026-07-28 on): the paused execution it answers for."""
+    try:
+        return ctx.request_state
+    except ValueError:  # outside a request
+        return None
 
 
 def can_elicit(ctx: Context) -> bool:
     """Whether the client declared elicitation."""
-    capabilities = ctx.request_context.session.client_capabilities
+    try:
+        capabilities = ctx.request_context.session.client_capabilities
+    except ValueError:  # outside a request: nobody to ask
+        return False
     return capabilities is not None and capabilities.elicitation is not None
 
 
@@ -155,7 +170,7 @@ async def resume_answered(mode: CodeMode, ctx: Context) -> Envelope:
         ApprovalError: the state names no paused execution, or the answers name calls that are
             not pending.
     """
-    execution_id = ctx.request_state
+    execution_id = retry_state(ctx)
     if not isinstance(execution_id, str):
         raise ApprovalError("the retry carries no paused execution's id")
     approve: list[str] = []

@@ -32,7 +32,7 @@ from mcp.types import CallToolResult, ContentBlock, InputRequiredResult, TextCon
 
 from ..errors import EngineError
 from .arguments import strict_arguments
-from .elicit import CANNOT_ASK, can_elicit, input_required, resume_answered
+from .elicit import CANNOT_ASK, can_elicit, input_required, resume_answered, retry_state
 from .instructions import INSTRUCTIONS_LIMIT, build_instructions, prompt_text
 from .relay import run_program
 from .text import envelope_text
@@ -113,7 +113,7 @@ def build_code_mode_server(
         if isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > limit:
             timeout = limit
         try:
-            if ctx.request_state is not None:  # a retry with the person's answers (2026-07-28 on)
+            if retry_state(ctx) is not None:  # a retry with the person's answers (2026-07-28 on)
                 envelope = await resume_answered(mode, ctx)
             else:
                 envelope = await run_program(mode, code, timeout=timeout, ctx=ctx)
