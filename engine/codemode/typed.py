@@ -16,7 +16,7 @@ from ..envelope import CheckFinding, Envelope, error_envelope
 from ..errors import CodeModeError
 from ..kernel.report import ErrorInfo
 from ..limits import Limits
-from ..shapes import ShapeRegistry
+from ..shapes import Learned, ShapeRegistry
 from ..store import Store
 from ..stubs import render_all
 from ..tools import ToolSet
@@ -48,6 +48,7 @@ class TypedResults:
         self._declared: tuple[ToolSet, frozenset[tuple[str, str]]] | None = None
         self._stubs: tuple[ToolSet, int, str] | None = None
         self._names: tuple[str, StubNames] | None = None
+        self._checked: tuple[ToolSet, int, str] | None = None
 
     @property
     def learning(self) -> bool:
@@ -103,6 +104,24 @@ class TypedResults:
         self._stubs = (toolset, self.shapes.version, source)
         return source
 
+    def checked_stubs(self, toolset: ToolSet) -> str:
+        """The stubs the type check reads: the learned shapes without their counts, so that the
+        checker's stubs module changes only when a shape does (a changed module costs a re-check)."""
+        self.shapes.drain()
+        cached = self._checked
+        if cached is not None and cached[0] is toolset and cached[1] == self.shapes.shape_version:
+            return cached[2]
+        observed = {key: Learned(schema={k: v for k, v in found.schema.items() if k != "description"}, results=0)
+                    for key, found in self.shapes.snapshot(self.undeclared(toolset)).items()}
+        source = toolset.stubs()
+        if observed and toolset.specs:
+            try:
+                source = render_all(toolset.specs, observed)
+            except Exception:  # noqa: BLE001 - as in stubs(): the plain stubs
+                source = toolset.stubs()
+        self._checked = (toolset, self.shapes.shape_version, source)
+        return source
+
     def label(self, found: dict[str, Any]) -> dict[str, Any]:
         """Full-detail `search_tools` entries of tools without an `outputSchema` get `observed_output`:
         `{"schema": JSON Schema, "results": how many results it was learned from}`."""
@@ -148,7 +167,7 @@ class TypedResults:
     async def report(self, toolset: ToolSet, code: str) -> CheckReport:
         """The checker's report on `code` against `toolset`'s stubs with the learned shapes."""
         await self.sync(toolset)
-        stubs = self.stubs(toolset)
+        stubs = self.checked_stubs(toolset)
         return await self.checker.check(code, stubs, self._stub_names(toolset, stubs))
 
     def _stub_names(self, toolset: ToolSet, stubs: str) -> StubNames:

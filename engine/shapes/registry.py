@@ -67,7 +67,9 @@ class ShapeRegistry:
         self.enabled = enabled
         self.refresh = refresh
         self.version = 0
-        """Bumped whenever a shape changes: what caches of rendered stubs key on."""
+        """Bumped whenever a shape or a count changes: what caches of rendered stubs key on."""
+        self.shape_version = 0
+        """Bumped only when a shape changes (not a count): what the type check's stubs key on."""
         self._known: dict[tuple[str, str], tuple[Shape, int]] = {}
         self._delta: dict[tuple[str, str], tuple[Shape, int]] = {}
         self._queue: deque[tuple[str, str, Any]] = deque()
@@ -105,10 +107,17 @@ class ShapeRegistry:
             server, tool, value = self._queue.popleft()
             key = (server, tool)
             shape = shape_of(value)
-            self._known[key] = _add(self._known.get(key), shape, 1)
+            self._set(key, _add(self._known.get(key), shape, 1))
             self._delta[key] = _add(self._delta.get(key), shape, 1)
         self.version += 1
         self._start_flush()
+
+    def _set(self, key: tuple[str, str], known: tuple[Shape, int]) -> None:
+        previous = self._known.get(key)
+        # Counts live inside a shape (how often each key was seen); what is rendered is the schema.
+        if previous is None or to_json_schema(previous[0]) != to_json_schema(known[0]):
+            self.shape_version += 1
+        self._known[key] = known
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -164,7 +173,7 @@ class ShapeRegistry:
                 pending = self._delta.get(key)
                 current = _add(stored, *pending) if pending is not None else stored
                 if current != self._known.get(key):
-                    self._known[key] = current
+                    self._set(key, current)
                     changed = True
         if changed:
             self.version += 1
@@ -203,7 +212,7 @@ class ShapeRegistry:
                     logger.warning("learned shapes could not be written to %s: %s", self.store.url, exc)
                     return
                 pending = self._delta.get(key)
-                self._known[key] = _add(total, *pending) if pending is not None else total
+                self._set(key, _add(total, *pending) if pending is not None else total)
                 self.version += 1
 
     async def _read(self, server: str, tool: str) -> tuple[Shape, int] | None:

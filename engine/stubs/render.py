@@ -257,7 +257,8 @@ class _Renderer:
         doc = spec.description.strip() or f"Tool {spec.name!r} of server {spec.server!r}."
         if observed is not None:
             plural = "result" if observed.results == 1 else "results"
-            doc += (f"\n\nReturns: the shape observed in {observed.results} {plural} (the server declares no "
+            seen = f"observed in {observed.results} {plural}" if observed.results > 0 else "observed"
+            doc += (f"\n\nReturns: the shape {seen} (the server declares no "
                     "outputSchema; keys not seen yet may exist).")
         described = [
             f"    {python_name}: {' '.join(prop['description'].split())[:PARAM_DOC_LIMIT]}"

@@ -159,3 +159,18 @@ async def test_observe_only_queues_and_the_work_happens_after_the_reply() -> Non
     registry.enabled = False
     registry.observe("s", "t", value)
     assert not registry._queue
+
+
+async def test_the_checked_stubs_change_only_when_a_shape_does() -> None:
+    state = files()
+    async with client_for(state) as client:
+        typed = client.code_mode_engine().typed
+        await client.execute_code(ONE_CALL)
+        toolset = client.code_mode_engine().tool_host.current()
+        checked = typed.checked_stubs(toolset)
+        assert "-> FilesSearchFilesObserved:" in checked and "Observed in" not in checked
+        await client.execute_code(ONE_CALL)  # same shape, one more result
+        assert typed.checked_stubs(toolset) is checked
+        assert "Observed in 2 results" in client.code_mode_engine().stubs()
+        await client.execute_code('return await files.file_info(path="a.txt")')  # a new shape
+        assert "-> FilesFileInfoObserved:" in typed.checked_stubs(toolset)
