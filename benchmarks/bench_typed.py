@@ -237,21 +237,23 @@ async def _latency(workdir: Path, quick: bool) -> dict[str, Any]:
 
 
 async def _observe_cost(quick: bool) -> dict[str, Any]:
+    """One result at a time, as calls come: `observe` (on the call's path) and then the drain (after
+    the reply, on the host loop), each timed on its own."""
     small = {"content": "a.txt\nb.txt", "count": 2}
     large = {"items": [{"id": i, "name": f"n{i}", "tags": ["a"], "meta": {"k": i}} for i in range(1000)]}
-    n = 2000 if quick else 20000
+    n = 500 if quick else 5000
     out: dict[str, Any] = {}
     for label, value in (("small", small), ("large", large)):
         registry = ShapeRegistry()
-        queue, drain = [], []
-        for _ in range(n // 100):
+        queue: list[float] = []
+        drain: list[float] = []
+        for _ in range(n):
             started = time.perf_counter()
-            for _ in range(100):
-                registry.observe("s", "t", value)
-            queue.append((time.perf_counter() - started) / 100)
+            registry.observe("s", "t", value)
+            queue.append(time.perf_counter() - started)
             started = time.perf_counter()
             registry.drain()
-            drain.append((time.perf_counter() - started) / 100)
+            drain.append(time.perf_counter() - started)
         await registry.aclose()
         out[label] = {"observe": summarize(queue), "drain": summarize(drain)}
     return out
@@ -323,8 +325,9 @@ async def bench_typed(quick: bool) -> Section:
     section.notes = [
         "server-filesystem and server-memory declare output schemas (pinned versions), so their stubs are typed "
         "either way; the difference there is the check. mcp-server-git and the notes server declare none.",
-        f"Target (issue 16): `codemode serve` checks by default when the warm check's p50 is under 20 ms: "
-        f"{ms(warm_p50)} here, so it does.",
+        f"Target (issue 16): the warm check's p50 under 20 ms for `codemode serve` to check by default: "
+        f"{ms(warm_p50)} in this run ({'met' if warm_p50 < 0.020 else 'NOT met'}; the load average above "
+        "is other work on the machine, and it shows here).",
         "A 'with' failure at run time is a mistake the checker only warns about (or cannot see): see the table.",
     ]
     section.data = {"without": without, "with": with_, "totals": {"without": totals(without), "with": totals(with_)},

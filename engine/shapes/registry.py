@@ -72,6 +72,7 @@ class ShapeRegistry:
         """Bumped only when a shape changes (not a count): what the type check's stubs key on."""
         self._known: dict[tuple[str, str], tuple[Shape, int]] = {}
         self._delta: dict[tuple[str, str], tuple[Shape, int]] = {}
+        self._rendered: dict[tuple[str, str], dict[str, Any]] = {}
         self._queue: deque[tuple[str, str, Any]] = deque()
         self._scheduled = False
         self._loaded_at: float | None = None
@@ -103,21 +104,26 @@ class ShapeRegistry:
         self._scheduled = False
         if not self._queue:
             return
+        batch: dict[tuple[str, str], tuple[Shape, int]] = {}
         while self._queue:
             server, tool, value = self._queue.popleft()
             key = (server, tool)
-            shape = shape_of(value)
-            self._set(key, _add(self._known.get(key), shape, 1))
-            self._delta[key] = _add(self._delta.get(key), shape, 1)
+            shape, results = batch.get(key, ({}, 0))
+            batch[key] = (merge(shape, shape_of(value)), results + 1)
+        for key, (shape, results) in batch.items():
+            shape = settle(shape)
+            self._set(key, _add(self._known.get(key), shape, results))
+            self._delta[key] = _add(self._delta.get(key), shape, results)
         self.version += 1
         self._start_flush()
 
     def _set(self, key: tuple[str, str], known: tuple[Shape, int]) -> None:
-        previous = self._known.get(key)
-        # Counts live inside a shape (how often each key was seen); what is rendered is the schema.
-        if previous is None or to_json_schema(previous[0]) != to_json_schema(known[0]):
-            self.shape_version += 1
         self._known[key] = known
+        # Counts live inside a shape (how often each key was seen); what is rendered is the schema.
+        schema = to_json_schema(known[0])
+        if self._rendered.get(key) != schema:
+            self._rendered[key] = schema
+            self.shape_version += 1
 
     # -- reading -------------------------------------------------------------------------------
 
