@@ -170,6 +170,5 @@ async def bench_language_coverage(quick: bool) -> Section:
 def _cell(outcome: dict[str, Any]) -> str:
     if outcome["ok"]:
         return PASS
-    if "error" in outcome:
-        return f"✗ {_short(outcome['error'])}"
-    return f"✗ wrong value {str(outcome['value'])[:30]!s}"
+    text = _short(outcome["error"]) if "error" in outcome else f"wrong value `{str(outcome['value'])[:40]}`"
+    return "✗ " + text.replace("|", "\\|")  # a bare | would end the Markdown cell
