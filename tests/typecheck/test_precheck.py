@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from engine import MCPClient
-from engine.errors import CodeModeError
+from engine.errors import CodeModeError, ConfigError
 from engine.typecheck import AWAIT_HINT
 from tests.shapes.files import Files, files
 
@@ -101,6 +101,9 @@ async def test_check_off_and_bad_values() -> None:
             await client.execute_code("return 1", check="mypy")
     with pytest.raises(CodeModeError, match="check must be"):
         client_for(files(), check="strict")
+    for bad in ({"check": "strict"}, {"learnShapes": "sometimes"}):
+        with pytest.raises(ConfigError, match="codeMode"):
+            MCPClient({"mcpServers": {}, "codeMode": bad}, code_mode=True)
     config = {"mcpServers": {"files": files().server}, "codeMode": {"check": "types"}}
     async with MCPClient(config, code_mode=True) as client:
         out = await client.execute_code("await files.nope()")
