@@ -174,9 +174,9 @@ def _last_agent_column(tb: TracebackType | None, source_lines: tuple[str, ...]) 
         code = tb.tb_frame.f_code
         if code.co_filename == AGENT_FILENAME:
             found = None
-            try:
+            try:  # co_positions is Python 3.11+; a guest on an older Python has no column
                 line, _, start, _ = list(code.co_positions())[tb.tb_lasti // 2]
-            except (IndexError, ValueError):
+            except (AttributeError, IndexError, ValueError):
                 line = start = None
             if line is not None and start is not None and 0 < line <= len(source_lines):
                 # co_positions counts UTF-8 bytes.
