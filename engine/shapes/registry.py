@@ -34,6 +34,9 @@ __all__ = ["Learned", "ShapeRegistry", "shape_key"]
 
 logger = logging.getLogger("engine.shapes")
 
+UNREACHABLE_BACKOFF = 30.0
+"""Seconds before a store that could not be read is read again."""
+
 MAX_QUEUED = 256
 """Results waiting to be looked at; past that, new ones are not learned from until the queue drains."""
 
@@ -73,6 +76,7 @@ class ShapeRegistry:
         self._known: dict[tuple[str, str], tuple[Shape, int]] = {}
         self._delta: dict[tuple[str, str], tuple[Shape, int]] = {}
         self._rendered: dict[tuple[str, str], dict[str, Any]] = {}
+        self._writing: set[tuple[str, str]] = set()
         self._queue: deque[tuple[str, str, Any]] = deque()
         self._scheduled = False
         self._loaded_at: float | None = None
@@ -157,30 +161,32 @@ class ShapeRegistry:
     # -- the store -----------------------------------------------------------------------------
 
     async def sync(self, tools: Iterable[tuple[str, str]], *, force: bool = False) -> None:
-        """Write what is pending, then (at most every `refresh` seconds, or when `force`) read `tools`'
-        shapes from the store. A store that cannot be reached is logged, never raised."""
-        self.drain()
-        await self.flush()
+        """Read `tools`' shapes from the store, at most every `refresh` seconds (or now, when `force`);
+        what this client learned is written in the background meanwhile. A store that cannot be
+        reached is logged, never raised, and not read again for `UNREACHABLE_BACKOFF` seconds."""
+        self.drain()  # its writes go on in the background: a slow store never holds up a check
         loop = asyncio.get_running_loop()
         if not force and self._loaded_at is not None and loop.time() - self._loaded_at < self.refresh:
             return
         self._loaded_at = loop.time()
         changed = False
-        async with self._lock:
-            for server, tool in tools:
-                try:
-                    stored = await self._read(server, tool)
-                except StoreError as exc:
-                    logger.warning("learned shapes could not be read from %s: %s", self.store.url, exc)
-                    return
-                if stored is None:
-                    continue
-                key = (server, tool)
-                pending = self._delta.get(key)
-                current = _add(stored, *pending) if pending is not None else stored
-                if current != self._known.get(key):
-                    self._set(key, current)
-                    changed = True
+        # Not under the writers' lock: a write stuck on a slow store must not hold up this read.
+        for server, tool in tools:
+            key = (server, tool)
+            try:
+                stored = await self._read(server, tool)
+            except StoreError as exc:
+                logger.warning("learned shapes could not be read from %s: %s", self.store.url, exc)
+                # An unreachable store is not asked again for a while (each try may take its timeout).
+                self._loaded_at = loop.time() + UNREACHABLE_BACKOFF
+                return
+            if stored is None or key in self._writing:  # a write in flight sets the shape itself
+                continue
+            pending = self._delta.get(key)
+            current = _add(stored, *pending) if pending is not None else stored
+            if current != self._known.get(key):
+                self._set(key, current)
+                changed = True
         if changed:
             self.version += 1
 
@@ -209,6 +215,7 @@ class ShapeRegistry:
         async with self._lock:
             while self._delta:
                 key, (shape, results) = self._delta.popitem()
+                self._writing.add(key)
                 try:
                     stored = await self._read(*key)
                     total = _add(stored, shape, results)
@@ -217,6 +224,8 @@ class ShapeRegistry:
                 except Exception as exc:  # noqa: BLE001 - a store fault never reaches a program
                     logger.warning("learned shapes could not be written to %s: %s", self.store.url, exc)
                     return
+                finally:
+                    self._writing.discard(key)
                 pending = self._delta.get(key)
                 self._set(key, _add(total, *pending) if pending is not None else total)
                 self.version += 1

@@ -10,11 +10,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from engine import MCPClient
 from engine.shapes import ShapeRegistry, shape_key
 from engine.store import open_store
+from tests.conftest import free_port
 
 from .files import Files, files
 
@@ -174,3 +176,15 @@ async def test_the_checked_stubs_change_only_when_a_shape_does() -> None:
         assert "Observed in 2 results" in client.code_mode_engine().stubs()
         await client.execute_code('return await files.file_info(path="a.txt")')  # a new shape
         assert "-> FilesFileInfoObserved:" in typed.checked_stubs(toolset)
+
+
+async def test_an_unreachable_store_never_stops_a_program_or_the_check() -> None:
+    port = free_port()  # nothing listens there
+    async with client_for(files(), store=f"redis://127.0.0.1:{port}/0?timeout=1", check="types") as client:
+        with anyio.fail_after(60):  # a bound on a hang, not a speed check
+            out = await client.execute_code(ONE_CALL)
+            assert out["status"] == "ok", out
+            assert "-> FilesSearchFilesObserved:" in client.code_mode_engine().stubs()  # learned in memory
+            out = await client.execute_code('r = await files.search_files(pattern="a")\nreturn r["nope"]')
+            assert out["error_info"]["type"] == "KeyError" and out["tool_calls"] == [], out
+            assert await observed_output(client, "search_files") is not None
