@@ -21,6 +21,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 
+import anyio
+
 from ..bridge.hooks import Hooks
 from ..envelope import Envelope
 from ..errors import ToolError
@@ -146,15 +148,13 @@ class ResultSafety:
         if envelope["status"] == "ok" and envelope["usage"]["result_bytes"] > cap:
             await self._cut(envelope, scope, cap)
         if self.tokenizing:
-            vault = self.vault(scope)
-            for key in list(envelope):
-                if key not in _PLAIN_KEYS:
-                    envelope[key] = vault.redact(envelope[key])  # type: ignore[literal-required]
+            # Scanning a result of up to the cap is CPU work: off the event loop.
+            await anyio.to_thread.run_sync(_redact, envelope, self.vault(scope))
         return envelope
 
     async def _cut(self, envelope: Envelope, scope: str | None, cap: int) -> None:
         full = envelope["result"]
-        cut = truncate(full, cap)
+        cut = await anyio.to_thread.run_sync(truncate, full, cap)  # up to a dozen passes: off the event loop
         # The namespaces the program's data may have come from: an opener elsewhere must be allowed them all.
         servers = sorted({call["tool"].split(".", 1)[0] for call in envelope["tool_calls"]})
         entry = await self.handles.keep(full, scope=scope, servers=servers, source="result")
@@ -185,3 +185,9 @@ class ResultSafety:
             "how_to_get_more": how,
         }
         envelope["handles"] = [entry]
+
+
+def _redact(envelope: Envelope, vault: Vault) -> None:
+    for key in list(envelope):
+        if key not in _PLAIN_KEYS:
+            envelope[key] = vault.redact(envelope[key])  # type: ignore[literal-required]

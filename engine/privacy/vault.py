@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,8 @@ class Vault:
         self._tokens: dict[tuple[str, str], str] = {}
         self._values: dict[str, str] = {}
         self._counts: dict[str, int] = {}
+        # Envelopes are redacted on worker threads: one lock, so two values never get one number.
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._values)
@@ -57,17 +60,18 @@ class Vault:
     def token(self, label: str, value: str) -> str:
         """The token of `value` (made on first sight)."""
         key = (label, value)
-        known = self._tokens.get(key)
-        if known is not None:
-            return known
-        if len(self._values) >= self.max_values:
-            return f"[{label}_REDACTED]"
-        number = self._counts.get(label, 0) + 1
-        self._counts[label] = number
-        token = f"[{label}_{number}:{self.tag}]"
-        self._tokens[key] = token
-        self._values[token] = value
-        return token
+        with self._lock:
+            known = self._tokens.get(key)
+            if known is not None:
+                return known
+            if len(self._values) >= self.max_values:
+                return f"[{label}_REDACTED]"
+            number = self._counts.get(label, 0) + 1
+            self._counts[label] = number
+            token = f"[{label}_{number}:{self.tag}]"
+            self._tokens[key] = token
+            self._values[token] = value
+            return token
 
     def redact_text(self, text: str) -> str:
         """`text` with every detected value replaced by its token."""

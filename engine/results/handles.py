@@ -27,6 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import msgpack
 
 from ..store import MemoryStore, Store
@@ -102,9 +103,8 @@ class HandleRegistry:
     async def keep(self, value: Any, *, scope: str | None, servers: Collection[str], source: str) -> dict[str, Any]:
         """Keep `value` (plain data) and return its envelope entry: `{id, source, bytes, shape,
         preview, expires_in, open}`; with `kept` False (and no id) when it could not be kept."""
-        data = msgpack.packb(value, use_bin_type=True)
-        entry: dict[str, Any] = {"source": source, "bytes": len(data), "shape": describe_shape(value)}
-        entry["preview"] = truncate(value, _PREVIEW_BYTES).value
+        # Encoding and the preview are CPU work on up to tens of MB: off the event loop.
+        data, entry = await anyio.to_thread.run_sync(_describe, value, source)
         if len(data) > self.max_bytes:
             entry.update(kept=False, reason=f"{len(data)} bytes is over the handle memory of {self.max_bytes}")
             return entry
@@ -152,7 +152,7 @@ class HandleRegistry:
         if record is not None:
             if record.scope != scope:
                 raise LookupError(_UNKNOWN.format(handle, self.ttl))
-            return msgpack.unpackb(record.data, raw=False)
+            return await anyio.to_thread.run_sync(_unpack, record.data)
         if self._store is None:
             raise LookupError(_UNKNOWN.format(handle, self.ttl))
         body = await self._store.get(_PREFIX + handle)
@@ -172,7 +172,7 @@ class HandleRegistry:
                 raise PermissionError(
                     f"result handle {handle!r} holds data of server(s) {refused} this execution may not use"
                 )
-        return msgpack.unpackb(data, raw=False)
+        return await anyio.to_thread.run_sync(_unpack, data)
 
     def _hold(self, handle: str, record: _Entry) -> None:
         self._held[handle] = record
@@ -190,6 +190,17 @@ class HandleRegistry:
                 break
             del self._held[handle]
             self._bytes -= len(record.data)
+
+
+def _unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False)
+
+
+def _describe(value: Any, source: str) -> tuple[bytes, dict[str, Any]]:
+    data = msgpack.packb(value, use_bin_type=True)
+    entry: dict[str, Any] = {"source": source, "bytes": len(data), "shape": describe_shape(value)}
+    entry["preview"] = truncate(value, _PREVIEW_BYTES).value
+    return data, entry
 
 
 def _select(value: Any, path: Sequence[Any], start: int | None, stop: int | None) -> Any:
