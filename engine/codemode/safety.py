@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -32,7 +33,17 @@ from ..privacy import Detector, TokenError, Vault, parse_detectors
 from ..results import HandleRegistry, msgpack_size, result_ceiling, truncate
 from ..store import Store
 
-__all__ = ["ResultSafety"]
+__all__ = ["TOOL_HANDLE_BYTES", "ResultSafety"]
+
+TOOL_HANDLE_BYTES = 256 * 1024
+"""A tool result at least this large (msgpack bytes) is also kept as a handle, listed in the
+envelope, so a later program can reopen it without calling the tool again."""
+_TOOL_HANDLES = 8
+"""Tool results kept as handles per execution, at most."""
+
+_KEPT: ContextVar[list[tuple[str, Any]] | None] = ContextVar("engine_kept_tool_results", default=None)
+# The large tool results of the execution running in this context: set when its hooks are made
+# (in the task that runs it; its tool calls run in copies of that context), read by `finish`.
 
 _MAX_VAULTS = 10_000
 _PLAIN_KEYS = ("status", "execution_time", "usage", "tool_calls", "execution_id", "truncated")
@@ -52,7 +63,8 @@ class ResultSafety:
         self.detectors: tuple[Detector, ...] = parse_detectors(tokenize)
         self.handles = HandleRegistry(store) if handle_ttl is None else HandleRegistry(store, ttl=handle_ttl)
         self._vaults: OrderedDict[str | None, Vault] = OrderedDict()
-        self._scopes: OrderedDict[str, str | None] = OrderedDict()  # paused execution id -> its session
+        # A paused execution's id -> its session and the large tool results it has made so far.
+        self._paused: OrderedDict[str, tuple[str | None, list[tuple[str, Any]] | None]] = OrderedDict()
 
     @property
     def tokenizing(self) -> bool:
@@ -97,7 +109,19 @@ class ResultSafety:
                 )
             return value
 
-        base = base or Hooks()
+        kept: list[tuple[str, Any]] = []
+        _KEPT.set(kept)
+        then = (base or Hooks()).observe
+
+        def observe(server: str, tool: str, value: Any) -> None:
+            if then is not None:
+                then(server, tool, value)
+            if len(kept) < _TOOL_HANDLES and isinstance(value, dict | list | str):
+                size = msgpack_size(value)
+                if size is not None and size >= TOOL_HANDLE_BYTES:
+                    kept.append((f"{server}.{tool}", value))
+
+        base = dataclasses.replace(base or Hooks(), observe=observe)
         functions = {**base.functions, OPEN_RESULT: open_result}
         rewrite = base.rewrite
         if self.tokenizing:
@@ -131,8 +155,11 @@ class ResultSafety:
     # -- after --------------------------------------------------------------------------------
 
     def scope_of(self, execution_id: str) -> str | None:
-        """The session of a paused execution that passed through `finish` here (None if unknown)."""
-        return self._scopes.get(execution_id)
+        """The session of a paused execution that passed through `finish` here (None if unknown);
+        its large tool results so far become the current ones, for `finish` of its resumed envelope."""
+        scope, kept = self._paused.get(execution_id, (None, None))
+        _KEPT.set(kept)
+        return scope
 
     async def finish(self, envelope: Envelope, scope: str | None, limits: Limits) -> Envelope:
         """The envelope as it leaves the engine: cut to `limits.max_result_bytes`, kept as a handle,
@@ -142,11 +169,18 @@ class ResultSafety:
         if isinstance(usage_limits, dict) and "max_result_bytes" in usage_limits:
             usage_limits["max_result_bytes"] = cap
         if envelope.get("status") == "paused" and "execution_id" in envelope:
-            self._scopes[envelope["execution_id"]] = scope
-            if len(self._scopes) > _MAX_VAULTS:
-                self._scopes.popitem(last=False)
+            self._paused[envelope["execution_id"]] = (scope, _KEPT.get())
+            if len(self._paused) > _MAX_VAULTS:
+                self._paused.popitem(last=False)
         if envelope["status"] == "ok" and envelope["usage"]["result_bytes"] > cap:
             await self._cut(envelope, scope, cap)
+        kept = _KEPT.get()
+        if kept and envelope["status"] != "paused":
+            _KEPT.set(None)
+            for source, value in kept:
+                server = source.split(".", 1)[0]
+                entry = await self.handles.keep(value, scope=scope, servers=[server], source=source)
+                envelope.setdefault("handles", []).append(entry)
         if self.tokenizing:
             # Scanning a result of up to the cap is CPU work: off the event loop.
             await anyio.to_thread.run_sync(_redact, envelope, self.vault(scope))
