@@ -30,6 +30,10 @@ Rules:
   imported. There is no file system or network access other than through the tools.
 - The result has `result`, `logs` (printed lines), `error` (type, message and line of your code),
   and `tool_calls`. Fix the line the error names and run again.
+- A result too large for your context is cut to fit: `truncation` says what was cut and gives the
+  `await results.open(handle, path=[...], start=..., stop=...)` call that reads more of it in a
+  next program (large values stay on the host, listed in `handles`). Work on them there.
+- Values like `[EMAIL_1:9f2c4e1a]` are tokens hiding personal data: pass them to tools as they are.
 """
 
 
