@@ -3,7 +3,9 @@
 Options:
     --quick        a few seconds: fewer repetitions, smaller catalogs, none of the comparisons that
                    need their own virtualenv (mcp-use, smolagents, the tokenizer when it is not
-                   importable here); what was left out is said in each section's notes
+                   importable here; BENCH_QUICK_PEERS=1 runs FastMCP, pydantic-ai-harness and the
+                   language-coverage peers when a full run built their virtualenvs); what was left
+                   out is said in each section's notes
     --only A,B     run only these sections (keys as in latest.json)
     --out DIR      where to write the results (default: benchmarks/results)
 

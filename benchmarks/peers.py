@@ -2,19 +2,23 @@
 pydantic-ai-harness's CodeMode (both run programs on Monty, `pydantic-monty`).
 
 A full run (`./dev bench`) builds every environment it needs and fails when one cannot be built.
-The quick mode never builds one: it runs a peer whose environment is already there and otherwise
-says, in the section's notes, that the peer was not run.
+The quick mode never builds one and leaves the peers out, saying so in the section's notes, so that
+it stays a smoke run of a few seconds per section; with `BENCH_QUICK_PEERS=1` it also runs each peer
+whose environment an earlier full run built (the peer sections' tests set it).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from .core import Section
 from .envs import ensure_env, installed_env
 
-__all__ = ["FASTMCP", "FASTMCP_NOTE", "HARNESS", "HARNESS_NOTE", "peer_python"]
+__all__ = ["FASTMCP", "FASTMCP_NOTE", "HARNESS", "HARNESS_NOTE", "QUICK_PEERS", "peer_python"]
+
+QUICK_PEERS = "BENCH_QUICK_PEERS"
 
 # The newest releases whose wheels install here (checked 2026-11-30). pydantic-monty is pinned to
 # 1.4.0 in both: 1.5.0 needs `pydantic-monty-client==1.5.0`, which the registry does not have.
@@ -34,6 +38,9 @@ def peer_python(quick: bool, name: str, requirements: Sequence[str], section: Se
     """
     if not quick:
         return ensure_env(name, requirements)
+    if os.environ.get(QUICK_PEERS) != "1":
+        section.notes.append(f"Quick mode: {label} was not run (a full run runs it; so does {QUICK_PEERS}=1).")
+        return None
     python = installed_env(name, requirements)
     if python is None:
         section.notes.append(

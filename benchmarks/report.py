@@ -19,7 +19,7 @@ def _table(table: dict[str, Any]) -> list[str]:
 def render_markdown(results: dict[str, Any]) -> str:
     """The whole report: the machine, then one heading per section with its tables and notes."""
     machine = results["machine"]
-    mode = "quick mode (fewer repetitions, no third-party virtualenvs)" if results["quick"] else "full run"
+    mode = "quick mode (fewer repetitions, no virtualenv built)" if results["quick"] else "full run"
     lines = [
         "# Benchmark results",
         "",
