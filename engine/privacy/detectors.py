@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ConfigError
 from ..sandbox import regex as _regex
 
 __all__ = ["BUILT_IN", "Detector", "DetectorError", "Found", "find", "parse_detectors"]
@@ -41,8 +42,9 @@ _PATTERN_BUDGET = 5e7
 """Backtracking steps a user pattern may cost on one window at worst (about 0.1 s)."""
 
 
-class DetectorError(ValueError):
-    """A detector specification is malformed, unknown, or a pattern too costly to run."""
+class DetectorError(ConfigError):
+    """A detector specification is malformed, unknown, or a pattern too costly to run (a
+    `ConfigError`, so a `ValueError` too)."""
 
 
 @dataclass(frozen=True, slots=True)
