@@ -31,6 +31,8 @@ from .executors import ExecutionRequest, Executor, get_executor
 from .kernel.stubs import Namespace
 from .limits import Limits
 from .middleware import CallNext, LoggingMiddleware, MetricsMiddleware, Middleware, MiddlewareRequest, RequestMetrics
+from .privacy import DetectorError, Vault
+from .results import HandleRegistry, truncate
 from .session import ClientCallbacks, MCPSession, SessionState
 from .shapes import ShapeRegistry
 from .stubs import NameCollisionError, ToolSpec, render_all, render_namespace
@@ -52,6 +54,7 @@ __all__ = [
     "CodeModeError",
     "ConfigError",
     "Connector",
+    "DetectorError",
     "EngineError",
     "Envelope",
     "envelope_text",
@@ -59,6 +62,7 @@ __all__ = [
     "ExecutionRequest",
     "Executor",
     "get_executor",
+    "HandleRegistry",
     "HostDispatcher",
     "HttpConnector",
     "HttpServerConfig",
@@ -99,8 +103,10 @@ __all__ = [
     "ToolPolicy",
     "ToolSet",
     "ToolSpec",
+    "truncate",
     "TypeChecker",
     "Usage",
+    "Vault",
 ]
 
 # Public names report `engine` as their module, so reprs and docs show the public path.
