@@ -14,7 +14,6 @@ envelope = await mode.execute("return await inventory.list_products()")
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Literal
 
@@ -164,14 +163,10 @@ class CodeMode:
         on_log = self.safety.relay(on_log, session_id)
         warnings: list[CheckFinding] = []
         if checking:
-            started = time.perf_counter()
+            # The check has a deadline of its own (typecheck.DEFAULT_TIMEOUT); the program's starts after it.
             refused, warnings = await self.typed.precheck(toolset, code, cap)
             if refused is not None:
                 return await self.safety.finish(refused, session_id, cap)
-            # The check counts against the program's timeout, as the wait for servers does.
-            spent = time.perf_counter() - started
-            cap = cap.with_timeout(max(cap.timeout - spent, _LEAST))
-            limits = limits.with_timeout(max(limits.timeout - spent, _LEAST))
         if self.approvals.gates(dry_run, approver):
             envelope = await self.approvals.execute(
                 toolset, code, limits, session_id=session_id, on_log=on_log, dry_run=dry_run, approver=approver
