@@ -244,7 +244,7 @@ async def test_closing_the_connection_stops_every_downstream_server(transport: A
         async with transport(config) as served:
             await served.client.call_tool("execute_code", {"code": "return await toy.add(a=1, b=1)"})
             downstream = children_of(served.pid)
-            assert len(downstream) == 2  # toy and inventory
+            assert len(downstream) == 3  # toy, inventory and the pre-run type checker (ty server)
             serve_pid = served.pid
         end = time.monotonic() + 30
         while (alive(serve_pid) or any(alive(pid) for pid in downstream)) and time.monotonic() < end:
