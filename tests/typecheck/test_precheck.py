@@ -169,8 +169,8 @@ async def test_a_checker_killed_between_checks_is_started_again() -> None:
 async def test_a_run_time_error_has_the_same_shape_with_its_column(executor: str) -> None:
     state = files()
     async with client_for(state, check="off", executor=executor) as client:
-        out = await client.execute_code('def pick(r):\n    return r["size"]\n\nr = await files.search_files(pattern="a")\n'
-                                        "return pick(r)")
+        program = 'def pick(r):\n    return r["size"]\n\nr = await files.search_files(pattern="a")\nreturn pick(r)'
+        out = await client.execute_code(program)
         info = out["error_info"]
         assert (info["type"], info["line"], info["column"]) == ("KeyError", 2, 12), info
         assert set(info) == {"type", "message", "line", "column", "traceback"}
