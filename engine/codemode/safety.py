@@ -172,8 +172,13 @@ class ResultSafety:
             self._paused[envelope["execution_id"]] = (scope, _KEPT.get())
             if len(self._paused) > _MAX_VAULTS:
                 self._paused.popitem(last=False)
-        if envelope["status"] == "ok" and envelope["usage"]["result_bytes"] > cap:
-            await self._cut(envelope, scope, cap)
+        if envelope["status"] == "ok" and envelope["result"] is not None:
+            # Measured here: a guest's own `result_bytes` is not to be trusted (a forged `done` frame).
+            size = msgpack_size(envelope["result"])
+            if size is not None and size != envelope["usage"]["result_bytes"]:
+                envelope["usage"]["result_bytes"] = size
+            if size is None or size > cap:
+                await self._cut(envelope, scope, cap)
         kept = _KEPT.get()
         if kept and envelope["status"] != "paused":
             _KEPT.set(None)

@@ -71,3 +71,17 @@ async def test_hostile_results_are_cut_within_the_cap(every_executor: dict[str, 
         assert cycle["status"] == "error" and "cycle" in cycle["error"]
         # The host is unharmed: the next program runs as usual.
         assert (await engine.execute_code("return 1 + 1"))["result"] == 2
+
+
+async def test_a_guest_that_understates_its_result_size_is_still_cut() -> None:
+    from engine.codemode.safety import ResultSafety
+    from engine.envelope import build_envelope
+
+    limits = Limits(max_result_bytes=1_000)
+    # What `envelope_from_payload` builds from a forged `done` frame: the guest's own usage figures.
+    envelope = build_envelope(result=list(range(10_000)), logs=[], error=None, elapsed=0.1,
+                              limits=limits.as_dict(), result_bytes=3)
+    out = await ResultSafety().finish(envelope, None, limits)
+    assert len(msgpack.packb(out["result"], use_bin_type=True)) <= 1_000
+    assert out["usage"]["result_bytes"] == len(msgpack.packb(list(range(10_000)), use_bin_type=True))
+    assert out["truncation"]["handle"].startswith("h_")
