@@ -35,3 +35,16 @@ def test_check_prints_findings_with_line_and_column_using_learned_shapes(tmp_pat
     as_json = json.loads(codemode("check", "-", "--config", str(config), "--json",
                                   input="return 1\n").stdout)
     assert as_json == {"status": "ok", "reason": "", "errors": [], "warnings": []}
+
+
+def test_the_config_files_other_code_mode_keys_reach_the_command(tmp_path: Path) -> None:
+    # codeMode.toolPolicy (and store, learnShapes, check) apply to codemode run/serve/check, as to MCPClient.
+    config = write_config(tmp_path / "servers.json", {"files": FILES},
+                          codeMode={"toolPolicy": {"files.write_file": "deny"}, "check": "types"})
+    denied = codemode("run", "-", "--config", str(config), "--json",
+                      input='return await files.write_file(path="x", content="y")')
+    envelope = json.loads(denied.stdout)
+    assert envelope["error_info"]["type"] == "ToolError" and "denied" in envelope["error"], envelope
+    refused = codemode("run", "-", "--config", str(config), "--json", input="return await files.nope()")
+    assert json.loads(refused.stdout)["error_info"]["type"] == "AttributeError"
+    assert json.loads(refused.stdout)["tool_calls"] == []
