@@ -2,8 +2,8 @@
 
 `observe(server, tool, value)` is the bridge's `Hooks.observe`: it runs on the host loop for every
 successful result, so it only queues the value (a deque append and, for the first of a batch, a
-`call_soon`: 2-4 µs measured, docs/benchmarks.md) and the
-shape is worked out in a callback after the reply has gone to the program. Shapes are merged
+`call_soon`: 2-4 µs measured, docs/benchmarks.md) and the shape is worked out in a callback after
+the reply has gone to the program. Shapes are merged
 (`infer.merge`, order-independent) and written to the store in the background, one key per tool:
 
     shapes:<sha256 of [server, tool]>  ->  {"server", "tool", "results", "shape"} as JSON
