@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from contextvars import ContextVar
@@ -44,6 +45,10 @@ _TOOL_HANDLES = 8
 _KEPT: ContextVar[list[tuple[str, Any]] | None] = ContextVar("engine_kept_tool_results", default=None)
 # The large tool results of the execution running in this context: set when its hooks are made
 # (in the task that runs it; its tool calls run in copies of that context), read by `finish`.
+_RELAY: ContextVar[_Lines | None] = ContextVar("engine_tokenized_relay", default=None)
+
+_LINE_BUFFER = 65_536
+"""Characters of printed text held while waiting for a newline; past it the text is relayed as is."""
 
 _MAX_VAULTS = 10_000
 _PLAIN_KEYS = ("status", "execution_time", "usage", "tool_calls", "execution_id", "truncated")
@@ -142,15 +147,13 @@ class ResultSafety:
         return restore
 
     def relay(self, on_log: Callable[[str, str], None] | None, scope: str | None) -> Callable[[str, str], None] | None:
-        """`on_log` that is only handed tokenized text."""
+        """`on_log` that is handed tokenized text a line at a time (a value printed in two pieces is
+        still found); what is left of a last line is relayed by `finish`."""
         if on_log is None or not self.tokenizing:
             return on_log
-        vault = self.vault(scope)
-
-        def relay(text: str, stream: str) -> None:
-            on_log(vault.redact_text(text), stream)
-
-        return relay
+        lines = _Lines(on_log, self.vault(scope))
+        _RELAY.set(lines)
+        return lines
 
     # -- after --------------------------------------------------------------------------------
 
@@ -164,6 +167,10 @@ class ResultSafety:
     async def finish(self, envelope: Envelope, scope: str | None, limits: Limits) -> Envelope:
         """The envelope as it leaves the engine: cut to `limits.max_result_bytes`, kept as a handle,
         tokenized; its `usage.limits` shows the real cap."""
+        lines = _RELAY.get()
+        if lines is not None:
+            _RELAY.set(None)
+            lines.flush()
         cap = limits.max_result_bytes
         usage_limits = envelope["usage"]["limits"]
         if isinstance(usage_limits, dict) and "max_result_bytes" in usage_limits:
@@ -230,3 +237,34 @@ def _redact(envelope: Envelope, vault: Vault) -> None:
     for key in list(envelope):
         if key not in _PLAIN_KEYS:
             envelope[key] = vault.redact(envelope[key])  # type: ignore[literal-required]
+
+
+class _Lines:
+    """Relays printed text tokenized, a line at a time; safe from any thread."""
+
+    def __init__(self, on_log: Callable[[str, str], None], vault: Vault) -> None:
+        self._on_log = on_log
+        self._vault = vault
+        self._partial: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str, stream: str) -> None:
+        with self._lock:
+            buffered = self._partial.get(stream, "") + text
+            head, newline, rest = buffered.rpartition("\n")
+            if not newline:
+                if len(buffered) < _LINE_BUFFER:
+                    self._partial[stream] = buffered
+                    return
+                head, rest = buffered, ""
+            else:
+                head += newline
+            self._partial[stream] = rest
+            self._on_log(self._vault.redact_text(head), stream)
+
+    def flush(self) -> None:
+        with self._lock:
+            left, self._partial = self._partial, {}
+            for stream, rest in left.items():
+                if rest:
+                    self._on_log(self._vault.redact_text(rest), stream)

@@ -160,3 +160,19 @@ async def test_errors_are_tokenized_too(executor_kwargs: dict[str, Any]) -> None
         assert envelope["status"] == "error"
         assert ADDRESS not in repr(envelope) and "[EMAIL_1:" in envelope["error"]
         assert PHONE in repr(await engine.execute_code("return (await crm.customer(customer_id=1))['phone']"))
+
+
+async def test_printed_lines_are_relayed_tokenized_even_when_a_value_is_printed_in_pieces(
+    executor_kwargs: dict[str, Any],
+) -> None:
+    relayed: list[str] = []
+    async with client(crm(), executor_kwargs, tokenize=True) as engine:
+        envelope = await engine.execute_code(
+            "c = await crm.customer(customer_id=7)\nprint(c['email'][:6], end='')\nprint(c['email'][6:])\n"
+            "print('tail', end='')",
+            on_log=lambda text, stream: relayed.append(text),
+        )
+    assert envelope["status"] == "ok", envelope["error"]
+    streamed = "".join(relayed)
+    assert ADDRESS not in streamed and streamed.startswith("[EMAIL_1:") and streamed.endswith("tail")
+    assert envelope["logs"][0].startswith("[EMAIL_1:")

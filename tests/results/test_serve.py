@@ -63,3 +63,20 @@ async def test_serve_responses_carry_tokens_not_addresses() -> None:
             )
             assert second.structured_content["status"] == "ok"  # type: ignore[index]
             assert book.sent == [{"to": ADDRESS, "body": "order shipped"}]
+
+
+# In this process the SDK's deprecation warning of the logging capability is an error
+# (filterwarnings=error) that the relay swallows; `codemode serve` runs it in its own process.
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+async def test_log_messages_streamed_by_serve_carry_tokens() -> None:
+    messages: list[str] = []
+
+    async def on_log(params: Any) -> None:
+        messages.append(str(params.data))
+
+    async with MCPClient({"mcpServers": {"crm": crm().server}}, code_mode=True, tokenize=["email"]) as engine:
+        server = build_code_mode_server(engine.code_mode_engine())
+        async with Client(server, logging_callback=on_log, log_level="info") as agent:
+            await agent.call_tool("execute_code", {"code": "print((await crm.customer(customer_id=3))['email'])"})
+    assert messages and all(ADDRESS not in m for m in messages)
+    assert any(m.startswith("[EMAIL_1:") for m in messages)
