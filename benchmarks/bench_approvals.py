@@ -14,6 +14,7 @@ Both executors, the memory store, interleaved round by round in one run.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -38,6 +39,31 @@ def _shop() -> MCPServer:
     return server
 
 
+def _variants(
+    plain: MCPClient, asked: MCPClient, pauses: list[float], resumes: list[float]
+) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[list[float]]]]:
+    """The two interleaved variants: the program without a policy, and paused then resumed
+    (timing its two halves itself into `pauses` and `resumes`)."""
+
+    async def baseline() -> None:
+        out = await plain.execute_code(PROGRAM)
+        assert out["result"] == "refunded 1", out
+
+    async def pause_and_resume() -> list[float]:
+        started = time.perf_counter()
+        out = await asked.execute_code(PROGRAM)
+        paused = time.perf_counter()
+        assert out["status"] == "paused", out
+        done = await asked.resume_execution(out["execution_id"], approve="all")
+        finished = time.perf_counter()
+        assert done["result"] == "refunded 1", done
+        pauses.append(paused - started)
+        resumes.append(finished - paused)
+        return []
+
+    return baseline, pause_and_resume
+
+
 async def bench_approvals(quick: bool) -> Section:
     section = Section("approvals", "Approvals: pause and resume latency")
     rounds = 5 if quick else 60
@@ -50,23 +76,7 @@ async def bench_approvals(quick: bool) -> Section:
                 MCPClient(config, code_mode=True, executor=executor, tool_policy={"shop.refund": "ask"}) as asked:
             pauses: list[float] = []
             resumes: list[float] = []
-
-            async def baseline() -> None:
-                out = await plain.execute_code(PROGRAM)
-                assert out["result"] == "refunded 1", out
-
-            async def pause_and_resume() -> list[float]:
-                started = time.perf_counter()
-                out = await asked.execute_code(PROGRAM)
-                paused = time.perf_counter()
-                assert out["status"] == "paused", out
-                done = await asked.resume_execution(out["execution_id"], approve="all")
-                finished = time.perf_counter()
-                assert done["result"] == "refunded 1", done
-                pauses.append(paused - started)
-                resumes.append(finished - paused)
-                return []
-
+            baseline, pause_and_resume = _variants(plain, asked, pauses, resumes)
             samples = await interleave({"baseline": baseline, "approval": pause_and_resume}, rounds=rounds)
             base, pause, resume = summarize(samples["baseline"]), summarize(pauses), summarize(resumes)
             table.rows.append([executor, ms(base["median"]), ms(pause["median"]), ms(resume["median"]),
