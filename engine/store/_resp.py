@@ -7,7 +7,8 @@ Only RESP2's five types are read: `+` simple string, `-` error, `:` integer, `$`
 
 The server is not trusted with our memory: a line longer than `MAX_LINE`, a bulk string longer
 than `max_bulk`, bulk strings adding up to more than `max_bulk` in one reply, an array longer
-than `MAX_ARRAY` or nested deeper than `MAX_DEPTH` is refused before it is read. Timeouts and reconnection are the caller's (`engine.store.redis`).
+than `MAX_ARRAY` or nested deeper than `MAX_DEPTH` is refused before it is read. Timeouts and
+reconnection are the caller's (`engine.store.redis`).
 """
 
 from __future__ import annotations
