@@ -188,3 +188,12 @@ async def test_an_unreachable_store_never_stops_a_program_or_the_check() -> None
             out = await client.execute_code('r = await files.search_files(pattern="a")\nreturn r["nope"]')
             assert out["error_info"]["type"] == "KeyError" and out["tool_calls"] == [], out
             assert await observed_output(client, "search_files") is not None
+
+
+async def test_programs_under_a_tool_policy_learn_too() -> None:
+    # With a policy, programs run through the approvals gate (a request of its own): the hook is there as well.
+    state = files()
+    async with client_for(state, tool_policy={"files.write_file": "ask"}) as client:
+        out = await client.execute_code(ONE_CALL)
+        assert out["status"] == "ok", out
+        assert "-> FilesSearchFilesObserved:" in client.code_mode_engine().stubs()
