@@ -32,7 +32,7 @@ from typing import Any
 
 from ..guest import GUEST_VERSION, oslimits
 from ..guest import main as _guest_main
-from ..guest.serve import take_stdio
+from ..guest.output import RoutingStream
 from ..kernel import protocol as _protocol
 from ..kernel.names import ProgramNames
 from ..kernel.program import CompiledProgram, ProgramSyntaxError
@@ -337,11 +337,29 @@ def _internal(message: str) -> dict[str, Any]:
     return {"error_info": plain_error("InternalError", message)}
 
 
+def _take_stdio() -> tuple[int, int]:
+    """Take fd 0 and fd 1 for the channel and point both at `/dev/null`; returns the channel's
+    (input, output) descriptors.
+
+    Unlike the full-Python guest's `take_stdio`, no thread reads fd 1 back: a restricted program
+    cannot write to a descriptor, and a thread started before the confinement (`_confine` applies
+    to the calling thread and the threads it starts later) would run without it."""
+    channel_in, channel_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    sys.stdout = RoutingStream("stdout")  # engine code's writes: dropped (no run is bound to them)
+    sys.stderr = RoutingStream("stderr")
+    return channel_in, channel_out
+
+
 def main(argv: list[str] | None = None, *, confine: bool = False) -> None:
     """The worker's entry point: take stdio for the channel, cap and confine the process, then serve
     on one deep-stack thread (the main thread only waits for it)."""
     options = _guest_main.parse(sys.argv[1:] if argv is None else argv)
-    channel_in, channel_out = take_stdio()
+    channel_in, channel_out = _take_stdio()
     if options.memory_bytes is not None or options.nofile is not None:
         oslimits.apply(memory_bytes=options.memory_bytes, nofile=options.nofile)
     report: dict[str, Any] = {}

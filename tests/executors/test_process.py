@@ -188,6 +188,11 @@ async def test_a_worker_has_no_host_secrets_its_own_group_limits_and_confinement
         report = executor.confinement
         if report.get("syscalls") == "seccomp":
             assert "Seccomp:\t2" in status
+            # Every thread of the worker, not only the one that confined itself: the filter (like
+            # Landlock) binds the calling thread and the threads it starts after, so a worker
+            # starts none before it is confined.
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                assert "Seccomp:\t2" in (task / "status").read_text(), f"thread {task.name} is not confined"
         if report.get("network", "").endswith("namespace"):
             assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
         assert set(report) == {"network", "capabilities", "filesystem", "syscalls"}
