@@ -247,53 +247,110 @@ class Template:
 
 
 class WorkerTransport:
-    """A `GuestTransport` over one forked worker's channel."""
+    """A `GuestTransport` over one forked worker's channel.
+
+    The host's end of the socket is watched by the loop itself (`add_reader`): a record from the
+    worker is handed to `on_data` in the callback that reads it, with no reader task to wake in
+    between (a stream reader's task cost a loop turn per run and per tool call)."""
+
+    _READ_SIZE = 1 << 18
 
     def __init__(self, template: Template, argv: list[str], *, confine: bool) -> None:
         self._template = template
         self._argv = argv
         self._confine = confine
         self.pid: int | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._backlog = bytearray()
+        """Bytes the socket did not take yet (written, in order, when it can)."""
+        self._drained: asyncio.Future[None] | None = None
+        self._on_data: Callable[[str | bytes], None] | None = None
+        self._on_exit: Callable[[str], None] | None = None
+        self._eof: asyncio.Future[None] | None = None
         self._pump: asyncio.Task[None] | None = None
+        """Reports the worker's end once its channel closed."""
         self._killed = False
 
     async def start(
         self, on_data: Callable[[str | bytes], None], on_broken: Callable[[], None], on_exit: Callable[[str], None]
     ) -> None:
         self.pid, channel = await self._template.fork(self._argv, confine=self._confine)
-        reader, self._writer = await asyncio.open_unix_connection(sock=channel, limit=1 << 20)
-        self._pump = asyncio.get_running_loop().create_task(self._read(reader, on_data, on_exit))
+        channel.setblocking(False)
+        self._sock, self._on_data, self._on_exit = channel, on_data, on_exit
+        self._loop = asyncio.get_running_loop()
+        self._eof = self._loop.create_future()
+        self._pump = self._loop.create_task(self._ended(self._eof))
+        self._loop.add_reader(channel.fileno(), self._readable)
 
-    async def _read(
-        self, reader: asyncio.StreamReader, on_data: Callable[[str | bytes], None], on_exit: Callable[[str], None]
-    ) -> None:
-        with contextlib.suppress(ConnectionError, OSError):
-            while chunk := await reader.read(1 << 16):
-                on_data(chunk)
-        assert self.pid is not None
+    def _readable(self) -> None:
+        sock = self._sock
+        assert sock is not None and self._loop is not None and self._on_data is not None
+        try:
+            chunk = sock.recv(self._READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            self._on_data(chunk)
+            return
+        self._loop.remove_reader(sock.fileno())
+        if self._eof is not None and not self._eof.done():
+            self._eof.set_result(None)
+
+    async def _ended(self, eof: asyncio.Future[None]) -> None:
+        await eof
+        assert self.pid is not None and self._on_exit is not None
         status = await self._template.exit_status(self.pid, 1.0)
         reason = describe_exit(status, self._killed)
         tail = self._template.stderr_tail.decode("utf-8", "replace").strip().splitlines()
         mine = [line for line in tail if line.startswith(f"engine worker {self.pid}:")]
-        on_exit(reason + (": " + mine[-1] if mine and not self._killed else ""))
-
-    async def write(self, data: bytes) -> None:
-        writer = self._writer
-        if writer is None or writer.is_closing():
-            raise TransportBroken("the worker's channel is closed")
-        try:
-            writer.write(data)
-            await writer.drain()
-        except (ConnectionError, OSError) as exc:
-            raise TransportBroken(str(exc)) from exc
+        self._on_exit(reason + (": " + mine[-1] if mine and not self._killed else ""))
 
     def send_now(self, data: bytes) -> None:
-        """Write without waiting (the socket keeps order; `write` drains when a caller can wait)."""
-        writer = self._writer
-        if writer is None or writer.is_closing():
+        """Write without waiting: what the socket does not take now is written, in order, when it can."""
+        sock = self._sock
+        if sock is None or sock.fileno() < 0:
             raise TransportBroken("the worker's channel is closed")
-        writer.write(data)
+        if not self._backlog:
+            try:
+                sent = sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                raise TransportBroken(str(exc)) from exc
+            if sent == len(data):
+                return
+            data = data[sent:]
+            assert self._loop is not None
+            self._loop.add_writer(sock.fileno(), self._writable)
+        self._backlog += data
+
+    def _writable(self) -> None:
+        sock = self._sock
+        assert sock is not None and self._loop is not None
+        try:
+            sent = sock.send(self._backlog)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            sent, self._backlog = 0, bytearray()  # the worker is gone: its end is reported by the reader
+        del self._backlog[:sent]
+        if not self._backlog:
+            self._loop.remove_writer(sock.fileno())
+            if self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
+
+    async def write(self, data: bytes) -> None:
+        self.send_now(data)
+        while self._backlog and self._sock is not None:
+            # Flow control: a worker that does not read holds the writer here, not the host's memory.
+            assert self._loop is not None
+            self._drained = self._loop.create_future()
+            await self._drained
+        if self._sock is None:
+            raise TransportBroken("the worker's channel is closed")
 
     async def reattach(self) -> bool:
         return False  # a socket does not drop while the worker lives
@@ -303,10 +360,19 @@ class WorkerTransport:
             self._killed = True
             _kill_group(self.pid)
         if self._pump is not None:
+            # The channel's end (the reader sees it), then the worker's status, which says why.
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(self._pump), 2.0)
-        if self._writer is not None:
-            self._writer.close()
+            if not self._pump.done():
+                self._pump.cancel()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(sock.fileno())
+                self._loop.remove_writer(sock.fileno())
+            sock.close()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)  # a writer waiting finds the channel closed
 
 
 def _kill_group(pid: int) -> None:

@@ -1,4 +1,7 @@
-"""Host side of a run's `done` payload: the `Envelope` built from it, trusting nothing but plain data.
+"""Host side of a run's frames: the `run` frame sent, and the `Envelope` built from the `done` payload.
+
+`RunFrames` encodes `run` frames for a guest; the limits and tool specs, the same run after run,
+are encoded and checked once per distinct value and reused as bytes (msgpack maps concatenate).
 
 The guest's payload is envelope-shaped plain data (`result`, `logs`, `error_info`, `truncated`,
 `usage`), but a program with full Python can forge frames, so the host re-checks every field: types,
@@ -18,11 +21,77 @@ import msgpack
 
 from ..envelope import Envelope, ErrorInfo, build_envelope
 from ..guest.output import MARKER
+from ..kernel.names import Names
+from ..kernel.protocol import FrameError, encode, run_frame
 from ..kernel.report import plain_error, to_plain
 from ..limits import Limits
-from .base import Host
+from .base import ExecutionRequest, Host
 
-__all__ = ["assemble", "envelope_from_payload", "failed_envelope"]
+__all__ = ["RunFrames", "assemble", "envelope_from_payload", "failed_envelope"]
+
+_RUN_TAIL = b"".join(msgpack.packb(part) for part in ("k", "run", "id"))
+_RUN_HEAD = b"\x86" + _RUN_TAIL
+_RUN_HEAD_SEEDED = b"\x87" + _RUN_TAIL  # one more field: the seed (approvals' recorded runs)
+_CODE, _LIMITS, _SPECS, _SESSION, _SEED = (
+    msgpack.packb(key) for key in ("code", "limits", "specs", "session_id", "seed")
+)
+
+
+class RunFrames:
+    """Encodes `run` frames (the same bytes as `encode(run_frame(...))`), each distinct limits and
+    tool specs encoded and checked once: a run's frame costs its code and little else."""
+
+    _KEEP = 16
+
+    def __init__(self) -> None:
+        self._limits: dict[tuple[Any, ...], bytes] = {}
+        self._specs: dict[int, tuple[Names, bytes]] = {}
+        """By the identity of the names object (held, so its id is not reused while cached)."""
+
+    def encode(self, run_id: int, request: ExecutionRequest) -> bytes:
+        """The encoded `run` frame of `request`; raises `FrameError` for a program that cannot be sent."""
+        limits = request.limits.as_dict()
+        key = tuple(limits.items())
+        packed_limits = self._limits.get(key)
+        if packed_limits is None:
+            packed_limits = self._checked("limits", limits)
+            if len(self._limits) >= self._KEEP:
+                self._limits.clear()
+            self._limits[key] = packed_limits
+        names = request.names
+        cached = self._specs.get(id(names)) if names is not None else None
+        if names is None:
+            packed_specs = b"\x80"
+        elif cached is not None and cached[0] is names:
+            packed_specs = cached[1]
+        else:
+            specs = {ns: [dict(spec) for spec in items] for ns, items in names.specs.items()}
+            packed_specs = self._checked("specs", specs)
+            if len(self._specs) >= self._KEEP:
+                self._specs.clear()
+            self._specs[id(names)] = (names, packed_specs)
+        try:
+            code = msgpack.packb(request.code, use_bin_type=True)
+            session = msgpack.packb(request.session_id, use_bin_type=True)
+            ident = msgpack.packb(run_id)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise FrameError(f"can't serialize frame: {exc}") from None
+        head = _RUN_HEAD if request.seed is None else _RUN_HEAD_SEEDED
+        parts = (head, ident, _CODE, code, _LIMITS, packed_limits, _SPECS, packed_specs, _SESSION, session)
+        if request.seed is None:
+            return b"".join(parts)
+        try:
+            seed = msgpack.packb(request.seed)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise FrameError(f"can't serialize frame: {exc}") from None
+        return b"".join((*parts, _SEED, seed))
+
+    @staticmethod
+    def _checked(field: str, value: dict[str, Any]) -> bytes:
+        # The whole frame's checks (fields, plain data), once; then the field's bytes alone.
+        encode(run_frame(0, "", value if field == "limits" else {}, value if field == "specs" else {}))
+        data: bytes = msgpack.packb(value, use_bin_type=True)
+        return data
 
 
 def _lines(streamed: Sequence[str]) -> list[str]:

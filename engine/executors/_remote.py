@@ -35,9 +35,9 @@ from ..envelope import Envelope
 from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
 from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
-from ..kernel.protocol import FrameError, encode, run_frame, stop_frame
+from ..kernel.protocol import FrameError, encode, stop_frame
 from ..limits import Limits
-from ._payload import envelope_from_payload, failed_envelope
+from ._payload import RunFrames, envelope_from_payload, failed_envelope
 from .base import ExecutionRequest, Host
 
 __all__ = ["GuestDied", "GuestTransport", "RemoteExecutor", "RemoteGuest", "TransportBroken"]
@@ -47,6 +47,8 @@ logger = logging.getLogger("engine.executors.remote")
 _RESYNC = object()
 _STOP = object()
 
+
+_RUN_FRAMES = RunFrames()
 
 MAX_PENDING_FRAMES = 100_000
 """Frames of one run the host holds unread at most (a program has at most `max_concurrent_tool_calls`
@@ -141,6 +143,8 @@ class RemoteGuest:
         self._tasks: set[asyncio.Task[None]] = set()
         self.dead: str | None = None
         """Why the guest is gone, once it is."""
+        self.retiring = False
+        """The guest asked not to be given another run (its `done` payload said `retire`)."""
         self.resyncs = 0
 
     # -- life -------------------------------------------------------------------------------------
@@ -296,8 +300,6 @@ class RemoteGuest:
         host: Host = request.host or HostDispatcher(_NoTools(), limits=limits)
         slot = _Slot(limits, request.on_log)
         self._runs[run_id] = slot
-        names = request.names
-        specs = {ns: [dict(spec) for spec in items] for ns, items in names.specs.items()} if names else {}
 
         async def reply(data: bytes) -> None:
             self.send_frame(run_id, data)
@@ -305,8 +307,7 @@ class RemoteGuest:
         served = asyncio.get_running_loop().create_task(host.serve(slot.receive, reply, slot.log))
         try:
             try:
-                frame = run_frame(run_id, request.code, limits.as_dict(), specs, request.session_id, request.seed)
-                self.send_frame(run_id, encode(frame))
+                self.send_frame(run_id, _RUN_FRAMES.encode(run_id, request))
             except FrameError as exc:
                 return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)
             try:
@@ -320,6 +321,8 @@ class RemoteGuest:
                     served.cancel()  # no tool call of this run starts after its deadline
                     await self.kill("a run did not stop at its deadline")
                     return failed_envelope("TimeoutError", message, started, limits, slot.streamed, host)
+            if isinstance(payload, dict) and payload.get("retire"):
+                self.retiring = True  # e.g. a worker whose only thread is stuck in a program
             return envelope_from_payload(payload, started, limits, slot.streamed, host)
         except BridgeError as exc:
             if slot.dead is not None:

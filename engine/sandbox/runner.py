@@ -17,7 +17,7 @@ import contextvars
 import decimal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
 from .shown import neutral, text_size
 
-__all__ = ["Outcome", "execute", "make_send"]
+__all__ = ["Outcome", "execute", "make_send", "use_loop"]
 
 _CLEANUP_GRACE = 0.5
 
@@ -191,11 +191,19 @@ def _bound_send(run: RunState, send: Send) -> Send:
 _thread = threading.local()
 
 
+def use_loop(factory: Callable[[], asyncio.AbstractEventLoop]) -> None:
+    """Run the calling thread's programs on loops made by `factory` instead of `WorkerLoop`s.
+
+    For a thread that is also its process's link to the host (a `process` worker): its programs'
+    loop watches the channel, so a reply wakes the program without a hand-off between threads."""
+    _thread.factory = factory
+
+
 def _thread_loop() -> asyncio.AbstractEventLoop:
     """The worker thread's event loop: reused while runs leave it clean, else replaced."""
     loop: asyncio.AbstractEventLoop | None = getattr(_thread, "loop", None)
     if loop is None or loop.is_closed():
-        loop = WorkerLoop()
+        loop = getattr(_thread, "factory", WorkerLoop)()
         deny_value_type(type(loop))
         _thread.loop = loop
     return loop

@@ -19,7 +19,7 @@ from types import FrameType
 
 from .context import RunState
 
-__all__ = ["WORKER_STACK_BYTES", "Watchdog", "WorkerPool", "process_rss", "start_with_deep_stack"]
+__all__ = ["WORKER_STACK_BYTES", "Watchdog", "WorkerPool", "process_rss", "serve_at_depth", "start_with_deep_stack"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -57,6 +57,25 @@ def _stack_depth() -> int:
         depth += 1
         frame = frame.f_back
     return depth
+
+
+def serve_at_depth(serve: Callable[[int], int | None], room: int, frames_to_program: int) -> None:
+    """Call `serve(room)` at the stack depth that leaves a program it runs exactly `room` frames of
+    recursion (`frames_to_program` frames below `serve`), as `_Worker` does for its jobs; `serve`
+    returns the room its next program needs (it is called again at that depth) or None (the end).
+
+    For a thread that runs programs itself (a `process` worker's one thread) instead of a pool's."""
+    next_room: int | None = room
+    while next_room is not None:
+        padding = sys.getrecursionlimit() - _stack_depth() - next_room - frames_to_program
+        next_room = _padded(max(padding, 0), serve, next_room)
+
+
+def _padded(frames: int, serve: Callable[[int], int | None], room: int) -> int | None:
+    # Recursion, on purpose: each level is one frame of padding.
+    if frames > 0:
+        return _padded(frames - 1, serve, room)
+    return serve(room)
 
 
 class _Worker(threading.Thread):

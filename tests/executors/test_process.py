@@ -188,6 +188,11 @@ async def test_a_worker_has_no_host_secrets_its_own_group_limits_and_confinement
         report = executor.confinement
         if report.get("syscalls") == "seccomp":
             assert "Seccomp:\t2" in status
+            # Every thread of the worker, not only the one that confined itself: the filter (like
+            # Landlock) binds the calling thread and the threads it starts after, so a worker
+            # starts none before it is confined.
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                assert "Seccomp:\t2" in (task / "status").read_text(), f"thread {task.name} is not confined"
         if report.get("network", "").endswith("namespace"):
             assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
         assert set(report) == {"network", "capabilities", "filesystem", "syscalls"}
@@ -346,3 +351,29 @@ async def test_a_template_that_dies_is_replaced_and_forks_pair_with_their_own_wo
     # worker of the dead template has nobody left to report its exit status: its reason is generic).
     failed = [r for r in results if r["error_info"] is not None]
     assert len(failed) == 1 and failed[0]["error_info"]["type"] == "SandboxCrashed", [r["error"] for r in results]
+
+
+DEEP = "def f(n):\n    return n if n == 0 else 1 + f(n - 1)\nreturn f({n})"
+GROW = "chunks = []\nwhile True:\n    chunks.append('x' * 1000000 + str(len(chunks)))"
+
+
+async def test_a_workers_own_limits_stop_programs_as_in_process(process: ProcessExecutor) -> None:
+    # A worker runs each program on its one thread (no hand-off to a sandbox thread): the stack
+    # padding still leaves exactly `max_recursion_depth` frames, and the sandbox's watchdog still
+    # stops a program at its CPU-time and memory limits, long before the host's deadline.
+    ok = await run_program(process, DEEP.format(n=40), limits=Limits(timeout=10, max_recursion_depth=50))
+    assert ok["result"] == 40, ok["error"]
+    over = await run_program(process, DEEP.format(n=60), limits=Limits(timeout=10, max_recursion_depth=50))
+    assert over["error_info"] is not None and over["error_info"]["type"] == "RecursionError", over["error"]
+    assert "50" in over["error_info"]["message"]
+    bigger = await run_program(process, DEEP.format(n=400), limits=Limits(timeout=10, max_recursion_depth=500))
+    assert bigger["result"] == 400, bigger["error"]
+    spin = await run_program(process, "while True:\n    pass", limits=Limits(timeout=20, cpu_time=0.3))
+    assert spin["error_info"] is not None and spin["error_info"]["type"] == "TimeoutError", spin["error"]
+    assert "CPU-time limit of 0.3 s" in spin["error_info"]["message"]
+    # The watchdog's limit (32 MiB), well inside the OS cap of the fixture's workers (128 MiB).
+    grow = await run_program(process, GROW, limits=Limits(timeout=20, max_memory_bytes=32 * 1024 * 1024))
+    assert grow["error_info"] is not None and grow["error_info"]["type"] == "MemoryError", grow["error"]
+    assert "over its limit of 33554432" in grow["error_info"]["message"]
+    after = await run_program(process, "print('still here')\nreturn 'after'")
+    assert (after["result"], after["logs"]) == ("after", ["still here"]), after["error"]
