@@ -14,6 +14,7 @@ died is started again at the next check.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import os
@@ -63,13 +64,33 @@ def find_ty() -> str | None:
 
 def stub_names(stubs: str, functions: dict[str, list[str]]) -> StubNames:
     """The names a finding is certain about: namespaces and their tools (`{namespace: [tool identifiers]}`)
-    and the `TypedDict`s of `stubs`."""
-    typed = {a or b for a, b in _TYPED_DICT.findall(stubs)}
+    and the `TypedDict`s of `stubs` with their keys."""
     return StubNames(
         namespaces=frozenset(functions),
         functions=frozenset(f"{ns}.{tool}" for ns, tools in functions.items() for tool in tools),
-        typed_dicts=frozenset(typed),
+        typed_dicts=_typed_dicts(stubs),
     )
+
+
+def _typed_dicts(stubs: str) -> dict[str, list[str]]:
+    """`{name: keys}` of the stubs' `TypedDict`s, class form and functional form (keys as written)."""
+    try:
+        tree = ast.parse(stubs)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return {a or b: [] for a, b in _TYPED_DICT.findall(stubs)}
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "TypedDict" for b in node.bases):
+            found[node.name] = [item.target.id for item in node.body
+                                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)]
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+              and node.value.func.id == "TypedDict"):
+            fields = node.value.args[1] if len(node.value.args) > 1 else None
+            keys = fields.keys if isinstance(fields, ast.Dict) else []
+            names = [k.value for k in keys if isinstance(k, ast.Constant)]
+            found[node.targets[0].id] = [name for name in names if isinstance(name, str)]
+    return found
 
 
 class TypeChecker:

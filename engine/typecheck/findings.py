@@ -20,8 +20,9 @@ Diagnostics below warning severity are dropped.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,8 @@ class StubNames:
 
     namespaces: Collection[str]
     functions: Collection[str]
-    typed_dicts: Collection[str]
+    typed_dicts: Mapping[str, Sequence[str]]
+    """`{TypedDict name: its keys}`: what a refusal lists so the agent can pick the right one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,19 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
         owner = ticked[0] if ticked else ""
         if message.startswith("Class ") and owner in names.namespaces:
             tool = ticked[1] if len(ticked) > 1 else "?"
-            return found("AttributeError", True, f"server namespace {owner!r} has no tool {tool!r} ({message})")
-        return found("AttributeError", owner in names.typed_dicts)
+            tools = [name.split(".", 1)[1] for name in names.functions if name.startswith(owner + ".")]
+            close = difflib.get_close_matches(tool, tools, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return found("AttributeError", True, f"server namespace {owner!r} has no tool {tool!r}{hint} ({message})")
+        if owner in names.typed_dicts:
+            return found("AttributeError", True, f"{message}: it is a dict, {_keys(owner, names)}")
+        return found("AttributeError", False)
     if rule == "invalid-typed-dict-key":
         owner = ticked[0] if ticked else ""
+        if owner in names.typed_dicts:
+            message += f"; {_keys(owner, names)}"
         if "Observed" in owner:  # learned from the results seen so far: say how to read a rarer key
-            message += f": {OBSERVED_HINT}"
+            message += f"; {OBSERVED_HINT}"
         return found("KeyError", owner in names.typed_dicts, message)
     if rule == "invalid-argument-type" and _STRING_KEY.search(message):
         kind = "text" if message.rstrip().endswith("`str`") else "a list"
@@ -83,6 +92,12 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
     if rule in ("unresolved-reference", "possibly-unresolved-reference"):
         return found("NameError", False)
     return found("TypeError", False)
+
+
+def _keys(owner: str, names: StubNames) -> str:
+    keys = list(names.typed_dicts.get(owner, ()))
+    shown = ", ".join(repr(key)[:80] for key in keys[:20]) + (", ..." if len(keys) > 20 else "")
+    return f"its keys are {shown}" if keys else "with no known keys"
 
 
 def diagnostic_parts(diagnostic: Any) -> tuple[str, str, int, int, int] | None:
