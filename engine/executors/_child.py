@@ -319,7 +319,7 @@ def _payload(
     if info is not None:
         info = _explain_memory_error(info)
         info = ErrorInfo(type=valid_text(info["type"]), message=valid_text(info["message"]), line=info["line"],
-                         traceback=valid_text(info["traceback"]))
+                         traceback=valid_text(info["traceback"]), column=info.get("column"))
     payload: dict[str, Any] = {"error_info": info}
     if outcome is not None and run is not None:
         payload.update(
@@ -342,7 +342,8 @@ def _explain_memory_error(info: ErrorInfo) -> ErrorInfo:
     if info["type"] == "MemoryError" and not info["message"]:
         message = "killed: memory limit (the sandbox process reached its OS address-space cap)"
         traceback = (info["traceback"] + ": " + message) if info["traceback"] else message
-        info = ErrorInfo(type="MemoryError", message=message, line=info["line"], traceback=traceback)
+        info = ErrorInfo(type="MemoryError", message=message, line=info["line"], traceback=traceback,
+                         column=info.get("column"))
     return info
 
 
