@@ -3,6 +3,7 @@
 ```
 EngineError
 ├── ConfigError            a configuration file or entry is invalid (names the server and field)  [ValueError]
+│   └── DetectorError      a tokenization detector or pattern is unknown or unsafe (`engine.privacy`)
 ├── ServerError            one MCP server failed; `.server` names it
 │   ├── ServerStartError   the server could not be started or did not complete the handshake
 │   ├── ServerTimeoutError a request to the server did not answer within its timeout
