@@ -28,7 +28,8 @@ def test_check_prints_findings_with_line_and_column_using_learned_shapes(tmp_pat
     after = codemode("check", str(program), "--config", str(config))
     assert after.returncode == 1
     lines = after.stdout.splitlines()
-    expected = f"{program}:2:12: error KeyError: Unknown key \"size\" for TypedDict `FilesFileInfoObserved`: "
+    expected = (f"{program}:2:12: error KeyError: Unknown key \"size\" for TypedDict `FilesFileInfoObserved`; "
+                "its keys are 'info', 'lines', 'path'")
     assert any(line.startswith(expected) and ".get()" in line for line in lines), lines
     assert any(line.startswith(f"{program}:3:") and "did you forget `await`?" in line for line in lines)
     assert any(line.startswith(f"{program}:4:8: warning NameError:") for line in lines)
