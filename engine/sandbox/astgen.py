@@ -9,8 +9,15 @@ harmless, and never evaluate any other expression twice.
 from __future__ import annotations
 
 import ast
+import copy
 
 __all__ = [
+    "COMPARE_INDEX",
+    "bound_names",
+    "duplicable",
+    "guarded_comparison",
+    "is_flat",
+    "is_flat_constant",
     "call",
     "handler_checks",
     "inline_product",
@@ -132,3 +139,88 @@ def inline_write(value: ast.expr) -> ast.expr:
     expr = ast.IfExp(test=test, body=ast.Name(id=target.id, ctx=ast.Load()), orelse=value)
     locate(expr, value)
     return expr
+
+
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name `tree` binds anywhere (assignments, arguments, definitions, imports, `except
+    ... as`, `global`): a builtin name in it may not mean the builtin somewhere."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+    return names
+
+
+COMPARE_INDEX: dict[type[ast.cmpop], int] = {
+    ast.Eq: 0, ast.NotEq: 1, ast.Lt: 2, ast.LtE: 3, ast.Gt: 4, ast.GtE: 5,
+}
+"""Each comparison operator's index in `ordering.COMPARISONS`, which `_compare_` takes."""
+
+
+def is_flat_constant(node: ast.expr) -> bool:
+    """A constant, or a display of constants (`("a", "b")`): comparing anything with one, or
+    looking anything up in one, is bounded by the constant's size."""
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, (ast.Tuple, ast.List, ast.Set)) and all(isinstance(e, ast.Constant) for e in node.elts)
+
+
+def is_flat(value: ast.expr) -> ast.expr:
+    """`_type_(value) in _flat_`."""
+    return ast.Compare(left=call("_type_", value), ops=[ast.In()], comparators=[load("_flat_")])
+
+
+def duplicable(node: ast.expr) -> bool:
+    """Whether `node` may appear twice in the generated code (in two branches, of which one runs):
+    a small expression with no generated branches in it, so copies cannot nest and multiply."""
+    nodes = list(ast.walk(node))
+    return len(nodes) <= 24 and not any(
+        isinstance(n, (ast.IfExp, ast.NamedExpr, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                       ast.GeneratorExp, ast.Await, ast.Yield, ast.YieldFrom))
+        for n in nodes
+    )
+
+
+def guarded_comparison(op: ast.cmpop, left: ast.expr, left_name: str, right: ast.expr, right_tmp: str) -> ast.expr:
+    """`left OP right`, natively when either operand is flat, each evaluated once and in order:
+
+        (L op R) if _type_(L) in _flat_ else ((L op t) if _type_(t := R) in _flat_ else _compare_(L, t, i))
+
+    `left` first evaluates the left operand (its name, or `tmp := expr`) and `left_name` reads it
+    again; `right` is `duplicable` (it appears in both branches; one of them runs), bound to
+    `right_tmp` unless it is a name. `in` and `not in` need only the left operand's type:
+    `_contains_(L, R)` checks the rest."""
+    if isinstance(op, (ast.In, ast.NotIn)):
+        contains: ast.expr = call("_contains_", load(left_name), copy.deepcopy(right))
+        if isinstance(op, ast.NotIn):
+            contains = ast.UnaryOp(op=ast.Not(), operand=contains)
+        native = ast.Compare(left=load(left_name), ops=[op], comparators=[right])
+        return ast.IfExp(test=is_flat(left), body=native, orelse=contains)
+    if isinstance(right, ast.Name):
+        right_first: ast.expr = load(right.id)
+        right_name = right.id
+    else:
+        right_name = right_tmp
+        right_first = ast.NamedExpr(target=ast.Name(id=right_name, ctx=ast.Store()), value=copy.deepcopy(right))
+    guard = call("_compare_", load(left_name), load(right_name), ast.Constant(COMPARE_INDEX[type(op)]))
+    inner = ast.IfExp(
+        test=is_flat(right_first),
+        body=ast.Compare(left=load(left_name), ops=[op], comparators=[load(right_name)]),
+        orelse=guard,
+    )
+    native = ast.Compare(left=load(left_name), ops=[op], comparators=[right])
+    return ast.IfExp(test=is_flat(left), body=native, orelse=inner)

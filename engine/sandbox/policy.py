@@ -28,10 +28,15 @@ from typing import Any
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 
 from .astgen import (
+    COMPARE_INDEX,
+    bound_names,
     call,
+    duplicable,
+    guarded_comparison,
     handler_checks,
     inline_product,
     inline_write,
+    is_flat_constant,
     is_number,
     is_small_const,
     is_small_number,
@@ -69,18 +74,18 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
-_PASSING: dict[str, str] = {"_sized_": "_sized_types_", "_shown_": "_shown_types_"}
+_PASSING: dict[str, str] = {"_sized_": "_sized_types_", "_shown_": "_shown_types_", "_bounded_": "_flat_"}
 """Checks that pass some types unchanged, and the global naming those types: the policy tests the
 type inline (`x if _type_(x) in _shown_types_ else _shown_(x)`), saving a call on the hot paths."""
 
 MATERIALISERS: dict[str, str] = {
-    "list": "_sized_", "tuple": "_sized_", "sorted": "_sized_",
-    "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
-    "str": "_shown_", "repr": "_shown_", "ascii": "_shown_",
+    "list": "_sized_", "tuple": "_sized_", "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
+    "str": "_shown_",
 }
-"""Builtins that build a container from an iterable in one C call, and the check (`containers`)
-their first argument goes through; `x.fromkeys(keys)` gets `_hashed_` too. `str`, `repr` and
-`ascii` check the size of the text they would make (`shown`)."""
+"""The builtin classes whose facade checks its first argument (`kinds`), and that check
+(`containers`, `shown`). Where the program calls one by its own name, the policy applies the check
+to the argument and calls the real class (`_str_`, `_list_`...), saving the facade's Python frame;
+`x.fromkeys(keys)` gets `_hashed_` too. Not where the program binds the name itself."""
 
 
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
@@ -166,23 +171,39 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return new
 
     def visit_Call(self, node: ast.Call) -> Any:
-        """RestrictedPython's rules; then `set(x)`, `list(x)`, `dict.fromkeys(x)`... become
-        `set(_hashed_(x))` and the like (`MATERIALISERS`): the iterable is checked before the
-        C loop that consumes it starts."""
+        """RestrictedPython's rules; then `set(x)`, `list(x)`, `str(x)`... become `_set_(_hashed_(x))`
+        and the like (`MATERIALISERS`): the iterable is checked before the C loop that consumes it
+        starts, and the real class is called. `isinstance(x, str)` tests against the real class."""
         numeric = bool(node.args) and numeric_result(node.args[0])  # judged before it is rewritten
         new = super().visit_Call(node)
-        if not (isinstance(new, ast.Call) and new.args and not isinstance(new.args[0], ast.Starred)):
+        if not isinstance(new, ast.Call):
             return new
         func = new.func
+        if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass") and len(new.args) == 2:
+            new.args[1] = self._real_classes(new.args[1])
+            return new
+        starred = bool(new.args) and isinstance(new.args[0], ast.Starred)
         check = None
-        if isinstance(func, ast.Name):
-            check = MATERIALISERS.get(func.id)
-        elif isinstance(func, ast.Attribute) and func.attr == "fromkeys":
+        if isinstance(func, ast.Name) and func.id in MATERIALISERS and func.id not in self._bound:
+            if starred:
+                return new  # the facade checks what the star unpacks to
+            new.func = ast.copy_location(load(f"_{func.id}_"), func)
+            check = MATERIALISERS[func.id] if new.args else None
+        elif isinstance(func, ast.Attribute) and func.attr == "fromkeys" and new.args and not starred:
             check = "_hashed_"
         if check is not None and not (numeric and check == "_shown_"):
             new.args[0] = self._checked(check, new.args[0])
             locate(new.args[0], node)
         return new
+
+    def _real_classes(self, node: ast.expr) -> ast.expr:
+        """The second argument of `isinstance`/`issubclass`, with the facade classes named by the
+        builtin names replaced by the real ones (the answer is the same, without a Python frame)."""
+        if isinstance(node, ast.Name) and node.id in MATERIALISERS and node.id not in self._bound:
+            return ast.copy_location(load(f"_{node.id}_"), node)
+        if isinstance(node, ast.Tuple):
+            node.elts = [self._real_classes(elt) for elt in node.elts]
+        return node
 
     def _checked(self, check: str, value: ast.expr) -> ast.expr:
         """`check(value)`, with the type test inlined for checks in `_PASSING` where `value` can be
@@ -227,9 +248,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
     # The kind of scope being transformed: where `:=` temporaries are allowed (see _inline_numeric).
     _scopes: list[str]
 
+    # Names the program binds somewhere: a builtin name among them may not mean the builtin.
+    _bound: set[str]
+
     def visit(self, node: ast.AST) -> Any:
         if not hasattr(self, "_scopes"):
             self._scopes = ["function"]  # the module body becomes __agent_main__'s body
+            self._bound = bound_names(node)
         kind = _SCOPE_KINDS.get(type(node))
         if kind is None and isinstance(node, ast.stmt) and self._scopes[-1] == "header":
             # A statement directly under a def: its body. (Decorators, defaults and annotations
@@ -379,6 +404,50 @@ class SandboxPolicy(RestrictingNodeTransformer):
             new_target = ast.Attribute(value=load(obj_tmp), attr=target.attr, ctx=ast.Store())
         stmts.append(ast.Assign(targets=[new_target], value=call(guard, current, node.value)))
         return located(stmts, node)
+
+    # -- comparisons ---------------------------------------------------------------------------
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        """`a == b`, `a < b`, `x in xs` stay native when an operand is a constant or, at run time,
+        of a flat type (`ordering.FLAT`); otherwise `_compare_`/`_contains_` bound the native walk
+        first (`ordering`). `is` is never rewritten; each operand of a chain (`a < b < c`) is
+        checked on its own (`_bounded_`)."""
+        node = self.node_contents_visit(node)
+        if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return node
+        if len(node.ops) > 1:
+            node.left = self._bounded_operand(node.left)
+            node.comparators = [self._bounded_operand(c) for c in node.comparators]
+            return node
+        op, left, right = node.ops[0], node.left, node.comparators[0]
+        if is_flat_constant(left) or is_flat_constant(right):
+            return node
+        index = COMPARE_INDEX.get(type(op))
+        in_function = self._scopes[-1] == "function"  # where `:=` temporaries may go
+        right_ok = isinstance(right, ast.Name) or (in_function and duplicable(right))
+        if right_ok and (isinstance(left, ast.Name) or in_function):
+            if isinstance(left, ast.Name):
+                first: ast.expr = left
+                left_name = left.id
+            else:
+                left_name = self.gen_tmp_name()
+                first = ast.NamedExpr(target=ast.Name(id=left_name, ctx=ast.Store()), value=left)
+            expr = guarded_comparison(op, first, left_name, right, self.gen_tmp_name())
+        elif index is None:  # `in`, `not in`
+            expr = call("_contains_", left, right)
+            if isinstance(op, ast.NotIn):
+                expr = ast.UnaryOp(op=ast.Not(), operand=expr)
+        else:
+            expr = call("_compare_", left, right, ast.Constant(index))
+        locate(expr, node)
+        return expr
+
+    def _bounded_operand(self, node: ast.expr) -> ast.expr:
+        if is_flat_constant(node):
+            return node
+        checked = self._checked("_bounded_", node)
+        locate(checked, node)
+        return checked
 
     # -- operators and formatting ---------------------------------------------------------------
 
