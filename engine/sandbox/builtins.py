@@ -45,7 +45,16 @@ from .operators import (
     guarded_pow,
     safe_format_builtin,
 )
-from .ordering import bounded, guarded_compare, guarded_contains, safe_max, safe_min, safe_sorted
+from .ordering import (
+    bounded,
+    guarded_compare,
+    guarded_contains,
+    guarded_set_operator,
+    hash_key,
+    safe_max,
+    safe_min,
+    safe_sorted,
+)
 from .shown import SIMPLE, Text, check_shown, safe_hash, shown
 from .sizes import require_size
 
@@ -241,6 +250,8 @@ SAFE_BUILTINS.update(
         "_compare_": guarded_compare,
         "_contains_": guarded_contains,
         "_bounded_": bounded,
+        "_setop_": guarded_set_operator,
+        "_key_": hash_key,
         "_flat_": FLAT,
         # The real classes, which the policy calls where the program names the builtin itself.
         **{f"_{name}_": real for real, name in ((str, "str"), (list, "list"), (tuple, "tuple"), (set, "set"),

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
@@ -23,6 +24,7 @@ from .astgen import (
     duplicable,
     guarded_comparison,
     inline_product,
+    is_flat,
     is_flat_constant,
     is_number,
     is_small_const,
@@ -33,7 +35,10 @@ from .astgen import (
     within_big,
 )
 
-__all__ = ["GUARDED_OPS", "MATERIALISERS", "ExpressionPolicy"]
+__all__ = ["GUARDED_OPS", "MATERIALISERS", "SET_OPS", "ExpressionPolicy"]
+
+SET_OPS: dict[type[ast.operator], int] = {ast.BitOr: 0, ast.BitAnd: 1, ast.BitXor: 2, ast.Sub: 3}
+"""Operators of sets (and dicts, dict views) and their index in `ordering.SET_OPERATORS`."""
 
 GUARDED_OPS: dict[type[ast.operator], str] = {
     ast.Mult: "_mul_",
@@ -44,7 +49,9 @@ GUARDED_OPS: dict[type[ast.operator], str] = {
 }
 
 
-_PASSING: dict[str, str] = {"_sized_": "_sized_types_", "_shown_": "_shown_types_", "_bounded_": "_flat_"}
+_PASSING: dict[str, str] = {
+    "_sized_": "_sized_types_", "_shown_": "_shown_types_", "_bounded_": "_flat_", "_key_": "_flat_",
+}
 """Checks that pass some types unchanged, and the global naming those types: the policy tests the
 type inline (`x if _type_(x) in _shown_types_ else _shown_(x)`), saving a call on the hot paths."""
 
@@ -124,14 +131,44 @@ class ExpressionPolicy(RestrictingNodeTransformer):
 
     def visit_Set(self, node: ast.Set) -> Any:
         """`{*keys}` builds the set in one C call, like `set(keys)`: each unpacked iterable goes
-        through `_hashed_` (size and hash collisions checked)."""
+        through `_hashed_` (size and hash collisions checked); `{t}` hashes `t`, checked by
+        `_key_` unless it is flat (`_hash_key`)."""
         new = super().visit_Set(node)
         if isinstance(new, ast.Set):
-            for elt in new.elts:
+            for i, elt in enumerate(new.elts):
                 if isinstance(elt, ast.Starred):
                     elt.value = call("_hashed_", elt.value)
                     locate(elt.value, elt)
+                else:
+                    new.elts[i] = self._hash_key(elt)
         return new
+
+    def visit_Dict(self, node: ast.Dict) -> Any:
+        """`{t: v}` hashes `t`: checked like a set display's items."""
+        new = self.node_contents_visit(node)
+        new.keys = [key if key is None else self._hash_key(key) for key in new.keys]
+        return new
+
+    def visit_SetComp(self, node: ast.SetComp) -> Any:
+        new = super().visit_SetComp(node)
+        if isinstance(new, ast.SetComp):
+            new.elt = self._hash_key(new.elt)
+        return new
+
+    def visit_DictComp(self, node: ast.DictComp) -> Any:
+        new = super().visit_DictComp(node)
+        if isinstance(new, ast.DictComp):
+            new.key = self._hash_key(new.key)
+        return new
+
+    def _hash_key(self, node: ast.expr) -> ast.expr:
+        """A key a display or comprehension hashes: `_key_` bounds the hash of a tuple built as a
+        DAG (3.11 does not cache tuple hashes); flat keys pass after one inline type test."""
+        if is_flat_constant(node):
+            return node
+        checked = self._checked("_key_", node)
+        locate(checked, node)
+        return checked
 
     # -- comparisons ---------------------------------------------------------------------------
 
@@ -180,11 +217,12 @@ class ExpressionPolicy(RestrictingNodeTransformer):
     # -- operators and formatting ---------------------------------------------------------------
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
-        """`a * b`, `a ** b`, `a << b`, `a % b` become guard calls, except for cheap constants."""
+        """`a * b`, `a ** b`, `a << b`, `a % b` become guard calls, except for cheap constants;
+        `a | b`, `a & b`, `a ^ b`, `a - b` call `_setop_` unless an operand is flat (`_set_op`)."""
         node = self.node_contents_visit(node)
         guard = GUARDED_OPS.get(type(node.op))
         if guard is None:
-            return node
+            return self._set_op(node)
         left, right = node.left, node.right
         if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
             if type(left.value) in (int, float) and is_small_const(right, 64):
@@ -199,6 +237,32 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         if inline is not None:
             return inline
         return ast.copy_location(call(guard, left, right), node)
+
+    def _set_op(self, node: ast.BinOp) -> ast.expr:
+        """`a | b` of sets looks every item of one up in a copy of the other, in one native call: a
+        set filled key by key with colliding keys makes that quadratic. Natively when either
+        operand is a constant or, at run time, the left one is flat (numbers: the common case)."""
+        index = SET_OPS.get(type(node.op))
+        left, right = node.left, node.right
+        if index is None or isinstance(left, ast.Constant) or isinstance(right, ast.Constant):
+            return node
+        in_function = self._scopes[-1] == "function"
+        if not (isinstance(right, ast.Name) or (in_function and duplicable(right))):
+            expr: ast.expr = call("_setop_", left, right, ast.Constant(index))
+        elif isinstance(left, ast.Name) or in_function:
+            if isinstance(left, ast.Name):
+                first: ast.expr = left
+                name = left.id
+            else:
+                name = self.gen_tmp_name()
+                first = ast.NamedExpr(target=ast.Name(id=name, ctx=ast.Store()), value=left)
+            native = ast.BinOp(left=load(name), op=node.op, right=right)
+            guarded = call("_setop_", load(name), copy.deepcopy(right), ast.Constant(index))
+            expr = ast.IfExp(test=is_flat(first), body=native, orelse=guarded)
+        else:
+            expr = call("_setop_", left, right, ast.Constant(index))
+        locate(expr, node)
+        return expr
 
     def _inline_numeric(self, node: ast.BinOp, guard: str) -> ast.expr | None:
         """`x * 3`, `3 * x`, `x % 7` with a small constant stay native when `x` is an int or a

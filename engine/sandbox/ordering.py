@@ -30,6 +30,8 @@ __all__ = [
     "check_order",
     "guarded_compare",
     "guarded_contains",
+    "guarded_set_operator",
+    "hash_key",
     "require_bounded",
     "safe_max",
     "safe_min",
@@ -108,6 +110,26 @@ def _check_member(item: Any, container: Any) -> None:
         return  # one hash (or the program's own `__contains__`, stoppable)
     if cost * len(container) > COMPARE_BUDGET and nested_cost(container) > COMPARE_BUDGET:
         raise _refuse("looking this value up")
+
+
+SET_OPERATORS: tuple[Callable[[Any, Any], Any], ...] = (operator.or_, operator.and_, operator.xor, operator.sub)
+"""The operators `guarded_set_operator` takes, by index (the policy passes the index)."""
+
+
+def guarded_set_operator(a: Any, b: Any, op: int) -> Any:
+    """`_setop_`: `a | b`, `a & b`, `a ^ b`, `a - b`. On two sets (or dicts, dict views) each
+    looks the items of one side up in the other: their hash collisions are checked first."""
+    if isinstance(a, _HASHED) and isinstance(b, _HASHED):
+        check_collisions(a)
+        check_collisions(b)
+    return SET_OPERATORS[op](a, b)
+
+
+def hash_key(key: Any) -> Any:
+    """`_key_`: a key a set or dict display or comprehension hashes, once its hash is bounded."""
+    if type(key) not in FLAT and nested_cost(key) > COMPARE_BUDGET:
+        raise _refuse("hashing this key")
+    return key
 
 
 # -- orders ---------------------------------------------------------------------------------------

@@ -57,6 +57,10 @@ DAG_ATTACKS: dict[str, str] = {
     "hash by an alias": TUPLES + "h = hash\nx = h(t)",
     "hash through map": TUPLES + "x = list(map(hash, [t]))",
     "in a dict": TUPLES + "x = t in {1: 2}",
+    "set display": TUPLES + "x = {t}",
+    "dict display": TUPLES + "x = {t: 1}",
+    "set comprehension": TUPLES + "x = {k for k in [t]}",
+    "dict comprehension": TUPLES + "x = {k: 1 for k in [t]}",
     "set by an alias": TUPLES + "s = set\nx = s([t])",
     "frozenset fetched from a container": TUPLES + "x = {'f': frozenset}['f']([t])",
     "set through map": TUPLES + "x = list(map(set, [[t]]))",
@@ -184,6 +188,8 @@ FLOOD_ATTACKS: dict[str, str] = {
     "a filled set, united": FILLED + "x = s.union([1])",
     "a filled set, copied": FILLED + "x = s.copy()",
     "a filled set, compared": FILLED + "t = set()\nfor k in keys:\n    t.add(k)\nx = s == t",
+    "a filled set, | a display": FILLED + "x = s | {1}",
+    "a filled set, - another": FILLED + "t = {1}\nx = t - s",
 }
 
 
@@ -203,6 +209,7 @@ async def test_sets_and_dicts_of_ordinary_keys_are_not_flooding(shared_executor:
         "s = set()\nfor w in words:\n    s.add(w)\n"
         "f = set\n"
         "return [len(s.union(['x'])), len(s.copy()), s == f(words), len(frozenset(map(str, range(5000)))),\n"
-        "        len({w: 1 for w in words}), sorted({'b', 'a'})]"
+        "        len({w: 1 for w in words}), sorted({'b', 'a'}), sorted(s | {'x'})[-1], len(s - {'w1'}), 6 | 1,\n"
+        "        7 - 2, sorted({(1, 2), (1, 2), (3, 4)}), {(1, 'a'): 2}[(1, 'a')], sorted({1: 2}.keys() & {1, 3})]"
     ))
-    assert result == [20001, 20000, True, 5000, 20000, ["a", "b"]]
+    assert result == [20001, 20000, True, 5000, 20000, ["a", "b"], "x", 19999, 7, 5, [[1, 2], [3, 4]], 2, [1]]
