@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.executors.base import Executor
+from engine.executors.process import ProcessExecutor
 from engine.executors.restricted import RestrictedExecutor
 
 from .test_hardening import run_attack, run_ok
@@ -93,11 +95,19 @@ async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
         await ex.aclose()
 
 
+@pytest.fixture(scope="module", params=["restricted", "process"])
+async def any_executor(request: pytest.FixtureRequest) -> AsyncIterator[Executor]:
+    """Each executor that runs programs under the sandbox's policy (the `process` worker does too)."""
+    ex: Executor = RestrictedExecutor() if request.param == "restricted" else ProcessExecutor()
+    try:
+        yield ex
+    finally:
+        await ex.aclose()
+
+
 @pytest.mark.parametrize("code", list(DAG_ATTACKS.values()), ids=list(DAG_ATTACKS))
-async def test_native_walks_of_shared_structure_are_refused(
-    shared_executor: RestrictedExecutor, tmp_path: Path, code: str
-) -> None:
-    out = await run_attack(shared_executor, code, tmp_path)
+async def test_native_walks_of_shared_structure_are_refused(any_executor: Executor, tmp_path: Path, code: str) -> None:
+    out = await run_attack(any_executor, code, tmp_path)  # type: ignore[arg-type]
     assert out["error_info"]["type"] == "MemoryError", out["error"]
     assert "nested items" in out["error"] or "the text of this value" in out["error"], out["error"]
 
