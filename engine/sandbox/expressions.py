@@ -92,8 +92,8 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         starred = bool(new.args) and isinstance(new.args[0], ast.Starred)
         check = None
         if isinstance(func, ast.Name) and func.id in MATERIALISERS and func.id not in self._bound:
-            if starred:
-                return new  # the facade checks what the star unpacks to
+            if starred or (new.keywords and not new.args):
+                return new  # the facade checks what the star unpacks to, or `str(object=x)`
             new.func = ast.copy_location(load(f"_{func.id}_"), func)
             check = MATERIALISERS[func.id] if new.args else None
         elif isinstance(func, ast.Attribute) and func.attr == "fromkeys" and new.args and not starred:

@@ -32,6 +32,8 @@ class _GuardedClass(type):
 
     _guard: Callable[[Any], Any]
     _real: type
+    _keyword = ""
+    """The name the guarded argument may also be passed by (`str(object=x)`)."""
 
     def __instancecheck__(cls, obj: object) -> bool:
         real = cls.__dict__.get("_real")
@@ -47,14 +49,15 @@ class _GuardedClass(type):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         real = cls.__dict__.get("_real")
-        if real is not None:
-            if args:
-                args = (cls._guard(args[0]), *args[1:])
-            return real(*args, **kwargs)
-        own = cls.__init__ is not cls._real.__init__ or cls.__new__ is not cls._real.__new__  # type: ignore[misc]
-        if args and not own:
+        if real is None and (cls.__init__ is not cls._real.__init__ or cls.__new__ is not cls._real.__new__):  # type: ignore[misc]
             # A derived class with its own `__init__` or `__new__` takes arguments of its own.
+            return type.__call__(cls, *args, **kwargs)
+        if args:
             args = (cls._guard(args[0]), *args[1:])
+        elif cls._keyword in kwargs:  # `str(object=x)`
+            kwargs[cls._keyword] = cls._guard(kwargs[cls._keyword])
+        if real is not None:
+            return real(*args, **kwargs)
         return type.__call__(cls, *args, **kwargs)
 
 
@@ -65,6 +68,7 @@ def _text(value: Any) -> Any:
 class SafeStr(str, metaclass=_GuardedClass):
     _real = str
     _guard = staticmethod(_text)
+    _keyword = "object"
 
 
 class SafeList(list, metaclass=_GuardedClass):  # type: ignore[type-arg]

@@ -76,6 +76,8 @@ DAG_ATTACKS: dict[str, str] = {
     "repr by an alias": DAG + "r = repr\nx = r(a)",
     "ascii passed as an argument": DAG + "def show(f):\n    return f(a)\nx = show(ascii)",
     "type() of a str": DAG + "x = type('')(a)",
+    "str with a keyword": DAG + "x = str(object=a)",
+    "str by an alias with a keyword": DAG + "f = str\nx = f(object=a)",
     "str of an exception": DAG + "f = str\nx = f(ValueError(a))",
     "str.join of a map": DAG + "x = ''.join(map(str, [a]))",
 }
