@@ -49,6 +49,7 @@ from .ordering import (
     bounded,
     guarded_compare,
     guarded_contains,
+    guarded_in_place,
     guarded_set_operator,
     hash_key,
     safe_max,
@@ -251,6 +252,7 @@ SAFE_BUILTINS.update(
         "_contains_": guarded_contains,
         "_bounded_": bounded,
         "_setop_": guarded_set_operator,
+        "_isetop_": guarded_in_place,
         "_key_": hash_key,
         "_flat_": FLAT,
         # The real classes, which the policy calls where the program names the builtin itself.

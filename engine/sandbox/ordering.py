@@ -29,7 +29,9 @@ __all__ = [
     "bounded",
     "check_order",
     "guarded_compare",
+    "bounded_keys",
     "guarded_contains",
+    "guarded_in_place",
     "guarded_set_operator",
     "hash_key",
     "require_bounded",
@@ -123,6 +125,33 @@ def guarded_set_operator(a: Any, b: Any, op: int) -> Any:
         check_collisions(a)
         check_collisions(b)
     return SET_OPERATORS[op](a, b)
+
+
+IN_PLACE: tuple[Callable[[Any, Any], Any], ...] = (operator.ior, operator.iand, operator.ixor, operator.isub)
+
+
+def guarded_in_place(a: Any, b: Any, op: int) -> Any:
+    """`_isetop_`: `a |= b` and the like, checked like `guarded_set_operator`, `a` updated in place."""
+    if isinstance(a, _HASHED) and isinstance(b, _HASHED):
+        check_collisions(a)
+        check_collisions(b)
+    return IN_PLACE[op](a, b)
+
+
+def bounded_keys(key: Any) -> Callable[[Any], Any]:
+    """A key function for native code that compares consecutive keys (`itertools.groupby`): each
+    key's cost is charged to one budget, so the comparisons of all of them stay bounded."""
+    room = [COMPARE_BUDGET]
+
+    def checked(item: Any) -> Any:
+        value = item if key is None else key(item)
+        if type(value) not in FLAT:
+            room[0] -= nested_cost(value, room[0])
+            if room[0] < 0:
+                raise _refuse("grouping these values")
+        return value
+
+    return checked
 
 
 def hash_key(key: Any) -> Any:

@@ -23,6 +23,7 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
@@ -30,14 +31,16 @@ from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 from .astgen import (
     bound_names,
     call,
+    duplicable,
     handler_checks,
     inline_write,
+    is_flat,
     load,
     locate,
     located,
     stop_check,
 )
-from .expressions import GUARDED_OPS, MATERIALISERS, ExpressionPolicy
+from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .methods import OVERRIDE_NAMES
@@ -264,6 +267,24 @@ class SandboxPolicy(ExpressionPolicy):
         """Plain assignment; unpacking needs no guard here (see the module docstring)."""
         return self.node_contents_visit(node)
 
+    def _in_place_set_op(self, node: ast.AugAssign, target: ast.Name) -> ast.stmt:
+        """`s |= t`, `s &= t`, `s ^= t`, `s -= t` of a name: natively for a constant operand or a
+        flat `s` (`n -= k`), else `s = _isetop_(s, t, i)`, which checks both sets' collisions and
+        updates `s` in place (`ordering.guarded_in_place`)."""
+        index = SET_OPS.get(type(node.op))
+        if index is None or isinstance(node.value, ast.Constant):
+            return node
+        name = target.id
+        if duplicable(node.value):
+            native = ast.BinOp(left=load(name), op=node.op, right=node.value)
+            guarded = call("_isetop_", load(name), copy.deepcopy(node.value), ast.Constant(index))
+            value: ast.expr = ast.IfExp(test=is_flat(load(name)), body=native, orelse=guarded)
+        else:
+            value = call("_isetop_", load(name), node.value, ast.Constant(index))
+        assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+        locate(assign, node)
+        return assign
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         """`x: T = v` becomes `x = v` (annotations are not evaluated); `x: T` becomes nothing."""
         if not isinstance(node.target, ast.Name):
@@ -283,7 +304,7 @@ class SandboxPolicy(ExpressionPolicy):
         guard = GUARDED_OPS.get(type(node.op))
         if isinstance(target, ast.Name):
             if guard is None:
-                return node
+                return self._in_place_set_op(node, target)
             value = ast.Name(id=target.id, ctx=ast.Load())
             return ast.copy_location(ast.Assign(targets=[target], value=call(guard, value, node.value)), node)
         # node_contents_visit already turned the target's value into `_write_(obj)`.

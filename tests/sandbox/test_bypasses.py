@@ -55,6 +55,7 @@ DAG_ATTACKS: dict[str, str] = {
     "max with a key": DAG + "x = max([1, 2], key=lambda i: [a, b][i - 1])",
     "min passed as an argument": DAG + "def pick(f, xs):\n    return f(xs)\nx = pick(min, [a, b])",
     "statistics.median": "import statistics\n" + DAG + "x = statistics.median([a, b])",
+    "itertools.groupby": "import itertools\n" + DAG + "x = list(itertools.groupby([a, b]))",
     "hash": TUPLES + "x = hash(t)",
     "hash by an alias": TUPLES + "h = hash\nx = h(t)",
     "hash through map": TUPLES + "x = list(map(hash, [t]))",
@@ -202,6 +203,7 @@ FLOOD_ATTACKS: dict[str, str] = {
     "a filled set, compared": FILLED + "t = set()\nfor k in keys:\n    t.add(k)\nx = s == t",
     "a filled set, | a display": FILLED + "x = s | {1}",
     "a filled set, - another": FILLED + "t = {1}\nx = t - s",
+    "a filled set, |= into another": FILLED + "t = {1}\nt |= s",
 }
 
 
@@ -217,11 +219,19 @@ async def test_hash_flooding_through_other_names_or_piece_by_piece_is_refused(
 
 async def test_sets_and_dicts_of_ordinary_keys_are_not_flooding(shared_executor: RestrictedExecutor) -> None:
     result = await run_ok(shared_executor, (
+        "import itertools\n"
+        "def same_after_in_place():\n"
+        "    u = {1, 2}\n    alias = u\n    u |= {3}\n    u -= {1}\n    n = 10\n    n -= 3\n"
+        "    return [sorted(alias), u is alias, n]\n"
         "words = [f'w{i}' for i in range(20000)]\n"
         "s = set()\nfor w in words:\n    s.add(w)\n"
         "f = set\n"
         "return [len(s.union(['x'])), len(s.copy()), s == f(words), len(frozenset(map(str, range(5000)))),\n"
         "        len({w: 1 for w in words}), sorted({'b', 'a'}), sorted(s | {'x'})[-1], len(s - {'w1'}), 6 | 1,\n"
-        "        7 - 2, sorted({(1, 2), (1, 2), (3, 4)}), {(1, 'a'): 2}[(1, 'a')], sorted({1: 2}.keys() & {1, 3})]"
+        "        7 - 2, sorted({(1, 2), (1, 2), (3, 4)}), {(1, 'a'): 2}[(1, 'a')], sorted({1: 2}.keys() & {1, 3}),\n"
+        "        same_after_in_place(), [k for k, _ in itertools.groupby('aabbc')]]\n"
     ))
-    assert result == [20001, 20000, True, 5000, 20000, ["a", "b"], "x", 19999, 7, 5, [[1, 2], [3, 4]], 2, [1]]
+    assert result == [
+        20001, 20000, True, 5000, 20000, ["a", "b"], "x", 19999, 7, 5, [[1, 2], [3, 4]], 2, [1],
+        [[2, 3], True, 7], ["a", "b", "c"],
+    ]
