@@ -261,7 +261,7 @@ SAFE_BUILTINS.update(
     }
 )
 for _name in ("print", "getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format",
-              "bytes", "bytearray", "sum", "divmod", "round", "hash", "repr", "ascii"):
+              "bytes", "bytearray", "sum", "divmod", "round", "hash", "repr", "ascii", "sorted", "min", "max"):
     _public_name(SAFE_BUILTINS[_name], _name)
 
 
