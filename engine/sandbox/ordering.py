@@ -6,10 +6,14 @@ containers run their whole walk in one C call that holds the GIL. On containers 
 path, 2**60 of them, while the structure itself is 60 objects: no size or memory limit sees it.
 
 The cost of such a walk is bounded by the number of items it can visit, counted along every path
-(aliases counted again): `nested_cost`, a walk in Python that stops as soon as it is over budget
-(and sees the stop flag). A comparison costs at most the cheaper side's count, so one side within
-`COMPARE_BUDGET` suffices; an order (sort, min, max) costs at most the sum over its keys. What
-cannot be bounded is refused with a `MemoryError` that says why, before the C call starts.
+(aliases counted again): `containers.nested_cost`, a walk in Python that looks at each distinct
+container once, stops as soon as the count is over budget and sees the stop flag. A comparison
+costs at most the cheaper side's count, so one side within `COMPARE_BUDGET` suffices; an order
+(sort, min, max, `itertools.groupby`) costs at most the sum over its keys; a key of a set or dict
+display its own count. What cannot be bounded is refused with a `MemoryError` that says why,
+before the C call starts. The set operators (`|`, `&`, `^`, `-`, in place too) check the hash
+collisions of both sides (`containers.check_collisions`): a set filled key by key was never
+checked as a whole.
 
 Values of the `FLAT` types compare in time bounded by their own size, whatever they are compared
 with, so the common case (`i < n`, `key in seen`, `sorted(words)`) costs one type test.
@@ -27,9 +31,9 @@ from .containers import COMPARE_BUDGET, FLAT, check_collisions, nested_cost, siz
 __all__ = [
     "COMPARISONS",
     "bounded",
+    "bounded_keys",
     "check_order",
     "guarded_compare",
-    "bounded_keys",
     "guarded_contains",
     "guarded_in_place",
     "guarded_set_operator",
