@@ -5,7 +5,9 @@ Left out on purpose: `open`, `input`, `help`, `breakpoint`, `exec`, `eval`, `com
 `KeyboardInterrupt` (they would tear down the worker's event loop). Replaced by guarded versions:
 `getattr`, `hasattr`, `setattr`, `delattr`, `dir` (one argument, no private names), `type` (one
 argument), `iter` (one argument: the two-argument form is an endless C loop), `range`, `pow`,
-`format`, `bytes`, `bytearray`.
+`format`, `bytes`, `bytearray`, `repr`, `ascii`, `hash`, `sorted`, `min`, `max`, and the classes
+`str`, `list`, `tuple`, `set`, `frozenset`, `dict` (`kinds`). Each guard is the object itself, so
+it holds under any name the program gives it (`f = str`, `map(repr, xs)`, `key=str`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import importlib
 import operator
 from typing import Any
 
-from .containers import MATERIALISED, hashed, hashed_pairs, sized
+from .containers import FLAT, MATERIALISED, hashed, hashed_pairs, sized
 from .context import check_stop, current, raise_stop
 from .facades import facade_for
 from .guards import (
@@ -32,6 +34,7 @@ from .guards import (
 )
 from .hints import install_unawaited_hook
 from .iterators import checked_iter, flat_nesting, safe_range
+from .kinds import FACADE_BY_NAME
 from .numbers import guarded_divmod, guarded_floordiv, guarded_round
 from .operators import (
     SMALL_INT,
@@ -42,17 +45,28 @@ from .operators import (
     guarded_pow,
     safe_format_builtin,
 )
+from .ordering import (
+    bounded,
+    guarded_compare,
+    guarded_contains,
+    guarded_in_place,
+    guarded_set_operator,
+    hash_key,
+    safe_max,
+    safe_min,
+    safe_sorted,
+)
 from .shown import SIMPLE, Text, check_shown, safe_hash, shown
 from .sizes import require_size
 
 __all__ = ["SAFE_BUILTINS", "program_globals"]
 
 _PLAIN = (
-    "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "classmethod", "complex", "dict",
-    "float", "frozenset", "hash", "hex", "int", "isinstance",
-    "issubclass", "len", "list", "max", "min", "next", "object", "oct", "ord", "property",
-    "repr", "reversed", "set", "slice", "sorted", "staticmethod", "str", "super",
-    "tuple", "aiter", "anext", "NotImplemented", "Ellipsis", "None", "True", "False",
+    "abs", "all", "any", "bin", "bool", "callable", "chr", "classmethod", "complex",
+    "float", "hex", "int", "isinstance",
+    "issubclass", "len", "next", "object", "oct", "ord", "property",
+    "reversed", "slice", "staticmethod", "super",
+    "aiter", "anext", "NotImplemented", "Ellipsis", "None", "True", "False",
 )
 
 _EXCEPTIONS = (
@@ -155,6 +169,14 @@ def _sum(iterable: Any, /, start: Any = 0) -> Any:
     return total
 
 
+def _repr(obj: Any, /) -> str:
+    return repr(shown(obj))
+
+
+def _ascii(obj: Any, /) -> str:
+    return ascii(shown(obj))
+
+
 def _getattr(obj: Any, name: str, *default: Any) -> Any:
     return guarded_getattr(obj, name, *default)
 
@@ -190,6 +212,12 @@ SAFE_BUILTINS.update(
         "divmod": guarded_divmod,
         "round": guarded_round,
         "hash": safe_hash,
+        "repr": _repr,
+        "ascii": _ascii,
+        "sorted": safe_sorted,
+        "min": safe_min,
+        "max": safe_max,
+        **FACADE_BY_NAME,
         "map": flat_nesting(map),
         "filter": flat_nesting(filter),
         "zip": flat_nesting(zip),
@@ -220,10 +248,20 @@ SAFE_BUILTINS.update(
         "_hashed_": hashed,
         "_pairs_": hashed_pairs,
         "_guard_": check_stop,
+        "_compare_": guarded_compare,
+        "_contains_": guarded_contains,
+        "_bounded_": bounded,
+        "_setop_": guarded_set_operator,
+        "_isetop_": guarded_in_place,
+        "_key_": hash_key,
+        "_flat_": FLAT,
+        # The real classes, which the policy calls where the program names the builtin itself.
+        **{f"_{name}_": real for real, name in ((str, "str"), (list, "list"), (tuple, "tuple"), (set, "set"),
+                                                 (frozenset, "frozenset"), (dict, "dict"))},
     }
 )
 for _name in ("print", "getattr", "hasattr", "setattr", "delattr", "dir", "type", "iter", "range", "pow", "format",
-              "bytes", "bytearray", "sum", "divmod", "round", "hash"):
+              "bytes", "bytearray", "sum", "divmod", "round", "hash", "repr", "ascii", "sorted", "min", "max"):
     _public_name(SAFE_BUILTINS[_name], _name)
 
 

@@ -11,9 +11,9 @@ argument of such calls (by the builtin's name, `policy.MATERIALISERS`) in one of
   a budget are refused. Every multiple of 2**61-1 hashes alike, so `set(keys)` over 25,000 such
   ints is 300 million probes in one C call; counting the hashes is one linear pass.
 
-A call through another name (`f = set; f(x)`) skips the check, but the iteration itself stays
-stoppable where it runs in Python (`SafeRange`, `checked_iter`); the hash check is what that path
-lacks (docs/security.md lists it with what the in-process tier cannot stop).
+The builtin classes the program can name carry the same checks (`kinds`), so a call through
+another name (`f = set; f(x)`, `map(set, xs)`) is checked too; the policy's rewrite only saves
+that call a Python frame. `nested_cost` bounds the other native walk a key can cost: its hash.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import collections.abc
 import operator
 from typing import Any
 
+from .context import check_stop
 from .sizes import require_size
 
-__all__ = ["MATERIALISED", "PROBE_BUDGET", "check_collisions", "hashed", "hashed_pairs", "sized"]
+__all__ = ["COMPARE_BUDGET", "FLAT", "MATERIALISED", "PROBE_BUDGET", "check_collisions", "hashed", "hashed_pairs",
+           "nested_cost", "sized"]
 
 MATERIALISED = frozenset({
     list, tuple, set, frozenset, dict, str, bytes, bytearray,
@@ -46,6 +48,92 @@ _GROUP = 16
 """Keys per hash that count towards the probe estimate; smaller groups are ordinary chance."""
 
 
+FLAT = frozenset({int, float, str, bytes, bool, type(None), complex})
+"""Types whose comparison with anything, and whose hash, is bounded by their own size (a program
+class's `__eq__` or `__hash__` is the program's code, which the stop flag reaches)."""
+
+COMPARE_BUDGET = 4_000_000
+"""Items one comparison, hash or order may visit: about 0.15 s of native work."""
+
+_WALKED: tuple[type, ...] = (
+    list, tuple, set, frozenset, dict, collections.deque, type({}.keys()), type({}.values()), type({}.items()),
+    BaseException,
+)
+
+
+def _children(node: Any) -> tuple[int, list[Any]]:
+    """`node`'s own size (the items a native walk of it steps over) and its children that are
+    walked in turn (containers and exceptions; flat items are not)."""
+    items: Any
+    if isinstance(node, dict):
+        items = (*dict.keys(node), *dict.values(node))
+    elif isinstance(node, BaseException):
+        items = node.args
+    else:
+        items = node
+    own = 1 + len(items)
+    if FLAT.issuperset(map(type, items)):  # one native pass over the common case
+        return own, []
+    kids = []
+    for item in items:
+        kind = type(item)
+        if kind in FLAT:
+            continue
+        if (kind is tuple or kind is list) and FLAT.issuperset(map(type, item)):
+            own += 1 + len(item)  # a flat row (`(score, name)`): counted here, no frame of its own
+        elif isinstance(item, _WALKED):
+            kids.append(item)
+    return own, kids
+
+
+def nested_cost(value: Any, budget: int = COMPARE_BUDGET) -> int:
+    """Items a native walk of `value` (a comparison, a hash) may visit, counted along every path
+    (an alias counts again: `a = [a, a]` sixty times is 2**60 items), or `budget + 1` as soon as
+    that is over `budget`. Each distinct container is looked at once (the count of a shared one is
+    remembered), in Python, so the walk is linear in what the program built and can be stopped."""
+    if not isinstance(value, _WALKED):
+        return 1
+    costs: dict[int, int] = {}
+    open_ids = {id(value)}  # on the current path: a cycle ends a native walk with RecursionError
+    frames: list[list[Any]] = [[value, *_children(value), 0]]
+    while frames:
+        frame = frames[-1]
+        node, own, kids, done = frame
+        if done < len(kids):
+            frame[3] = done + 1
+            child = kids[done]
+            key = id(child)
+            if key not in costs and key not in open_ids:
+                open_ids.add(key)
+                frames.append([child, *_children(child), 0])
+                if not len(costs) & 0x3FF:
+                    check_stop()
+            continue
+        frames.pop()
+        open_ids.discard(id(node))
+        total = own + sum(costs.get(id(kid), 1) for kid in kids)
+        if total > budget:
+            return budget + 1
+        costs[id(node)] = total
+    return costs[id(value)]
+
+
+def _check_hash_cost(keys: Any) -> None:
+    """Refuse keys whose hashes would visit too many items: a tuple's hash is not cached (3.11),
+    so hashing one built as a DAG visits every path in one native call."""
+    if FLAT.issuperset(map(type, keys)):
+        return
+    room = COMPARE_BUDGET
+    for key in keys:
+        if type(key) not in FLAT:
+            room -= nested_cost(key, room)
+            if room < 0:
+                raise MemoryError(
+                    f"hashing these keys would visit over {COMPARE_BUDGET} nested items in one native call (a tuple "
+                    "that holds the same tuple many times counts it every time)"
+                )
+
+
 def sized(iterable: Any) -> Any:
     """`iterable`, unless its known size is over the sequence limit (then `MemoryError`)."""
     if type(iterable) in MATERIALISED:
@@ -56,7 +144,9 @@ def sized(iterable: Any) -> Any:
 
 def check_collisions(keys: Any) -> None:
     """Refuse `keys` (a sized collection) if inserting them into one hashed container would cost
-    more than `PROBE_BUDGET` probes. Equal keys share a hash but cost one probe each."""
+    more than `PROBE_BUDGET` probes, or whose hashes would visit too many nested items. Equal keys
+    share a hash but cost one probe each."""
+    _check_hash_cost(keys)
     if len(keys) < _FEW:
         return
     counts = collections.Counter(map(hash, keys))

@@ -32,6 +32,7 @@ from .context import current
 from .iterators import checked_iter, flat_nesting
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
 from .operators import guarded_mul
+from .ordering import bounded_keys
 from .regex import re_names
 from .shown import check_shown
 from .sizes import require_size
@@ -215,7 +216,7 @@ def _tee(iterable: Iterable[Any], n: int = 2) -> tuple[Iterator[Any], ...]:
 def _itertools() -> dict[str, Any]:
     names: dict[str, Any] = {
         n: flat_nesting(getattr(itertools, n))
-        for n in ("accumulate", "compress", "dropwhile", "filterfalse", "groupby", "islice",
+        for n in ("accumulate", "compress", "dropwhile", "filterfalse", "islice",
                   "pairwise", "starmap", "takewhile", "zip_longest")
     }
     chain: Any = flat_nesting(itertools.chain)
@@ -226,7 +227,13 @@ def _itertools() -> dict[str, Any]:
         yield from from_iterable(iterables)
 
     chain.from_iterable = chain_from_iterable
-    names.update(chain=chain, tee=_tee)
+    groupby = flat_nesting(itertools.groupby)
+
+    def bounded_groupby(iterable: Iterable[Any], key: Any = None) -> Iterator[Any]:
+        # groupby compares consecutive keys in C: their nested cost is charged as they come.
+        return groupby(iterable, bounded_keys(key))
+
+    names.update(chain=chain, tee=_tee, groupby=bounded_groupby)
     names.update(
         count=_count, cycle=_cycle, repeat=_repeat, product=_product, permutations=_permutations,
         combinations=_combinations, combinations_with_replacement=_combinations_wr,

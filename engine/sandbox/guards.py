@@ -26,6 +26,7 @@ from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
 from ..kernel.program import MAIN_NAME
 from .hints import NAME_ATTRIBUTES, attribute_hint
+from .kinds import BUILTIN_FACADES
 from .methods import CLASS_METHODS, OVERRIDES
 from .numbers import FACADE_TYPES
 from .regex import match_pattern
@@ -240,7 +241,7 @@ def safe_type(obj: Any) -> Any:
         return safe_type
     # By identity and through `type`'s own descriptors: a host class's metaclass `__hash__`,
     # `__eq__` or `__getattribute__` never runs.
-    facade = next((f for real, f in FACADE_TYPES.items() if t is real), None)
+    facade = next((f for real, f in _FACADE_TYPES if t is real), None)
     if facade is not None:
         return facade
     if _TYPE_MODULE.__get__(t, type) in _OPEN_MODULES or _class_marked(t):
@@ -248,6 +249,8 @@ def safe_type(obj: Any) -> Any:
     return OpaqueType(t)
 
 
+_FACADE_TYPES = (*BUILTIN_FACADES.items(), *FACADE_TYPES.items())
+"""Real classes and the facade class the program names them by (`kinds`, `numbers`)."""
 _TYPE_MODULE = vars(type)["__module__"]
 _TYPE_MRO = vars(type)["__mro__"]
 _TYPE_DICT = vars(type)["__dict__"]
@@ -275,7 +278,7 @@ _NAME_DESCRIPTORS: dict[tuple[type, str], Any] = {
 }
 _METHOD_FUNC = vars(types.MethodType)["__func__"]
 _OPAQUE_CLASS = vars(OpaqueType)["_cls"]
-_FACADE_CLASSES = tuple((facade, real) for real, facade in FACADE_TYPES.items())
+_FACADE_CLASSES = tuple((facade, real) for real, facade in _FACADE_TYPES)
 _PROGRAM_QUALNAME = f"{MAIN_NAME}.<locals>."
 """A program's body runs inside `__agent_main__`; the qualnames of its functions should not say so."""
 

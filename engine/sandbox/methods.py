@@ -2,8 +2,10 @@
 
 `"x".ljust(n)`, `sep.join(parts)`, `s.replace(a, b)`, `s.translate(t)`, `str.format`, `int.to_bytes`,
 `date.strftime`, `re.Pattern.sub/subn` and `re.Match.expand` compute the size of their result
-before building it. `OVERRIDES` maps each attribute name to the types it applies to (subclasses
-included) and the checked function; `guards.guarded_getattr` and the policy use it.
+before building it; `list.sort`, `index`, `count`, `remove` bound their comparisons (`ordering`)
+and the set methods their keys' hash collisions (`containers`). `OVERRIDES` maps each attribute
+name to the types it applies to (subclasses included) and the checked function;
+`guards.guarded_getattr` and the policy use it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from .containers import hashed, hashed_pairs
+from .containers import check_collisions, hashed, hashed_pairs
 from .operators import check_spec, checked_strftime
+from .ordering import sequence_method, sort_method
 from .shown import format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
@@ -174,9 +177,14 @@ def _match_expand(self: re.Match[Any], template: Any) -> Any:
 
 def _set_method(name: str) -> Callable[..., Any]:
     """A set method taking iterables (`s.update(keys)`): each one's hash collisions checked first
-    (`containers.hashed`); the set's own method runs on the checked arguments."""
+    (`containers.hashed`); the set's own method runs on the checked arguments. The methods that
+    copy the set or look its items up elsewhere check the set too: one filled key by key (`s.add`
+    in a loop) may hold colliding keys no single call checked."""
+    copies = name not in _IN_PLACE
 
     def method(self: Any, *others: Any) -> Any:
+        if copies and isinstance(self, (set, frozenset)):
+            check_collisions(self)
         return getattr(self, name)(*map(hashed, others))
 
     method.__name__ = name
@@ -189,7 +197,8 @@ def _dict_update(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 _SET_METHODS = ("update", "union", "intersection", "intersection_update", "difference", "difference_update",
-                "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint")
+                "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint", "copy")
+_IN_PLACE = frozenset({"update", "intersection_update", "difference_update", "symmetric_difference_update"})
 
 OVERRIDES: dict[str, tuple[tuple[type | tuple[type, ...], Callable[..., Any]], ...]] = {
     name: (((str, bytes, bytearray), _width_method(name)),) for name in ("ljust", "rjust", "center", "zfill")
@@ -213,6 +222,9 @@ OVERRIDES.update(
 for _name in _SET_METHODS:
     OVERRIDES[_name] = (((set, frozenset), _set_method(_name)),)
 OVERRIDES["update"] += ((dict, _dict_update),)
+OVERRIDES["sort"] = ((list, sort_method),)
+for _name in ("index", "count", "remove"):
+    OVERRIDES[_name] = (((list, tuple, collections.deque), sequence_method(_name)),)
 
 CLASS_METHODS = frozenset({"from_bytes"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from .containers import hashed
 from .iterators import checked_iter
+from .ordering import check_order
 from .sizes import max_int_bits
 
 __all__ = [
@@ -312,6 +313,7 @@ def decimal_context() -> decimal.Context:
 
 def _checked_data(data: Any) -> list[Any]:
     values = list(checked_iter(data))
+    check_order(values, "statistics on these values")  # they sort and compare their data in C
     limit = max_int_bits()
     for value in values:
         if fraction_bits(value) > limit:

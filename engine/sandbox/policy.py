@@ -4,8 +4,8 @@
 frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 
 - `async def`, `await`, `async for`, `async with` and async comprehensions are allowed;
-- operators that can allocate without bound (`*`, `**`, `<<`, `%`, format specs) become calls to
-  guards (`_mul_`, `_pow_`, `_lshift_`, `_mod_`, `_format_`);
+- expressions get their guards (`expressions.ExpressionPolicy`): operators that can allocate
+  without bound, comparisons of containers, and calls of the builtin classes;
 - every loop body, comprehension, function entry, `except` and `finally` block starts with a
   check of the `_stop_` global, so a stopped program cannot keep running or swallow the stop
   (recursion depth costs nothing per call: the worker thread runs the program so close to the
@@ -23,131 +23,29 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 from __future__ import annotations
 
 import ast
+import copy
 from typing import Any
 
-from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES, RestrictingNodeTransformer
+from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
+from .astgen import (
+    bound_names,
+    call,
+    duplicable,
+    handler_checks,
+    inline_write,
+    is_flat,
+    load,
+    locate,
+    located,
+    stop_check,
+)
+from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .methods import OVERRIDE_NAMES
 
-__all__ = ["SandboxPolicy"]
-
-_GUARDED_OPS: dict[type[ast.operator], str] = {
-    ast.Mult: "_mul_",
-    ast.Pow: "_pow_",
-    ast.LShift: "_lshift_",
-    ast.Mod: "_mod_",
-    ast.FloorDiv: "_floordiv_",
-}
-
-
-def _name(id_: str) -> ast.Name:
-    return ast.Name(id=id_, ctx=ast.Load())
-
-
-def _call(func: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(func=_name(func), args=list(args), keywords=[])
-
-
-def _stop_check() -> ast.stmt:
-    """`if _stop_: _stopped_()`: one global lookup on the fast path."""
-    return ast.If(test=_name("_stop_"), body=[ast.Expr(_call("_stopped_"))], orelse=[])
-
-
-def _handler_checks() -> list[ast.stmt]:
-    """For except/finally entries: the fast check, then `_guard_()`, which also stops code that
-    runs on a thread that is not executing this program (a finalizer collected elsewhere)."""
-    return [_stop_check(), ast.Expr(_call("_guard_"))]
-
-
-def _locate(node: ast.AST, where: ast.AST) -> None:
-    """Give generated nodes `where`'s position; nodes that already have one keep it."""
-    for child in ast.walk(node):
-        if "lineno" in child._attributes and not hasattr(child, "lineno"):
-            ast.copy_location(child, where)
-
-
-def _located(nodes: list[ast.stmt], where: ast.AST) -> list[ast.stmt]:
-    for node in nodes:
-        _locate(node, where)
-    return nodes
-
-
-def _is_small_number(node: ast.expr) -> bool:
-    """A numeric constant that cannot make `x * c` or `x % c` allocate much for a number `x`."""
-    if not isinstance(node, ast.Constant):
-        return False
-    value = node.value
-    return (type(value) is int and 0 <= value <= 1 << 16) or type(value) is float
-
-
-def _is_small_const(node: ast.expr, limit: int) -> bool:
-    value = node.value if isinstance(node, ast.Constant) else None
-    return type(value) is int and 0 <= value <= limit
-
-
-def _is_number(first: ast.expr, again: ast.expr) -> ast.expr:
-    """`_type_(x) is _int_ or _type_(x) is _float_`, with `first` and `again` both reading `x`:
-    two identity tests beat a set lookup on the hottest paths (ints first: loop counters)."""
-    def exactly(value: ast.expr, kind: str) -> ast.expr:
-        return ast.Compare(left=_call("_type_", value), ops=[ast.Is()], comparators=[_name(kind)])
-
-    return ast.BoolOp(op=ast.Or(), values=[exactly(first, "_int_"), exactly(again, "_float_")])
-
-
-def _within_big(name: str) -> ast.expr:
-    """`-_big_ < name < _big_`."""
-    return ast.Compare(left=ast.UnaryOp(op=ast.USub(), operand=_name("_big_")), ops=[ast.Lt(), ast.Lt()],
-                       comparators=[_name(name), _name("_big_")])
-
-
-def _numeric_result(node: ast.expr) -> bool:
-    """`x % 97`, `n - 1`, `t // 60`: arithmetic with a number constant on the right makes a number
-    (or a `%`-formatted string) for the types that have these operators, so the text of the
-    result needs no size check (`str(i % 97)` is on hot paths). A program class defining them can
-    return anything, which is no more than `f = str; f(x)` already allows (docs/security.md)."""
-    return (
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, (ast.Mod, ast.Sub, ast.FloorDiv, ast.Div, ast.Add))
-        and isinstance(node.right, ast.Constant)
-        and type(node.right.value) in (int, float)
-    )
-
-
-def _inline_product(node: ast.BinOp) -> ast.expr | None:
-    """`a * b` of two plain names stays native when both are ints or floats of at most 2048 bits
-    (a product of at most 4096 bits: no allocation risk) and calls `_mul_` otherwise. Names are
-    read more than once, which is harmless. `x * x` checks `x` once."""
-    left, right = node.left, node.right
-    if not (isinstance(node.op, ast.Mult) and isinstance(left, ast.Name) and isinstance(right, ast.Name)):
-        return None
-    names = [left.id] if left.id == right.id else [left.id, right.id]
-    checks: list[ast.expr] = [_is_number(_name(name), _name(name)) for name in names]
-    # Floats pass the bound too (the largest float is about 2 ** 1024); inf and nan take the guard.
-    checks += [_within_big(name) for name in names]
-    native = ast.BinOp(left=_name(left.id), op=ast.Mult(), right=_name(right.id))
-    expr = ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=native,
-                     orelse=_call("_mul_", _name(left.id), _name(right.id)))
-    _locate(expr, node)
-    return expr
-
-
-def _inline_write(value: ast.expr) -> ast.expr:
-    """`_write_(x)` for a plain name `x` becomes `(x if _type_(x) in _writable_ else _write_(x))`:
-    the common containers skip the Python call."""
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "_write_"):
-        return value
-    target = value.args[0]
-    if not isinstance(target, ast.Name):
-        return value
-    test = ast.Compare(
-        left=_call("_type_", ast.Name(id=target.id, ctx=ast.Load())), ops=[ast.In()], comparators=[_name("_writable_")]
-    )
-    expr = ast.IfExp(test=test, body=ast.Name(id=target.id, ctx=ast.Load()), orelse=value)
-    _locate(expr, value)
-    return expr
-
+__all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
 
 _SCOPE_KINDS: dict[type[ast.AST], str] = {
     ast.FunctionDef: "header",
@@ -161,26 +59,12 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
-_PASSING: dict[str, str] = {"_sized_": "_sized_types_", "_shown_": "_shown_types_"}
-"""Checks that pass some types unchanged, and the global naming those types: the policy tests the
-type inline (`x if _type_(x) in _shown_types_ else _shown_(x)`), saving a call on the hot paths."""
-
-MATERIALISERS: dict[str, str] = {
-    "list": "_sized_", "tuple": "_sized_", "sorted": "_sized_",
-    "set": "_hashed_", "frozenset": "_hashed_", "dict": "_pairs_",
-    "str": "_shown_", "repr": "_shown_", "ascii": "_shown_",
-}
-"""Builtins that build a container from an iterable in one C call, and the check (`containers`)
-their first argument goes through; `x.fromkeys(keys)` gets `_hashed_` too. `str`, `repr` and
-`ascii` check the size of the text they would make (`shown`)."""
-
-
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
 """`_`-prefixed globals a program may read (never bind or delete): mcp_use's `__tool_namespaces`,
 the `{namespace: [tools]}` listing. Each holds only plain data the executor's caller injected."""
 
 
-class SandboxPolicy(RestrictingNodeTransformer):
+class SandboxPolicy(ExpressionPolicy):
     """RestrictedPython's policy, plus async support, allocation guards and stop checks."""
 
     # -- names and print -------------------------------------------------------------------
@@ -228,13 +112,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
             # `super().__init__(...)`: the one dunder a program may read, checked at run time to
             # really be read from a `super` object.
             value = self.visit(node.value)
-            return ast.copy_location(_call("_superattr_", value, ast.Constant(node.attr)), node)
+            return ast.copy_location(call("_superattr_", value, ast.Constant(node.attr)), node)
         if node.attr in NAME_ATTRIBUTES:
             node = self.node_contents_visit(node)
             if not isinstance(node.ctx, ast.Load):
                 self.error(node, f'"{node.attr}" can be read, but not assigned or deleted.')
                 return node
-            return ast.copy_location(_call("_name_of_", node.value, ast.Constant(node.attr)), node)
+            return ast.copy_location(call("_name_of_", node.value, ast.Constant(node.attr)), node)
         if node.attr.startswith("_") and node.attr != "_":
             self.error(
                 node,
@@ -257,53 +141,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return ast.copy_location(native, node)
         return new
 
-    def visit_Call(self, node: ast.Call) -> Any:
-        """RestrictedPython's rules; then `set(x)`, `list(x)`, `dict.fromkeys(x)`... become
-        `set(_hashed_(x))` and the like (`MATERIALISERS`): the iterable is checked before the
-        C loop that consumes it starts."""
-        numeric = bool(node.args) and _numeric_result(node.args[0])  # judged before it is rewritten
-        new = super().visit_Call(node)
-        if not (isinstance(new, ast.Call) and new.args and not isinstance(new.args[0], ast.Starred)):
-            return new
-        func = new.func
-        check = None
-        if isinstance(func, ast.Name):
-            check = MATERIALISERS.get(func.id)
-        elif isinstance(func, ast.Attribute) and func.attr == "fromkeys":
-            check = "_hashed_"
-        if check is not None and not (numeric and check == "_shown_"):
-            new.args[0] = self._checked(check, new.args[0])
-            _locate(new.args[0], node)
-        return new
-
-    def _checked(self, check: str, value: ast.expr) -> ast.expr:
-        """`check(value)`, with the type test inlined for checks in `_PASSING` where `value` can be
-        read twice (a name) or bound to a temporary (in a function scope, as `_inline_numeric`)."""
-        passing = _PASSING.get(check)
-        if passing is None:
-            return _call(check, value)
-        if isinstance(value, ast.Name):
-            first: ast.expr = _name(value.id)
-            again = value.id
-        elif self._scopes[-1] == "function":
-            again = self.gen_tmp_name()
-            first = ast.NamedExpr(target=ast.Name(id=again, ctx=ast.Store()), value=value)
-        else:
-            return _call(check, value)
-        test = ast.Compare(left=_call("_type_", first), ops=[ast.In()], comparators=[_name(passing)])
-        return ast.IfExp(test=test, body=_name(again), orelse=_call(check, _name(again)))
-
-    def visit_Set(self, node: ast.Set) -> Any:
-        """`{*keys}` builds the set in one C call, like `set(keys)`: each unpacked iterable goes
-        through `_hashed_` (size and hash collisions checked)."""
-        new = super().visit_Set(node)
-        if isinstance(new, ast.Set):
-            for elt in new.elts:
-                if isinstance(elt, ast.Starred):
-                    elt.value = _call("_hashed_", elt.value)
-                    _locate(elt.value, elt)
-        return new
-
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
         would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names."""
@@ -313,15 +150,13 @@ class SandboxPolicy(RestrictingNodeTransformer):
             native = ast.Subscript(value=new.args[0], slice=new.args[1], ctx=ast.Load())
             return ast.copy_location(native, node)
         if isinstance(new, ast.Subscript):
-            new.value = _inline_write(new.value)
+            new.value = inline_write(new.value)
         return new
-
-    # The kind of scope being transformed: where `:=` temporaries are allowed (see _inline_numeric).
-    _scopes: list[str]
 
     def visit(self, node: ast.AST) -> Any:
         if not hasattr(self, "_scopes"):
             self._scopes = ["function"]  # the module body becomes __agent_main__'s body
+            self._bound = bound_names(node)
         kind = _SCOPE_KINDS.get(type(node))
         if kind is None and isinstance(node, ast.stmt) and self._scopes[-1] == "header":
             # A statement directly under a def: its body. (Decorators, defaults and annotations
@@ -351,8 +186,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             if isinstance(body[0].value.value, str):
                 docstring, body = body[:1], body[1:]
-        entry = [_stop_check()]
-        node.body = docstring + _located(entry, node) + (body or [ast.Pass()])
+        entry = [stop_check()]
+        node.body = docstring + located(entry, node) + (body or [ast.Pass()])
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
         """Check names like RestrictedPython; add the entry check."""
@@ -381,7 +216,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return self.node_contents_visit(node)
 
     def _instrument_loop(self, node: ast.For | ast.AsyncFor | ast.While) -> Any:
-        node.body[:0] = _located([_stop_check()], node)
+        node.body[:0] = located([stop_check()], node)
         return node
 
     def visit_For(self, node: ast.For) -> Any:
@@ -398,9 +233,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         """Allow sync and async comprehensions; prepend `not _stop_ or _stopped_()` to the ifs."""
         node = self.node_contents_visit(node)
         check = ast.BoolOp(
-            op=ast.Or(), values=[ast.UnaryOp(op=ast.Not(), operand=_name("_stop_")), _call("_stopped_")]
+            op=ast.Or(), values=[ast.UnaryOp(op=ast.Not(), operand=load("_stop_")), call("_stopped_")]
         )
-        _locate(check, node.iter)
+        locate(check, node.iter)
         node.ifs.insert(0, check)
         return node
 
@@ -409,14 +244,14 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_Try(self, node: ast.Try) -> Any:
         node = self.node_contents_visit(node)
         if node.finalbody:
-            node.finalbody[:0] = _located(_handler_checks(), node.finalbody[0])
+            node.finalbody[:0] = located(handler_checks(), node.finalbody[0])
         return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> Any:
         """Check the bound name; start the handler with the stop checks (no swallowing)."""
         node = self.node_contents_visit(node)
         self.check_name(node, node.name)
-        node.body[:0] = _located(_handler_checks(), node)
+        node.body[:0] = located(handler_checks(), node)
         return node
 
     def visit_With(self, node: ast.With) -> Any:
@@ -431,6 +266,24 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def visit_Assign(self, node: ast.Assign) -> Any:
         """Plain assignment; unpacking needs no guard here (see the module docstring)."""
         return self.node_contents_visit(node)
+
+    def _in_place_set_op(self, node: ast.AugAssign, target: ast.Name) -> ast.stmt:
+        """`s |= t`, `s &= t`, `s ^= t`, `s -= t` of a name: natively for a constant operand or a
+        flat `s` (`n -= k`), else `s = _isetop_(s, t, i)`, which checks both sets' collisions and
+        updates `s` in place (`ordering.guarded_in_place`)."""
+        index = SET_OPS.get(type(node.op))
+        if index is None or isinstance(node.value, ast.Constant):
+            return node
+        name = target.id
+        if duplicable(node.value):
+            native = ast.BinOp(left=load(name), op=node.op, right=node.value)
+            guarded = call("_isetop_", load(name), copy.deepcopy(node.value), ast.Constant(index))
+            value: ast.expr = ast.IfExp(test=is_flat(load(name)), body=native, orelse=guarded)
+        else:
+            value = call("_isetop_", load(name), node.value, ast.Constant(index))
+        assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+        locate(assign, node)
+        return assign
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         """`x: T = v` becomes `x = v` (annotations are not evaluated); `x: T` becomes nothing."""
@@ -448,12 +301,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
         through `_write_`, and guarded operators use temporaries so each operand is evaluated once."""
         node = self.node_contents_visit(node)
         target = node.target
-        guard = _GUARDED_OPS.get(type(node.op))
+        guard = GUARDED_OPS.get(type(node.op))
         if isinstance(target, ast.Name):
             if guard is None:
-                return node
-            load = ast.Name(id=target.id, ctx=ast.Load())
-            return ast.copy_location(ast.Assign(targets=[target], value=_call(guard, load, node.value)), node)
+                return self._in_place_set_op(node, target)
+            value = ast.Name(id=target.id, ctx=ast.Load())
+            return ast.copy_location(ast.Assign(targets=[target], value=call(guard, value, node.value)), node)
         # node_contents_visit already turned the target's value into `_write_(obj)`.
         if guard is None:
             return node
@@ -463,87 +316,12 @@ class SandboxPolicy(RestrictingNodeTransformer):
             key_tmp = self.gen_tmp_name()
             stmts.append(ast.Assign(targets=[ast.Name(key_tmp, ast.Store())], value=target.slice))
             current = ast.Call(
-                func=_name("_getitem_"), args=[_name(obj_tmp), _name(key_tmp)], keywords=[]
+                func=load("_getitem_"), args=[load(obj_tmp), load(key_tmp)], keywords=[]
             )
-            new_target: ast.expr = ast.Subscript(value=_name(obj_tmp), slice=_name(key_tmp), ctx=ast.Store())
+            new_target: ast.expr = ast.Subscript(value=load(obj_tmp), slice=load(key_tmp), ctx=ast.Store())
         else:
-            current = _call("_getattr_", _name(obj_tmp), ast.Constant(target.attr))
-            new_target = ast.Attribute(value=_name(obj_tmp), attr=target.attr, ctx=ast.Store())
-        stmts.append(ast.Assign(targets=[new_target], value=_call(guard, current, node.value)))
-        return _located(stmts, node)
+            current = call("_getattr_", load(obj_tmp), ast.Constant(target.attr))
+            new_target = ast.Attribute(value=load(obj_tmp), attr=target.attr, ctx=ast.Store())
+        stmts.append(ast.Assign(targets=[new_target], value=call(guard, current, node.value)))
+        return located(stmts, node)
 
-    # -- operators and formatting ---------------------------------------------------------------
-
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
-        """`a * b`, `a ** b`, `a << b`, `a % b` become guard calls, except for cheap constants."""
-        node = self.node_contents_visit(node)
-        guard = _GUARDED_OPS.get(type(node.op))
-        if guard is None:
-            return node
-        left, right = node.left, node.right
-        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
-            if type(left.value) in (int, float) and _is_small_const(right, 64):
-                return node
-        if isinstance(node.op, ast.Mult) and any(
-            isinstance(side, ast.Constant) and type(side.value) is float for side in (left, right)
-        ):
-            return node
-        if isinstance(node.op, ast.LShift) and _is_small_const(right, 64):
-            return node
-        inline = self._inline_numeric(node, guard) or _inline_product(node)
-        if inline is not None:
-            return inline
-        return ast.copy_location(_call(guard, left, right), node)
-
-    def _inline_numeric(self, node: ast.BinOp, guard: str) -> ast.expr | None:
-        """`x * 3`, `3 * x`, `x % 7` with a small constant stay native when `x` is an int or a
-        float (no allocation risk), and call the guard otherwise: saves a Python call on the
-        hottest arithmetic. A plain name is read twice (harmless); any other operand is bound
-        once to a temporary with `:=`, where a function scope allows it (not in class bodies or
-        comprehensions, where `:=` would bind elsewhere or is not allowed)."""
-        if not isinstance(node.op, (ast.Mult, ast.Mod, ast.FloorDiv)):
-            return None
-        operand: ast.expr | None = None
-        if _is_small_number(node.right):
-            operand, const, const_right = node.left, node.right, True
-        elif isinstance(node.op, ast.Mult) and _is_small_number(node.left):
-            operand, const, const_right = node.right, node.left, False
-        if operand is None:
-            return None
-        if isinstance(operand, ast.Name):
-            first: ast.expr = _name(operand.id)
-            again = operand.id
-        elif self._scopes[-1] == "function":
-            again = self.gen_tmp_name()
-            first = ast.NamedExpr(target=ast.Name(id=again, ctx=ast.Store()), value=operand)
-        else:
-            return None
-
-        def pair(a: ast.expr, b: ast.expr) -> tuple[ast.expr, ast.expr]:
-            return (a, b) if const_right else (b, a)
-
-        native_left, native_right = pair(_name(again), const)
-        native = ast.BinOp(left=native_left, op=node.op, right=native_right)
-        guard_left, guard_right = pair(_name(again), const)
-        test = _is_number(first, _name(again))
-        if isinstance(node.op, ast.Mult):
-            # Repeated `x = x * c` would grow an int past the size limit without ever calling
-            # the guard: the native path takes only ints of at most 2048 bits.
-            test = ast.BoolOp(op=ast.And(), values=[test, _within_big(again)])
-        expr = ast.IfExp(test=test, body=native, orelse=_call(guard, guard_left, guard_right))
-        _locate(expr, node)
-        return expr
-
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
-        """`f"{x!r:>{w}}"` becomes `f"{_format_(x, 'r', f'>{w}')}"` so the width is checked."""
-        numeric = _numeric_result(node.value)  # judged before it is rewritten
-        node = self.node_contents_visit(node)
-        if node.format_spec is None:
-            if not isinstance(node.value, ast.Constant) and not numeric:
-                node.value = self._checked("_shown_", node.value)
-                _locate(node.value, node)
-            return node
-        conversion = chr(node.conversion) if node.conversion != -1 else ""
-        call = _call("_format_", node.value, ast.Constant(conversion), node.format_spec)
-        _locate(call, node)
-        return ast.copy_location(ast.FormattedValue(value=call, conversion=-1, format_spec=None), node)

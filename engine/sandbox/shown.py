@@ -21,6 +21,7 @@ import re
 import types
 from typing import Any
 
+from .containers import COMPARE_BUDGET, FLAT, nested_cost
 from .context import check_stop
 from .sizes import max_sequence
 
@@ -42,39 +43,81 @@ def text_size(value: Any, budget: int) -> int:
     return _walk(value, budget)[0]
 
 
-def _walk(value: Any, budget: int) -> tuple[int, bool]:
-    """`text_size`, and whether every value met is plain (its text shows no address or engine name)."""
-    plain = True
-    total = 0
-    visits = 0
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is bytes or kind is bytearray:
-            total += len(item) + 2
-        elif kind is int:
-            total += item.bit_length() * 3 // 10 + 1
-        elif isinstance(item, dict):
-            total += 2 + 4 * len(item)
-            if total <= budget:
-                stack.extend(dict.keys(item))
-                stack.extend(dict.values(item))
-        elif isinstance(item, _SEQUENCES):
-            total += 2 + 2 * len(item)
-            if total <= budget:
-                stack.extend(item)
-        elif isinstance(item, (str, bytes, bytearray)):
-            total += len(item) + 2
+def _leaf_size(item: Any) -> int:
+    """The text size of a value that holds no other value (-1: it does; -2: 4 characters, but its
+    text may not be plain)."""
+    kind = type(item)
+    if kind is str or kind is bytes or kind is bytearray:
+        return len(item) + 2
+    if kind is int:
+        return int(item.bit_length()) * 3 // 10 + 1
+    if isinstance(item, (dict, _SEQUENCES, BaseException)):
+        return -1
+    if isinstance(item, (str, bytes, bytearray)):
+        return len(item) + 2
+    return 4 if isinstance(item, (int, *_PLAIN_TEXT)) else -2
+
+
+def _expand(node: Any) -> tuple[int, list[Any], bool]:
+    """A container's own text size with its leaves', the containers it holds, and whether it and
+    its leaves are plain."""
+    items: Any
+    if isinstance(node, dict):
+        own, items, plain = 2 + 4 * len(node), (*dict.keys(node), *dict.values(node)), True
+    elif isinstance(node, BaseException):
+        # `str(error)` is the text of its arguments (or of a `__str__` of the program's: not plain).
+        own, items, plain = 4 + 2 * len(node.args), node.args, False
+    else:
+        own, items, plain = 2 + 2 * len(node), node, True
+    kids = []
+    for item in items:
+        size = _leaf_size(item)
+        if size == -1:
+            kids.append(item)
+        elif size == -2:
+            own += 4
+            plain = False
         else:
-            total += 4
-            plain = plain and isinstance(item, (int, *_PLAIN_TEXT))
+            own += size
+    return own, kids, plain
+
+
+def _walk(value: Any, budget: int) -> tuple[int, bool]:
+    """`text_size`, and whether every value met is plain (its text shows no address or engine name).
+
+    Every path counts (`[big] * k` is k copies of `big` as text), but each distinct container is
+    expanded once and its size remembered, so a DAG of 60 levels costs 60 steps, not 2**60."""
+    size = _leaf_size(value)
+    if size != -1:
+        return (4, False) if size == -2 else (size, True)
+    sizes: dict[int, int] = {}
+    open_ids = {id(value)}  # on the current path: a cycle shows as `[...]`
+    own, kids, plain = _expand(value)
+    frames: list[list[Any]] = [[value, own, kids, 0]]
+    while frames:
+        frame = frames[-1]
+        node, own, kids, done = frame
+        if own > budget:
+            return budget + 1, plain
+        if done < len(kids):
+            frame[3] = done + 1
+            kid = kids[done]
+            key = id(kid)
+            if key not in sizes and key not in open_ids:
+                open_ids.add(key)
+                kid_own, kid_kids, node_plain = _expand(kid)
+                plain = plain and node_plain
+                frames.append([kid, kid_own, kid_kids, 0])
+                if not len(sizes) & 0x3FF:
+                    check_stop()
+            continue
+        frames.pop()
+        open_ids.discard(id(node))
+        total = own + sum(sizes.get(id(kid), 5) for kid in kids)
         if total > budget:
             return budget + 1, plain
-        visits += 1
-        if not visits & 0x3FFF:
-            check_stop()
-    return total, plain
+        sizes[id(node)] = total
+    return sizes[id(value)], plain
 
 
 def check_shown(value: Any, what: str = "the text of this value") -> bool:
@@ -121,16 +164,12 @@ class Text:
         return format(neutral(format(self._value, "")), spec)
 
 
-HASH_BUDGET = 8_000_000
-"""`text_size` units (about four per nested tuple, counted along every path) a tuple may come to
-for `hash()` to hash it: a chain of a million nested tuples is fine, a DAG of 60 levels is not."""
-
-
 def safe_hash(value: Any) -> int:
     """`hash()`: a tuple's hash is not cached (3.11), so hashing one built as a DAG (each level
-    holding the previous one twice) visits every path, in one C call; such values are refused."""
-    if type(value) is tuple and text_size(value, HASH_BUDGET) > HASH_BUDGET:
-        raise MemoryError("hashing this value would visit millions of nested items (it holds the same "
+    holding the previous one twice) visits every path, in one C call; such values are refused
+    (`containers.nested_cost`)."""
+    if type(value) not in FLAT and nested_cost(value) > COMPARE_BUDGET:
+        raise MemoryError(f"hashing this value would visit over {COMPARE_BUDGET} nested items (it holds the same "
                           "tuple many times over)")
     return hash(value)
 
