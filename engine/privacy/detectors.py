@@ -18,8 +18,10 @@ address with its `@` spelt out, or a card number split over two strings is misse
 
 A user pattern is vetted when it is parsed, with the sandbox's regular-expression cost model
 (`engine.sandbox.regex`): a pattern whose matching could backtrack catastrophically (`(a+)+$`)
-is refused with the reason, and user patterns are applied to windows of `WINDOW` characters, so
-the work per string is bounded whatever the pattern and the text.
+is refused with the reason, as is one whose worst case costs more than about 80 steps per character
+(an unbounded repeat tried at every position, `\\d+x` or `\\w+@corp\\.com`, costs the square of
+the window: bound it, `\\d{1,64}x`). User patterns are applied to windows of `WINDOW` characters, so
+the work per string is proportional to its length whatever the pattern and the text.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ WINDOW = 4096
 """Characters a user pattern is applied to at once; windows overlap by `OVERLAP`."""
 OVERLAP = 256
 """The longest match of a user pattern that is sure to be found across a window boundary."""
-_PATTERN_BUDGET = 5e7
-"""Backtracking steps a user pattern may cost on one window at worst (about 0.1 s)."""
+_PATTERN_BUDGET = 80 * (WINDOW + 1)
+"""Steps a user pattern may cost on one window at worst: about 80 per character (a repeat bounded to
+64, `\\w{1,64}`, fits; an unbounded one tried at every start, `\\w+@corp`, costs the window squared:
+seconds of CPU, holding the GIL, on a long string). The work per character scanned stays small."""
 
 
 class DetectorError(ConfigError):
@@ -165,7 +169,8 @@ def _vet(pattern: str, name: str) -> re.Pattern[str]:
     if cost > _PATTERN_BUDGET:
         raise DetectorError(
             f"detector {name!r}: pattern could backtrack about {cost:.3g} steps on {WINDOW} characters "
-            f"(over {_PATTERN_BUDGET:.3g}); avoid nested or overlapping quantifiers such as (a+)+"
+            f"(over {_PATTERN_BUDGET:.3g}); bound repeats (\\w{{1,64}} rather than \\w+ or .*) and avoid nested "
+            "or overlapping quantifiers such as (a+)+"
         )
     return compiled
 

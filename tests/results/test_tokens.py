@@ -64,8 +64,16 @@ def test_bad_detector_specifications_are_refused(spec: object, message: str) -> 
         parse_detectors(spec)
 
 
+@pytest.mark.parametrize("pattern", [r"\d+x", r"\w+@corp\.com", r".*secret"])
+def test_an_unbounded_repeat_tried_at_every_position_is_refused_with_a_hint(pattern: str) -> None:
+    # Each costs the window squared (seconds of GIL-holding CPU on a long string): bound the repeat.
+    with pytest.raises(DetectorError, match=r"bound repeats"):
+        parse_detectors([{"name": "costly", "pattern": pattern}])
+    assert parse_detectors([{"name": "cheap", "pattern": pattern.replace("+", "{1,64}").replace("*", "{0,64}")}])
+
+
 def test_a_linear_user_pattern_is_bounded_by_windows_on_a_long_subject() -> None:
-    v = vault([{"name": "run", "pattern": r"\d+x"}])
+    v = vault([{"name": "run", "pattern": r"\d{1,64}x"}])
     text = "1" * 200_000 + "x"
     out = v.redact_text(text)  # windows of 4096: bounded work, the match near the end still found
     assert out.endswith(f":{v.tag}]")
