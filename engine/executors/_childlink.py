@@ -126,8 +126,25 @@ class Channel:
 
     def record(self, kind: str, run: int, data: Any) -> None:
         with self._lock:  # numbering and writing in one step: records leave in sequence order
-            seq = self.link.number(run, data) if kind == "f" else CONTROL_SEQ
-            _write_all(self._out, encode_record(kind, seq, self.link.ack, run, data))
+            if kind != "f":
+                _write_all(self._out, encode_record(kind, CONTROL_SEQ, self.link.ack, run, data))
+                return
+            # A program's `print` or tool call writes here on the program's own stack, possibly at
+            # its recursion limit, where any call may raise. Encoded first, then numbered: a
+            # failure before the number is taken leaves no trace (the program sees the error).
+            seq = self.link.next_seq
+            encoded = encode_record(kind, seq, self.link.ack, run, data)
+            try:
+                self.link.number(run, data)
+                _write_all(self._out, encoded)
+            except BaseException as exc:
+                if self.link.next_seq == seq:
+                    raise  # not numbered: nothing is missing on the wire
+                # Numbered but not (wholly) written (a recursion or memory error, an interrupt):
+                # the host would wait for a record that never comes. End the worker now; the
+                # host fails the run at once and replaces the worker.
+                diagnose(f"a record could not be written ({type(exc).__name__}); the worker ends")
+                os._exit(70)
 
     def frame(self, run: int, frame: dict[str, Any]) -> None:
         """Send one frame built by `kernel.protocol`'s constructors."""

@@ -242,6 +242,11 @@ class LinkState:
         """The highest sequence number accepted from the other end (sent back as `ack`)."""
         return self._in_seq
 
+    @property
+    def next_seq(self) -> int:
+        """The `seq` the next `number` will give (for a sender that encodes before it numbers)."""
+        return self._out_seq + 1
+
     def number(self, run: int, data: bytes) -> int:
         """Number one outgoing `f` record and keep it until acknowledged; return its `seq`."""
         with self._lock:

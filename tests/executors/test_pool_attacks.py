@@ -1,6 +1,6 @@
 """Attacks on the `process` worker's one-thread channel (review of the one-thread worker).
 
-Each test is an attack that currently succeeds, kept as a strict `xfail` until the worker is fixed:
+Each test is an attack found in review, fixed since:
 it then passes, and the marker must go. Every test also checks the host is unharmed afterwards.
 """
 
@@ -72,11 +72,6 @@ async def test_in_process_a_program_at_its_recursion_limit_finishes(code: str) -
     assert out["result"] == "finished", out["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a RecursionError in Channel.record between link.number and the write leaves a sequence "
-    "gap; the host drops the worker's done and kills it at the deadline",
-)
 @pytest.mark.parametrize("code", [PRINT_AT_THE_LIMIT, CALL_AT_THE_LIMIT], ids=["print", "tool-call"])
 async def test_a_program_at_its_recursion_limit_still_reaches_the_host(process: ProcessExecutor, code: str) -> None:
     try:
