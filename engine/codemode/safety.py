@@ -30,7 +30,7 @@ from ..envelope import Envelope
 from ..errors import ToolError
 from ..kernel.stubs import OPEN_RESULT, open_arguments
 from ..limits import Limits
-from ..privacy import Detector, TokenError, Vault, parse_detectors
+from ..privacy import Detector, RestoreLimitError, TokenError, Vault, parse_detectors
 from ..results import HandleRegistry, msgpack_size, result_ceiling, truncate
 from ..store import Store
 
@@ -140,7 +140,7 @@ class ResultSafety:
         def restore(server: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
             try:
                 arguments = vault.restore(arguments)
-            except TokenError as exc:
+            except (TokenError, RestoreLimitError) as exc:
                 raise ToolError(server, tool, str(exc)) from None
             return then(server, tool, arguments) if then is not None else arguments
 

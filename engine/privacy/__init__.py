@@ -7,6 +7,9 @@ the guarantees and limits: a detector misses what it does not match.
 """
 
 from .detectors import BUILT_IN, Detector, DetectorError, Found, find, parse_detectors
-from .vault import TOKEN, TokenError, Vault
+from .vault import TOKEN, RestoreLimitError, TokenError, Vault
 
-__all__ = ["BUILT_IN", "TOKEN", "Detector", "DetectorError", "Found", "TokenError", "Vault", "find", "parse_detectors"]
+__all__ = [
+    "BUILT_IN", "TOKEN", "Detector", "DetectorError", "Found", "RestoreLimitError", "TokenError", "Vault", "find",
+    "parse_detectors",
+]

@@ -15,7 +15,11 @@ instead of resolving to whatever this vault's `[EMAIL_1]` is.
 
 Bounds: a vault holds at most `max_values` values; past it, new values are still hidden but as
 `[LABEL_REDACTED]`, which never resolves. `redact` walks at most `max_nodes` values and `MAX_DEPTH`
-levels of a structure; what it cannot walk is replaced, never passed through unread.
+levels of a structure; what it cannot walk is replaced, never passed through unread. `restore`
+puts back at most `RESTORE_TOKENS` tokens and `RESTORE_GROWTH` added characters per call: a
+19-character token of a 512-character secret repeated 400,000 times would otherwise turn a few MB
+the bridge's limits let through into hundreds of MB sent to a server (`RestoreLimitError`, and
+nothing is built past the bound).
 """
 
 from __future__ import annotations
@@ -28,17 +32,43 @@ from typing import Any
 
 from .detectors import Detector, find
 
-__all__ = ["TOKEN", "TokenError", "Vault"]
+__all__ = ["RESTORE_GROWTH", "RESTORE_TOKENS", "TOKEN", "RestoreLimitError", "TokenError", "Vault"]
 
 TOKEN = re.compile(r"\[([A-Z][A-Z0-9_]{0,31})_(\d{1,9}):([0-9a-f]{8})\]")
 """A token: `[LABEL_N:tag]`."""
 
 MAX_DEPTH = 64
 _MAX_NODES = 2_000_000
+RESTORE_TOKENS = 10_000
+"""Tokens put back in one tool call's arguments, at most."""
+RESTORE_GROWTH = 1_000_000
+"""Characters that putting tokens back may add to one tool call's arguments, at most."""
 
 
 class TokenError(LookupError):
     """A token that this vault did not give (another session's, expired, or made up)."""
+
+
+class RestoreLimitError(ValueError):
+    """Putting tokens back would make tool arguments too large (`RESTORE_TOKENS`, `RESTORE_GROWTH`)."""
+
+
+class _Budget:
+    __slots__ = ("growth", "max_growth", "max_tokens", "tokens")
+
+    def __init__(self, max_tokens: int, max_growth: int) -> None:
+        self.tokens, self.growth = max_tokens, max_growth
+        self.max_tokens, self.max_growth = max_tokens, max_growth
+
+    def spend(self, token: str, value: str) -> None:
+        self.tokens -= 1
+        self.growth -= len(value) - len(token)
+        if self.tokens < 0 or self.growth < 0:
+            raise RestoreLimitError(
+                f"the arguments hold too many of this session's tokens to put back (at most {self.max_tokens} "
+                f"tokens, adding at most {self.max_growth} characters, per call); nothing was sent: pass each "
+                "value once, or build repeated data in the program from the real values"
+            )
 
 
 class Vault:
@@ -106,14 +136,16 @@ class Vault:
             return {self.redact_text(str(key)): self._redact(item, depth + 1, budget) for key, item in value.items()}
         return [self._redact(item, depth + 1, budget) for item in value]
 
-    def restore_text(self, text: str) -> str:
+    def restore_text(self, text: str, budget: _Budget | None = None) -> str:
         """`text` with this vault's tokens replaced by their values.
 
         Raises:
             TokenError: a token this vault did not give.
+            RestoreLimitError: more tokens, or more added characters, than one call may have.
         """
         if "[" not in text:
             return text
+        spent = budget if budget is not None else _Budget(RESTORE_TOKENS, RESTORE_GROWTH)
 
         def value(match: re.Match[str]) -> str:
             found = self._values.get(match.group())
@@ -122,23 +154,29 @@ class Vault:
                     f"{match.group()} is not a token of this code session (tokens are per session, "
                     "and only ones shown in this session's results can be passed back)"
                 )
+            spent.spend(match.group(), found)  # raises before the substituted text is built
             return found
 
         return TOKEN.sub(value, text)
 
-    def restore(self, value: Any, depth: int = 0) -> Any:
+    def restore(self, value: Any, *, max_tokens: int = RESTORE_TOKENS, max_growth: int = RESTORE_GROWTH) -> Any:
         """A copy of tool arguments with this vault's tokens put back (keys too).
 
         Raises:
             TokenError: a token this vault did not give.
+            RestoreLimitError: more than `max_tokens` tokens, or more than `max_growth` characters
+                added, in all of `value`.
         """
+        return self._restore(value, 0, _Budget(max_tokens, max_growth))
+
+    def _restore(self, value: Any, depth: int, budget: _Budget) -> Any:
         if isinstance(value, str):
-            return self.restore_text(value)
+            return self.restore_text(value, budget)
         if depth >= MAX_DEPTH:
             return value
         if isinstance(value, dict):
-            return {self.restore_text(k) if isinstance(k, str) else k: self.restore(v, depth + 1)
+            return {self.restore_text(k, budget) if isinstance(k, str) else k: self._restore(v, depth + 1, budget)
                     for k, v in value.items()}
         if isinstance(value, list):
-            return [self.restore(item, depth + 1) for item in value]
+            return [self._restore(item, depth + 1, budget) for item in value]
         return value

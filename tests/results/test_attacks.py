@@ -12,8 +12,6 @@ from engine import MCPClient
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.xfail(strict=True, reason="review: tokens put back in tool arguments are not bounded: a 19-character "
-                   "token of a 512-character secret makes the host build an argument 27 times what the program sent")
 async def test_tokens_put_back_cannot_amplify_an_argument() -> None:
     sink = MCPServer("sink")
     received: list[int] = []
@@ -32,6 +30,7 @@ async def test_tokens_put_back_cannot_amplify_an_argument() -> None:
         out = await client.execute_code(f"t = {token!r} * 50_000\nreturn await sink.note(items=[t, t])", session_id="s")
     # Refused, or what reached the server is of the order of what the program sent.
     assert out["status"] == "error" or max(received, default=0) <= 4 * sent
+    assert received == [] and "too many of this session's tokens" in out["error"]
 
 
 @pytest.mark.xfail(strict=True, reason="review: a result handle lists only the servers of the program's tool calls; "

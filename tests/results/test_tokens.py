@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.privacy import DetectorError, TokenError, Vault, parse_detectors
+from engine.privacy import DetectorError, RestoreLimitError, TokenError, Vault, parse_detectors
 
 
 def vault(spec: object = True) -> Vault:
@@ -96,3 +96,14 @@ def test_hostile_structures_are_bounded() -> None:
 def test_a_full_vault_still_hides_values() -> None:
     v = Vault(parse_detectors(["email"]), max_values=1)
     assert v.redact_text("a@example.com b@example.com") == f"[EMAIL_1:{v.tag}] [EMAIL_REDACTED]"
+
+
+def test_tokens_put_back_are_bounded_per_call() -> None:
+    v = vault()
+    token = v.redact_text("Bearer " + "A" * 512).split()[-1]
+    assert v.restore({"a": [token] * 3}) == {"a": ["A" * 512] * 3}
+    with pytest.raises(RestoreLimitError, match="nothing was sent"):
+        v.restore({"a": token * 20_000})  # over the token count: stops there, never builds 10 MB
+    with pytest.raises(RestoreLimitError):
+        v.restore({"a": [token] * 10, "b": token * 5}, max_growth=5_000)  # the growth of every string counts
+    assert v.restore({"a": token * 9}, max_tokens=9) == {"a": "A" * 512 * 9}
