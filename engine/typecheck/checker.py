@@ -7,9 +7,15 @@ is one open document, replaced and checked with a pull-diagnostics request
 cost about a millisecond. Checks are serialised (one document), which at that cost is no queue.
 
 The check never stands in the way of a run it cannot judge: ty not installed, the server
-crashing, a check over its deadline, a program that does not parse or that the wrapper cannot
-express: the report says `skipped` and why; the caller runs the program anyway. A server that
-died is started again at the next check.
+crashing, a check over its deadline (the wait for another program's check included), a checker
+busy with other programs for longer than `BUSY_WAIT`, a program whose check ran over its deadline
+before (remembered by digest, so a program that makes ty spin costs its deadline once), a program
+that does not parse or that the wrapper cannot express: the report says `skipped` and why; the
+caller runs the program anyway. A server that died is started again at the next check.
+
+The checker sees only the stubs and ty's bundled typeshed: its Python environment is an empty one
+in the workspace (no site-packages of the host, no editable project, no user configuration), so a
+program cannot learn the host's modules, constants or paths from what the check says.
 """
 
 from __future__ import annotations
@@ -17,25 +23,35 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import hashlib
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..envelope import CheckFinding
-from .findings import StubNames, classify, diagnostic_parts
+from .findings import StubNames, classify, diagnostic_parts, hidden, scrub
 from .lsp import LanguageServer, ServerGone, clean_environment
 from .source import MODULE, stubs_module, wrap
 
 __all__ = ["CheckReport", "TypeChecker", "find_ty", "stub_names"]
 
-DEFAULT_TIMEOUT = 5.0
-"""Seconds one check may take, the server's start included (then it is skipped, the run goes ahead)."""
+DEFAULT_TIMEOUT = 3.0
+"""Seconds one check may take, the server's start and the wait for another check included (then it
+is skipped, the run goes ahead)."""
+
+BUSY_WAIT = 1.0
+"""Seconds a check waits while the checker checks other programs (checks are serialised); past
+that it is skipped, so a queue of slow programs never holds up another agent's run."""
+
+MAX_REMEMBERED = 256
+"""Digests of programs whose check ran over its deadline, kept so they are not checked again."""
 
 _TYPED_DICT = re.compile(r"^(?:class (\w+)\(TypedDict\)|(\w+) = TypedDict\()", re.MULTILINE)
 
@@ -110,27 +126,47 @@ class TypeChecker:
         self._stubs_version = 0
         self._program_version = 0
         self._lock = asyncio.Lock()
+        self._slow: OrderedDict[str, None] = OrderedDict()
+        self._checking = False
         self.starts = 0
         """How many times the server was started (a restart after a crash counts)."""
 
     async def check(self, code: str, stubs: str, names: StubNames) -> CheckReport:
         """Check `code` against `stubs` (rendered stubs source)."""
         started = time.perf_counter()
+
+        def skipped(reason: str) -> CheckReport:
+            return CheckReport("skipped", reason=reason, seconds=time.perf_counter() - started)
+
         wrapped = wrap(code)
         if wrapped is None:
-            return CheckReport("skipped", reason="the program does not parse (the run reports where)")
+            return skipped("the program does not parse (the run reports where)")
+        module = stubs_module(stubs)
+        digest = hashlib.sha256(
+            f"{len(wrapped.source)}:{wrapped.source}{module}".encode("utf-8", "surrogatepass")
+        ).hexdigest()
+        if digest in self._slow:
+            return skipped(f"checking this program took longer than {self.timeout:g} s before; it is not checked again")
+        if not await self._acquire(min(BUSY_WAIT, self.timeout)):
+            return skipped(f"the type checker was busy with other programs for {min(BUSY_WAIT, self.timeout):g} s")
         try:
-            async with self._lock:
-                diagnostics, encoding = await asyncio.wait_for(
-                    self._diagnostics(wrapped.source, stubs_module(stubs)), self.timeout
-                )
+            self._checking = False
+            remaining = max(self.timeout - (time.perf_counter() - started), 0.01)
+            diagnostics, encoding = await asyncio.wait_for(self._diagnostics(wrapped.source, module), remaining)
+            workspace = self._workspace
         except TimeoutError:
+            if self._checking:  # the server was up and the program itself was slow: not again
+                self._slow[digest] = None
+                while len(self._slow) > MAX_REMEMBERED:
+                    self._slow.popitem(last=False)
             await self._stop()
-            return CheckReport("skipped", reason=f"the type check took longer than {self.timeout:g} s",
-                               seconds=time.perf_counter() - started)
+            return skipped(f"the type check took longer than {self.timeout:g} s")
         except (ServerGone, OSError) as exc:
             await self._stop()
-            return CheckReport("skipped", reason=str(exc)[:500], seconds=time.perf_counter() - started)
+            return skipped(scrub(str(exc)[:500], self._paths()))
+        finally:
+            self._lock.release()
+        paths = self._paths(workspace)
         errors: list[CheckFinding] = []
         warnings: list[CheckFinding] = []
         for diagnostic in diagnostics:
@@ -138,12 +174,12 @@ class TypeChecker:
             if parts is None:
                 continue
             rule, message, severity, line, character = parts
-            if severity > 2:
+            if severity > 2 or hidden(rule, message):
                 continue
+            message = scrub(message, paths)
             where = wrapped.position(line, character, encoding)
             if rule == "invalid-syntax":
-                return CheckReport("skipped", reason=f"the checker could not read the wrapped program: {message}",
-                                   seconds=time.perf_counter() - started)
+                return skipped(f"the checker could not read the wrapped program: {message}")
             if where is None:
                 continue
             verdict = classify(rule, message, where[0], where[1], names)
@@ -151,6 +187,26 @@ class TypeChecker:
         errors.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
         warnings.sort(key=lambda f: (f["line"] or 0, f["column"] or 0))
         return CheckReport("ok", errors, warnings, seconds=time.perf_counter() - started)
+
+    async def _acquire(self, wait: float) -> bool:
+        """Take the checker's lock within `wait` seconds; False when another check holds it longer."""
+        acquiring = asyncio.ensure_future(self._lock.acquire())
+        try:
+            await asyncio.wait({acquiring}, timeout=wait)
+        finally:
+            if not acquiring.done():
+                acquiring.cancel()
+                # Granted in the same moment it was given up: hand the lock back.
+                acquiring.add_done_callback(
+                    lambda task: None if task.cancelled() or task.exception() else self._lock.release())
+        return acquiring.done() and not acquiring.cancelled() and acquiring.exception() is None
+
+    def _paths(self, workspace: Path | None = None) -> list[str]:
+        """The host paths a message of the checker may name (they are cut out of it)."""
+        workspace = workspace or self._workspace
+        if workspace is None:
+            return []
+        return [workspace.as_uri(), str(workspace), str(workspace.resolve())]
 
     async def start(self) -> None:
         """Start the server now (else the first check does)."""
@@ -171,12 +227,9 @@ class TypeChecker:
         if executable is None:
             raise ServerGone("the type checker ty is not installed (pip install 'engine[check]')")
         workspace = Path(tempfile.mkdtemp(prefix="engine-check-"))
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        (workspace / "pyproject.toml").write_text(
-            f'[project]\nname = "engine-check"\nversion = "0"\n\n[tool.ty.environment]\npython-version = "{version}"\n'
-        )
         self._workspace = workspace
-        server = LanguageServer([executable, "server"], cwd=str(workspace), env=clean_environment())
+        _empty_environment(workspace)
+        server = LanguageServer([executable, "server"], cwd=str(workspace), env=clean_environment(workspace))
         self._server = server
         self.starts += 1
         uri = workspace.as_uri()
@@ -195,6 +248,7 @@ class TypeChecker:
 
     async def _diagnostics(self, program: str, stubs: str) -> tuple[list[Any], str]:
         server = await self._ensure()
+        self._checking = True
         assert self._workspace is not None
         stubs_uri = (self._workspace / f"{MODULE}.pyi").as_uri()
         program_uri = (self._workspace / "program.py").as_uri()
@@ -232,3 +286,19 @@ class TypeChecker:
         if workspace is not None:
             shutil.rmtree(workspace, ignore_errors=True)
         self._stubs = None
+
+
+def _empty_environment(workspace: Path) -> None:
+    """The checker's project in `workspace`: its Python environment is an empty virtual environment
+    there (`env`, no site-packages), with no extra search paths, so an import resolves only to the
+    stubs module or ty's bundled typeshed, never to a module of the host."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    env = workspace / "env"
+    (env / "bin").mkdir(parents=True)
+    (env / "lib" / f"python{version}" / "site-packages").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text(f"home = {env / 'bin'}\ninclude-system-site-packages = false\n"
+                                    f"version = {version}.0\n")
+    (workspace / "pyproject.toml").write_text(
+        '[project]\nname = "engine-check"\nversion = "0"\n\n[tool.ty.environment]\n'
+        f'python-version = "{version}"\npython = "env"\nextra-paths = []\nroot = ["."]\n'
+    )

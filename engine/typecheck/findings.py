@@ -15,7 +15,10 @@ would raise:
 
 Everything else the checker reports (a name it cannot resolve: the program may rely on a code
 session's globals; a library's types; a possibly-missing key) is a warning: shown, never a refusal.
-Diagnostics below warning severity are dropped.
+Diagnostics below warning severity are dropped, and so is every diagnostic about an import the
+checker cannot resolve (it sees only the stubs and typeshed, never the host's modules; the sandbox
+says at run time which imports it allows). What a message names of the checker's own workspace and
+its `info:` lines (the paths it searched) are cut out: nothing of the host's paths reaches the agent.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from ..envelope import CheckFinding
 
-__all__ = ["AWAIT_HINT", "OBSERVED_HINT", "Classified", "StubNames", "classify"]
+__all__ = ["AWAIT_HINT", "OBSERVED_HINT", "Classified", "StubNames", "classify", "hidden", "scrub"]
 
 AWAIT_HINT = "did you forget `await`?"
 OBSERVED_HINT = ("that type was learned from the results seen so far; if some results have this key, "
@@ -38,6 +41,26 @@ _STRING_KEY = re.compile(
     r"^Method `__getitem__` of type `bound method (?:str|list\[[^`]*\])\.__getitem__.*` cannot be called with key "
     r"of type `Literal\[[\"'].*` on object of type `(?:str|list\[[^`]*\])`$", re.DOTALL
 )
+
+
+_IMPORT_RULES = frozenset({"unresolved-import", "import-not-found", "possibly-unresolved-import",
+                           "possibly-missing-import", "unresolved-module"})
+
+
+def hidden(rule: str, message: str) -> bool:
+    """A diagnostic never shown: an import the checker cannot resolve (what it says would be about
+    its own environment, not the sandbox's)."""
+    return rule in _IMPORT_RULES or message.startswith("Cannot resolve imported module")
+
+
+def scrub(message: str, paths: Sequence[str]) -> str:
+    """`message` without the checker's `info:` lines (the paths it searched) and without `paths`."""
+    kept = [line for line in message.split("\n") if not line.lstrip().startswith("info:")]
+    text = "\n".join(kept).strip()
+    for path in sorted(paths, key=len, reverse=True):
+        if path:
+            text = text.replace(path, "<check>")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["LanguageServer", "ServerGone"]
@@ -194,6 +195,10 @@ async def _exit_code(process: asyncio.subprocess.Process) -> int | None:
         return None
 
 
-def clean_environment() -> dict[str, str]:
-    """The environment for the checker: this one without a virtual environment to discover."""
-    return {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")}
+def clean_environment(home: Path | None = None) -> dict[str, str]:
+    """The environment for the checker: this one without a virtual environment to discover and,
+    with `home`, with its user configuration directories there (not the host user's)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")}
+    if home is not None:
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
+    return env

@@ -24,16 +24,19 @@ def _fs(returns: dict[str, object]) -> MCPServer:
     return server
 
 
-@pytest.mark.xfail(strict=True, reason="review: the checker resolves imports in the host's environment; its "
-                   "warnings show host paths and constants of host modules to the agent")
 async def test_check_warnings_do_not_reveal_the_host() -> None:
     async with MCPClient({"mcpServers": {"fs": _fs({"size": 1})}}, code_mode=True, check="types") as client:
         out = await client.execute_code(
-            "import engine.results.truncate as t\nx: bytes = t.MAX_CEILING\nimport no_such_module_xyz\nreturn 1"
+            "import engine.results.truncate as t\nx: bytes = t.MAX_CEILING\nimport no_such_module_xyz\n"
+            "import pytest\ny: bytes = pytest.__version__\nreturn 1"
         )
+        checked = await client.execute_code("import json\nz: int = json.dumps(1)\nreturn 1")  # typeshed still works
     shown = json.dumps(out.get("check_warnings", []))
-    assert "50331648" not in shown  # a host module's constant
-    assert "site-packages" not in shown and "editable install" not in shown  # the host's paths
+    assert "50331648" not in shown and pytest.__version__ not in shown  # constants of host modules
+    assert "site-packages" not in shown and "editable install" not in shown and "info:" not in shown  # host paths
+    assert "engine-check" not in shown and "/" not in shown, shown
+    (warning,) = checked["check_warnings"]
+    assert warning["rule"] == "invalid-assignment" and warning["line"] == 2, warning
 
 
 @pytest.mark.xfail(strict=True, reason="review: learned shapes are keyed by namespace and tool names only; another "
