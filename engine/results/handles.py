@@ -136,23 +136,43 @@ class HandleRegistry:
             LookupError: unknown, expired, another session's, or a path that is not there.
             PermissionError: a shared handle from a server this execution is not allowed.
         """
+        value, _ = await self.open_with_servers(handle, scope=scope, allowed=allowed, path=path, start=start, stop=stop)
+        return value
+
+    async def open_with_servers(
+        self,
+        handle: object,
+        *,
+        scope: str | None,
+        allowed: Collection[str] | None,
+        path: Sequence[Any] = (),
+        start: int | None = None,
+        stop: int | None = None,
+    ) -> tuple[Any, tuple[str, ...]]:
+        """`open`, and the servers the value came from: a value made from it comes from them too.
+
+        Raises:
+            The same as `open`.
+        """
         if not isinstance(handle, str):
             kind = type(handle).__name__
             raise TypeError(f"results.open() handle must be a str (the envelope's handles[].id), got {kind}")
         if not _ID.fullmatch(handle):
             shown = handle[:60]
             raise ValueError(f"results.open(): {shown!r} is not a result handle (they look like 'h_' + 22 characters)")
-        value = await self._load(handle, scope, allowed)
-        return _select(value, path, start, stop)
+        value, servers = await self._load(handle, scope, allowed)
+        return _select(value, path, start, stop), servers
 
-    async def _load(self, handle: str, scope: str | None, allowed: Collection[str] | None) -> Any:
+    async def _load(
+        self, handle: str, scope: str | None, allowed: Collection[str] | None
+    ) -> tuple[Any, tuple[str, ...]]:
         now = time.monotonic()
         self._expire(now)
         record = self._held.get(handle)
         if record is not None:
             if record.scope != scope:
                 raise LookupError(_UNKNOWN.format(handle, self.ttl))
-            return await anyio.to_thread.run_sync(_unpack, record.data)
+            return await anyio.to_thread.run_sync(_unpack, record.data), record.servers
         if self._store is None:
             raise LookupError(_UNKNOWN.format(handle, self.ttl))
         body = await self._store.get(_PREFIX + handle)
@@ -172,7 +192,7 @@ class HandleRegistry:
                 raise PermissionError(
                     f"result handle {handle!r} holds data of server(s) {refused} this execution may not use"
                 )
-        return await anyio.to_thread.run_sync(_unpack, data)
+        return await anyio.to_thread.run_sync(_unpack, data), tuple(servers)
 
     def _hold(self, handle: str, record: _Entry) -> None:
         self._held[handle] = record

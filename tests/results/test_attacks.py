@@ -33,8 +33,6 @@ async def test_tokens_put_back_cannot_amplify_an_argument() -> None:
     assert received == [] and "too many of this session's tokens" in out["error"]
 
 
-@pytest.mark.xfail(strict=True, reason="review: a result handle lists only the servers of the program's tool calls; "
-                   "a value re-returned through results.open loses its servers and opens for a client not allowed them")
 async def test_a_reopened_value_keeps_the_servers_it_came_from(tmp_path: Path) -> None:
     secret, other = MCPServer("secret"), MCPServer("other")
 
@@ -60,3 +58,4 @@ async def test_a_reopened_value_keeps_the_servers_it_came_from(tmp_path: Path) -
         laundered = await refused.execute_code(f"return len(await results.open({second!r}))", session_id="b")
     assert direct["status"] == "error" and "may not use" in direct["error"]
     assert laundered["status"] == "error", laundered["result"]
+    assert "may not use" in laundered["error"] and "ValueError" in laundered["error"], laundered["error"]
