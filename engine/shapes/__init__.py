@@ -6,6 +6,8 @@ docs/typed-results.md.
 """
 
 from .infer import Shape, merge, shape_of, to_json_schema, valid_shape
-from .registry import Learned, ShapeRegistry, shape_key
+from .registry import SHARED_NOTE, Learned, ShapeRegistry, shape_key
 
-__all__ = ["Learned", "Shape", "ShapeRegistry", "merge", "shape_key", "shape_of", "to_json_schema", "valid_shape"]
+__all__ = [
+    "SHARED_NOTE",
+    "Learned", "Shape", "ShapeRegistry", "merge", "shape_key", "shape_of", "to_json_schema", "valid_shape"]

@@ -11,7 +11,11 @@ the reply has gone to the program. Shapes are merged
 `sync(tools)` writes what is pending and, at most every `refresh` seconds, reads the tools' shapes
 back, so clients that share a store (SQLite file, Redis) see what the others learned and a restart
 starts from what was learned before. What another host wrote is checked (`valid_shape`) before it
-is used; a bad record is ignored and logged. Two hosts that write one tool's shape at the same
+is used; a bad record is ignored and logged. A shape this client has only read from the store (it
+saw no result of that tool itself yet) is one another client's server of the same name may have
+written: `snapshot` marks its TypedDicts (`SHARED_NOTE`, their docstring), and the type check
+then warns about a key such a type lacks instead of refusing the run (the run goes ahead, and its
+results are learned from). Two hosts that write one tool's shape at the same
 moment may lose one of their updates (shapes are hints; the next result adds it again).
 """
 
@@ -31,7 +35,7 @@ from ..errors import StoreError
 from ..store import MemoryStore, Store
 from .infer import Shape, merge, settle, shape_of, to_json_schema, valid_shape
 
-__all__ = ["Learned", "ShapeRegistry", "shape_key"]
+__all__ = ["SHARED_NOTE", "Learned", "ShapeRegistry", "shape_key"]
 
 logger = logging.getLogger("engine.shapes")
 
@@ -40,6 +44,10 @@ UNREACHABLE_BACKOFF = 30.0
 
 MAX_QUEUED = 256
 """Results waiting to be looked at; past that, new ones are not learned from until the queue drains."""
+
+SHARED_NOTE = ("Learned only from results other clients sharing the store saw, none yet here; "
+               "other keys may exist (a key it lacks is a warning, not a refusal).")
+"""The docstring of a TypedDict learned only from the store: what the type check reads it by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,8 @@ class ShapeRegistry:
         self._lock = asyncio.Lock()
         self._flush: asyncio.Task[None] | None = None
         self._schemas: dict[tuple[str, str], tuple[int, Learned]] = {}
+        self._local: set[tuple[str, str]] = set()
+        """Tools this registry saw a result of itself (not only read from the store)."""
         self.dropped = 0
         """Results not learned from because the queue was full."""
 
@@ -116,6 +126,9 @@ class ShapeRegistry:
             shape, results = batch.get(key, ({}, 0))
             batch[key] = (merge(shape, shape_of(value)), results + 1)
         for key, (shape, results) in batch.items():
+            if key not in self._local:  # its type is this client's own now: the checked stubs change
+                self._local.add(key)
+                self.shape_version += 1
             shape = settle(shape)
             self._set(key, _add(self._known.get(key), shape, results))
             self._delta[key] = _add(self._delta.get(key), shape, results)
@@ -151,11 +164,14 @@ class ShapeRegistry:
         return learned
 
     def snapshot(self, tools: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Learned]:
-        """`{(server, tool): Learned}` for those of `tools` that have a learned shape."""
+        """`{(server, tool): Learned}` for those of `tools` that have a learned shape; a shape only
+        read from the store has its objects marked with `SHARED_NOTE` (see the module docstring)."""
         out: dict[tuple[str, str], Learned] = {}
         for server, tool in tools:
             learned = self.learned(server, tool)
             if learned is not None:
+                if (server, tool) not in self._local:
+                    learned = Learned(schema=_shared(learned.schema), results=learned.results)
                 out[(server, tool)] = learned
         return out
 
@@ -256,3 +272,29 @@ def _add(known: tuple[Shape, int] | None, shape: Shape, results: int) -> tuple[S
     if known is None:
         return settle(shape), results
     return settle(merge(known[0], shape)), known[1] + results
+
+
+def _shared(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with every object of it described by `SHARED_NOTE`, inside a one-option `anyOf`
+    (the same type; the outer description is the one a reader of the stubs may drop)."""
+    outer = {"anyOf": [_marked(schema)]}
+    if "description" in schema:
+        outer["description"] = schema["description"]
+    return outer
+
+
+def _marked(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {key: _marked(value) for key, value in out["properties"].items()}
+        out["description"] = SHARED_NOTE
+    else:
+        out.pop("description", None)
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _marked(out[key])
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [_marked(option) for option in out["anyOf"]]
+    return out

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..envelope import CheckFinding
+from ..shapes import SHARED_NOTE
 from .findings import StubNames, classify, diagnostic_parts, hidden, scrub
 from .lsp import LanguageServer, ServerGone, clean_environment
 from .source import MODULE, stubs_module, wrap
@@ -85,7 +86,20 @@ def stub_names(stubs: str, functions: dict[str, list[str]]) -> StubNames:
         namespaces=frozenset(functions),
         functions=frozenset(f"{ns}.{tool}" for ns, tools in functions.items() for tool in tools),
         typed_dicts=_typed_dicts(stubs),
+        shared=_shared(stubs),
     )
+
+
+def _shared(stubs: str) -> frozenset[str]:
+    """The stubs' TypedDicts learned only from the store: their docstring is `SHARED_NOTE`."""
+    if SHARED_NOTE not in stubs:
+        return frozenset()
+    try:
+        tree = ast.parse(stubs)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return frozenset()
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef)
+                     and (ast.get_docstring(node) or "").split() == SHARED_NOTE.split())
 
 
 def _typed_dicts(stubs: str) -> dict[str, list[str]]:

@@ -8,6 +8,8 @@ would raise:
   (`unknown-argument`, `missing-argument`, `invalid-argument-type` on a tool's stub): `TypeError`;
 - a key or attribute that a declared or observed result type does not have
   (`invalid-typed-dict-key`, `missing-attribute` on a stub `TypedDict`): `KeyError`, `AttributeError`;
+  except on a type learned only from results other clients shared through the store (`shared`):
+  another client's server of the same name may have written it, so that is a warning;
 - a tool's coroutine used as its result (any error about a `CoroutineType`): `TypeError` with the
   hint "did you forget `await`?";
 - text or a list indexed with a string key (`status["clean"]` on a `str`): `TypeError`, which is
@@ -31,9 +33,11 @@ from typing import Any
 
 from ..envelope import CheckFinding
 
-__all__ = ["AWAIT_HINT", "OBSERVED_HINT", "Classified", "StubNames", "classify", "hidden", "scrub"]
+__all__ = ["AWAIT_HINT", "OBSERVED_HINT", "SHARED_HINT", "Classified", "StubNames", "classify", "hidden", "scrub"]
 
 AWAIT_HINT = "did you forget `await`?"
+SHARED_HINT = ("that type was learned only from results other clients sharing the store saw, so it is "
+               "not certain; the run goes ahead")
 OBSERVED_HINT = ("that type was learned from the results seen so far; if some results have this key, "
                  "read it with .get() or test `in` first")
 _TICKED = re.compile(r"`([^`]*)`")
@@ -71,6 +75,8 @@ class StubNames:
     functions: Collection[str]
     typed_dicts: Mapping[str, Sequence[str]]
     """`{TypedDict name: its keys}`: what a refusal lists so the agent can pick the right one."""
+    shared: Collection[str] = frozenset()
+    """TypedDicts learned only from the store (`engine.shapes.SHARED_NOTE`): never a refusal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,9 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
             hint = f"; did you mean {close[0]!r}?" if close else ""
             return found("AttributeError", True, f"server namespace {owner!r} has no tool {tool!r}{hint} ({message})")
         if owner in names.typed_dicts:
-            return found("AttributeError", True, f"{message}: it is a dict, {_keys(owner, names)}")
+            shared = owner in names.shared
+            return found("AttributeError", not shared,
+                         f"{message}: it is a dict, {_keys(owner, names)}" + (f"; {SHARED_HINT}" if shared else ""))
         return found("AttributeError", False)
     if rule == "invalid-typed-dict-key":
         owner = ticked[0] if ticked else ""
@@ -105,7 +113,9 @@ def classify(rule: str, message: str, line: int, column: int, names: StubNames) 
             message += f"; {_keys(owner, names)}"
         if "Observed" in owner:  # learned from the results seen so far: say how to read a rarer key
             message += f"; {OBSERVED_HINT}"
-        return found("KeyError", owner in names.typed_dicts, message)
+        if owner in names.shared:
+            message += f"; {SHARED_HINT}"
+        return found("KeyError", owner in names.typed_dicts and owner not in names.shared, message)
     if rule == "invalid-argument-type" and _STRING_KEY.search(message):
         kind = "text" if message.rstrip().endswith("`str`") else "a list"
         return found("TypeError", True, f"{message}: the value is {kind}, not a dict")

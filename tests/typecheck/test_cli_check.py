@@ -28,12 +28,14 @@ def test_check_prints_findings_with_line_and_column_using_learned_shapes(tmp_pat
     after = codemode("check", str(program), "--config", str(config))
     assert after.returncode == 1
     lines = after.stdout.splitlines()
-    expected = (f"{program}:2:12: error KeyError: Unknown key \"size\" for TypedDict `FilesFileInfoObserved`; "
+    # Learned by another process (`codemode run`) and read from the store: another client's server of
+    # that name could have written it, so a key it lacks is a warning, not a refusal.
+    expected = (f"{program}:2:12: warning KeyError: Unknown key \"size\" for TypedDict `FilesFileInfoObserved`; "
                 "its keys are 'info', 'lines', 'path'")
-    assert any(line.startswith(expected) and ".get()" in line for line in lines), lines
+    assert any(line.startswith(expected) and ".get()" in line and "sharing the store" in line for line in lines), lines
     assert any(line.startswith(f"{program}:3:") and "did you forget `await`?" in line for line in lines)
     assert any(line.startswith(f"{program}:4:8: warning NameError:") for line in lines)
-    assert lines[-1] == "2 errors, 1 warnings"
+    assert lines[-1] == "1 errors, 2 warnings"
     as_json = json.loads(codemode("check", "-", "--config", str(config), "--json",
                                   input="return 1\n").stdout)
     assert as_json == {"status": "ok", "reason": "", "errors": [], "warnings": []}
