@@ -173,11 +173,12 @@ class TypeChecker:
                 self._slow[digest] = None
                 while len(self._slow) > MAX_REMEMBERED:
                     self._slow.popitem(last=False)
-            await self._stop()
+            await self._stop(polite=False)  # a server spinning on a program would not answer `shutdown`
             return skipped(f"the type check took longer than {self.timeout:g} s")
         except (ServerGone, OSError) as exc:
+            paths = self._paths()
             await self._stop()
-            return skipped(scrub(str(exc)[:500], self._paths()))
+            return skipped(scrub(str(exc)[:500], paths))
         finally:
             self._lock.release()
         paths = self._paths(workspace)
@@ -291,11 +292,11 @@ class TypeChecker:
         encoding = server.capabilities.get("positionEncoding", "utf-16")
         return (items if isinstance(items, list) else []), str(encoding)
 
-    async def _stop(self) -> None:
+    async def _stop(self, *, polite: bool = True) -> None:
         server, self._server = self._server, None
         if server is not None:
             with contextlib.suppress(Exception):
-                await server.aclose()
+                await server.aclose(polite=polite)
         workspace, self._workspace = self._workspace, None
         if workspace is not None:
             shutil.rmtree(workspace, ignore_errors=True)

@@ -79,15 +79,17 @@ class LanguageServer:
         finally:
             self._pending.pop(ident, None)
 
-    async def aclose(self) -> None:
-        """Stop the server (politely, then by signal) and its reader tasks."""
+    async def aclose(self, *, polite: bool = True) -> None:
+        """Stop the server (politely, then by signal; with `polite=False` by signal at once) and its
+        reader tasks."""
         process, self._process = self._process, None
         if process is not None and process.returncode is None:
-            with contextlib.suppress(Exception):
-                self._send_to(process, {"jsonrpc": "2.0", "id": 0, "method": "shutdown"})
-                self._send_to(process, {"jsonrpc": "2.0", "method": "exit"})
+            if polite:
+                with contextlib.suppress(Exception):
+                    self._send_to(process, {"jsonrpc": "2.0", "id": 0, "method": "shutdown"})
+                    self._send_to(process, {"jsonrpc": "2.0", "method": "exit"})
             try:
-                await asyncio.wait_for(process.wait(), 1.0)
+                await asyncio.wait_for(process.wait(), 1.0 if polite else 0.0)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
