@@ -32,6 +32,7 @@ from ..kernel.stubs import OPEN_RESULT, open_arguments
 from ..limits import Limits
 from ..privacy import Detector, RestoreLimitError, TokenError, Vault, parse_detectors
 from ..results import HandleRegistry, msgpack_size, result_ceiling, truncate
+from ..results.output import cut_lines, output_ceiling
 from ..store import Store
 
 __all__ = ["TOOL_HANDLE_BYTES", "ResultSafety"]
@@ -94,11 +95,13 @@ class ResultSafety:
     # -- before and during --------------------------------------------------------------------
 
     def run_limits(self, limits: Limits) -> Limits:
-        """The limits the executor gets: the result limit raised to its ceiling."""
-        ceiling = result_ceiling(limits.max_result_bytes)
-        if ceiling == limits.max_result_bytes:
+        """The limits the executor gets: the result and output limits raised to their ceilings."""
+        # Printed output too: output over the cap reaches us, to be cut to it and kept as a handle.
+        update = {"max_result_bytes": result_ceiling(limits.max_result_bytes),
+                  "max_output_chars": output_ceiling(limits.max_output_chars)}
+        if all(getattr(limits, key) == value for key, value in update.items()):
             return limits
-        return limits.model_copy(update={"max_result_bytes": ceiling})
+        return limits.model_copy(update=update)
 
     def hooks(self, scope: str | None, allowed: Collection[str] | None, limits: Limits,
               base: Hooks | None = None) -> Hooks:
@@ -190,6 +193,8 @@ class ResultSafety:
         usage_limits = envelope["usage"]["limits"]
         if isinstance(usage_limits, dict) and "max_result_bytes" in usage_limits:
             usage_limits["max_result_bytes"] = cap
+        if isinstance(usage_limits, dict) and "max_output_chars" in usage_limits:
+            usage_limits["max_output_chars"] = limits.max_output_chars
         if envelope.get("status") == "paused" and "execution_id" in envelope:
             self._paused[envelope["execution_id"]] = (scope, _KEPT.get(), _OPENED.get())
             if len(self._paused) > _MAX_VAULTS:
@@ -201,6 +206,7 @@ class ResultSafety:
                 envelope["usage"]["result_bytes"] = size
             if size is None or size > cap:
                 await self._cut(envelope, scope, cap)
+        await self._cut_output(envelope, scope, limits.max_output_chars)
         if envelope["status"] != "paused":
             _OPENED.set(None)  # this execution's: never counted for a later one in this context
         kept = _KEPT.get()
@@ -215,12 +221,49 @@ class ResultSafety:
             await anyio.to_thread.run_sync(_redact, envelope, self.vault(scope))
         return envelope
 
+    @staticmethod
+    def _servers(envelope: Envelope) -> list[str]:
+        # The namespaces the program's data may have come from: an opener elsewhere must be allowed them all.
+        # A value reopened through results.open keeps the servers of its handle.
+        return sorted({call["tool"].split(".", 1)[0] for call in envelope["tool_calls"]} | (_OPENED.get() or set()))
+
+    async def _cut_output(self, envelope: Envelope, scope: str | None, cap: int) -> None:
+        """`logs` over `cap` characters cut to their first and last lines, every line kept as a handle."""
+        lines = envelope["logs"]
+        cut = cut_lines(lines, cap)
+        if cut is None:
+            return
+        entry = await self.handles.keep(lines, scope=scope, servers=self._servers(envelope), source="output")
+        handle = entry.get("id")
+        hidden = f"{cut.cut_lines} of {cut.lines} lines ({cut.chars - cut.kept_chars} of {cut.chars} characters)"
+        first = len(cut.head) - (1 if cut.partial else 0)
+        if handle is None:
+            how = f"The whole output was not kept ({entry.get('reason')}): print less (a summary, a sample)."
+        else:
+            how = (
+                f"Every line is kept as handle {handle!r} for {entry['expires_in']:g} s: in a next execute_code "
+                f"(same session) `await results.open({handle!r}, start={first}, stop={first + 100})` returns "
+                f"lines {first} to {first + 99}; work on them there and print or return only what you need."
+            )
+        envelope["logs"] = [*cut.head, f"... [output cut: {hidden} not shown. {how}]", *cut.tail]
+        envelope["truncated"] = True
+        envelope.setdefault("truncation", {})["output"] = {
+            "lines": cut.lines,
+            "chars": cut.chars,
+            "kept_chars": cut.kept_chars,
+            "limit": cap,
+            "cut_lines": cut.cut_lines,
+            "first_cut_line": first,
+            "tail_start": cut.tail_start,
+            "handle": handle,
+            "how_to_get_more": how,
+        }
+        envelope.setdefault("handles", []).append(entry)
+
     async def _cut(self, envelope: Envelope, scope: str | None, cap: int) -> None:
         full = envelope["result"]
         cut = await anyio.to_thread.run_sync(truncate, full, cap)  # up to a dozen passes: off the event loop
-        # The namespaces the program's data may have come from: an opener elsewhere must be allowed them all.
-        # A value reopened through results.open keeps the servers of its handle.
-        servers = sorted({call["tool"].split(".", 1)[0] for call in envelope["tool_calls"]} | (_OPENED.get() or set()))
+        servers = self._servers(envelope)
         entry = await self.handles.keep(full, scope=scope, servers=servers, source="result")
         envelope["result"] = cut.value
         handle = entry.get("id")
