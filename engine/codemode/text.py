@@ -65,8 +65,13 @@ def envelope_text(envelope: Mapping[str, Any], *, style: Paint | None = None, li
     truncation = envelope.get("truncation")
     if isinstance(truncation, Mapping):
         # Said in the text too: the structured content is not what every client shows the model.
-        cut = f"{truncation.get('result_bytes')} bytes cut to {truncation.get('kept_bytes')}. "
-        parts.append(paint("result cut: ", "bold") + cut + str(truncation.get("how_to_get_more", "")))
+        if "result_bytes" in truncation:
+            cut = f"{truncation.get('result_bytes')} bytes cut to {truncation.get('kept_bytes')}. "
+            parts.append(paint("result cut: ", "bold") + cut + str(truncation.get("how_to_get_more", "")))
+        output = truncation.get("output")
+        if isinstance(output, Mapping):
+            cut = f"{output.get('chars')} characters cut to {output.get('kept_chars')}. "
+            parts.append(paint("output cut: ", "bold") + cut + str(output.get("how_to_get_more", "")))
     calls = envelope.get("tool_calls") or []
     seconds = envelope.get("execution_time")
     summary = f"{len(calls)} tool call{'s' if len(calls) != 1 else ''}"

@@ -35,7 +35,7 @@ from ..envelope import Envelope
 from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
 from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
-from ..kernel.protocol import FrameError, encode, stop_frame
+from ..kernel.protocol import FrameError, decode, encode, stop_frame
 from ..limits import Limits
 from ._payload import RunFrames, envelope_from_payload, failed_envelope
 from .base import ExecutionRequest, Host
@@ -116,6 +116,23 @@ class _Slot:
         if dead is not None and self.dead is None:
             self.dead = dead
         self.frames.close()
+
+
+_INLINE_LOG = 4096
+"""Encoded log frames up to this size are relayed as they are read, not queued: a worker streams a
+frame per write, and a program printing many short lines must not fill the queue of `MAX_PENDING_FRAMES`."""
+
+
+def _relay_log(slot: _Slot, data: bytes) -> bool:
+    """Relay `data` now if it is a valid log frame (True); anything else is left for the run's loop."""
+    try:
+        frame = decode(data)
+    except FrameError:
+        return False
+    if frame["k"] != "log":
+        return False
+    slot.log(frame["text"], frame["stream"])
+    return True
 
 
 class _NoTools:
@@ -216,6 +233,8 @@ class RemoteGuest:
         elif kind == "f" and self._link.accept(seq):
             slot = self._runs.get(run)
             if slot is not None:  # else a late frame of a run that is over
+                if len(data) <= _INLINE_LOG and _relay_log(slot, data):
+                    return
                 try:
                     slot.frames.send_nowait(data)
                 except anyio.WouldBlock:

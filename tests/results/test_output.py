@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from engine import MCPClient
+from engine.codemode.text import envelope_text
 from engine.results.output import cut_lines, output_ceiling
 
 from .crm import crm
@@ -45,6 +46,7 @@ async def test_two_hundred_thousand_printed_lines_are_cut_to_the_cap_and_paged_b
         assert output["cut_lines"] == output["tail_start"] - first
         assert f"results.open({handle!r}, start={first}, stop={first + 100})" in marker
         assert [entry["id"] for entry in envelope["handles"]] == [handle]
+        assert "output cut: " in envelope_text(envelope) and "result cut" not in envelope_text(envelope)
         # Streaming still relayed every line printed (within the ceiling).
         assert "".join(relayed).splitlines() == [f"line {i}" for i in range(200000)]
 
