@@ -40,3 +40,40 @@ async def test_text_of_shared_structure_is_bounded_everywhere(
 ) -> None:
     out = await run_attack(shared_executor, code, tmp_path)
     assert out["error_info"]["type"] == "MemoryError", out["error"]
+
+
+CHAINMAP = DAG + "y = []\nfor i in range(22):\n    y = [y, y]\nfrom collections import ChainMap\n"
+
+UNBOUNDED_COMPARE: dict[str, str] = {
+    # `ChainMap.__eq__` is library Python: `dict(self.items()) == dict(other.items())`, a native
+    # comparison the program's `==` guard never sees (it does not walk a ChainMap).
+    "ChainMap == ChainMap": CHAINMAP + "return ChainMap({1: x}) == ChainMap({1: y})",
+    "ChainMap == dict": CHAINMAP + "return ChainMap({1: x}) == {1: y}",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: ChainMap comparisons are not bounded")
+@pytest.mark.parametrize("code", list(UNBOUNDED_COMPARE.values()), ids=list(UNBOUNDED_COMPARE))
+async def test_chainmap_comparison_is_bounded(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str  # noqa: F811
+) -> None:
+    out = await run_attack(shared_executor, code, tmp_path)
+    assert out["error_info"]["type"] == "MemoryError", out["error"]
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: the engine formats a ChainMap argument in full")
+async def test_error_message_of_a_chainmap_is_bounded(
+    shared_executor: RestrictedExecutor, tmp_path: Path  # noqa: F811
+) -> None:
+    # The engine's own error formatting makes the whole text (25 million characters here, holding
+    # the GIL for seconds; unbounded at 60 levels) before it cuts the message short.
+    out = await run_attack(shared_executor, CHAINMAP + "raise ValueError(ChainMap({1: x}))", tmp_path)
+    assert "too big to show" in out["error"], out["error"][:200]
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: print of a ChainMap makes its whole text")
+async def test_print_of_a_chainmap_is_bounded(
+    shared_executor: RestrictedExecutor, tmp_path: Path  # noqa: F811
+) -> None:
+    out = await run_attack(shared_executor, CHAINMAP + "print(ChainMap({1: x}))\nreturn 1", tmp_path)
+    assert out["error_info"]["type"] == "MemoryError", out["error"]
