@@ -28,6 +28,8 @@ UNSIZED_TEXT: dict[str, str] = {
     "f-string of a ChainMap": DAG + "from collections import ChainMap\nreturn len(f'{ChainMap({0: x})}')",
     # json.dumps sizes its argument, but not what its `default=` hook returns mid-encoding: the C
     # encoder then writes every path of the DAG (25 million characters here, unbounded at 40 levels).
+    # `asyncio.Queue.__repr__` is library Python that shows `list(self._queue)` with the real `repr`.
+    "repr of an asyncio.Queue": DAG + "import asyncio\nq = asyncio.Queue()\nq.put_nowait(x)\nreturn len(repr(q))",
     "json default hook returns a DAG": DAG + "import json\nclass A:\n    pass\n"
     "return len(json.dumps([A()], default=lambda o: x))",
 }
