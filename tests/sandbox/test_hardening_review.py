@@ -79,3 +79,25 @@ async def test_print_of_a_chainmap_is_bounded(
 ) -> None:
     out = await run_attack(shared_executor, CHAINMAP + "print(ChainMap({1: x}))\nreturn 1", tmp_path)
     assert out["error_info"]["type"] == "MemoryError", out["error"]
+
+
+OWN_INIT = "class F({base}):\n    def __init__(self, v):\n        pass\n"
+"""A subclass whose `__init__` ignores its argument: the stand-in's metaclass then skips its guard,
+but the real class's `__new__` (str, frozenset) still consumes the argument in one native call."""
+
+SUBCLASS_NEW: dict[str, str] = {
+    "frozenset subclass, colliding keys": OWN_INIT.format(base="frozenset")
+    + "return len(F([(2**61 - 1) * i for i in range(15000)]))",
+    "frozenset subclass, DAG tuple key": "x = ()\nfor i in range(22):\n    x = (x, x)\n"
+    + OWN_INIT.format(base="frozenset") + "return len(F([x]))",
+    "str subclass, DAG text": DAG + OWN_INIT.format(base="str") + "return len(F(x))",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="review finding: a subclass's own __init__ skips the check __new__ needs")
+@pytest.mark.parametrize("code", list(SUBCLASS_NEW.values()), ids=list(SUBCLASS_NEW))
+async def test_subclass_with_own_init_is_checked_in_new(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str  # noqa: F811
+) -> None:
+    out = await run_attack(shared_executor, code, tmp_path)
+    assert out["error_info"]["type"] == "MemoryError", out["error"]
