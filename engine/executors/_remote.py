@@ -29,13 +29,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
 from ..bridge.dispatcher import HostDispatcher
 from ..envelope import Envelope
 from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
 from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
-from ..kernel.protocol import FrameError, encode, stop_frame
+from ..kernel.protocol import FrameError, decode, encode, stop_frame
 from ..limits import Limits
 from ._payload import RunFrames, envelope_from_payload, failed_envelope
 from .base import ExecutionRequest, Host
@@ -87,16 +88,98 @@ class GuestTransport(Protocol):
 
 
 class _Slot:
-    """One run in flight on the host: its frame stream and the output it streamed."""
+    """One run in flight on the host: how its frames are answered, the output it streamed, its outcome.
 
-    def __init__(self, limits: Limits, on_log: Callable[[str, str], None] | None = None) -> None:
-        self.frames, self.receive = anyio.create_memory_object_stream[bytes](max_buffer_size=MAX_PENDING_FRAMES)
+    Its frames are handed over in the transport's read callback. Until the program sends anything
+    but `log` and `done`, the slot answers them itself (`log` is streamed, `done` is the outcome), so
+    a run that calls no tool costs one future and a timer, no task. The first other frame (a call)
+    starts the execution's `Host.serve` (calls answered concurrently, `cancel`, approval `hold`
+    frames) and every later frame goes to it in order; its return is the outcome.
+
+    The deadline is a loop timer that moves by the time the run was held for approval (`held`).
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        on_log: Callable[[str, str], None] | None,
+        host: Host | None,
+        send: Callable[[bytes], None],
+    ) -> None:
+        self.host = host
+        """The execution's host; made when a program without one first calls (its calls then fail)."""
+        self._limits = limits
+        self._send = send
+        self.frames: MemoryObjectSendStream[bytes] | None = None
+        self.served: asyncio.Task[Any] | None = None
         self.on_log = on_log
         self.streamed: list[str] = []
         self.streamed_chars = 0
         self.limit = limits.max_output_chars
         self.dead: str | None = None
         """Why the guest died under this run, if it did."""
+        self.outcome: tuple[bool, Any] | None = None
+        """`(True, payload)` of the `done` frame, or `(False, exception)` (`BridgeError`: a broken run)."""
+        self.expired = False
+        """The deadline passed (what comes after it is not delivered unless a stop grace allows it)."""
+        self.stop_grace = 0.0
+        self._loop = asyncio.get_running_loop()
+        self.woken: asyncio.Future[None] = self._loop.create_future()
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+
+    # -- frames (called from the transport's callback) --------------------------------------------
+
+    def feed(self, data: bytes) -> bool:
+        """Take one frame of this run; False when the guest floods the host (it must be ended)."""
+        if self.outcome is not None or (self.expired and self.stop_grace <= 0):
+            return True  # a late frame of a run that is over: nothing after the deadline is delivered
+        if self.frames is None:
+            try:
+                frame: dict[str, Any] | None = decode(data)
+            except FrameError:
+                frame = None  # the host's `serve` reports it, as for any run
+            kind = frame["k"] if frame is not None else None
+            if kind == "log":
+                assert frame is not None
+                self.log(frame["text"], frame["stream"])
+                return True
+            if kind == "done":
+                assert frame is not None
+                self.finish(True, frame["payload"])
+                return True
+            self._serve()
+            assert self.frames is not None
+        try:
+            self.frames.send_nowait(data)
+        except anyio.WouldBlock:
+            return False
+        except anyio.ClosedResourceError:
+            pass
+        return True
+
+    def _serve(self) -> None:
+        if self.host is None:
+            self.host = HostDispatcher(_NoTools(), limits=self._limits)
+        self.frames, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=MAX_PENDING_FRAMES)
+        send = self._send
+
+        async def reply(data: bytes) -> None:
+            send(data)
+
+        self.served = self._loop.create_task(self.host.serve(receive, reply, self.log))
+        self.served.add_done_callback(self._served)
+
+    def _served(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        self.finish(exc is None, task.result() if exc is None else exc)
+
+    def finish(self, ok: bool, value: Any) -> None:
+        if self.outcome is None:
+            self.outcome = (ok, value)
+            self._wake()
 
     def log(self, text: str, stream: str) -> None:
         room = self.limit - self.streamed_chars
@@ -115,7 +198,56 @@ class _Slot:
         """No more frames for this run (its guest died, or it is over)."""
         if dead is not None and self.dead is None:
             self.dead = dead
-        self.frames.close()
+        if self.frames is not None:
+            self.frames.close()  # `serve` ends: a `BridgeError` if the guest died before `done`
+        elif dead is not None:
+            self.finish(False, BridgeError("the guest closed the stream without a done frame"))
+
+    # -- the deadline -----------------------------------------------------------------------------
+
+    def arm(self, seconds: float, stop_grace: float) -> None:
+        """Wake the run's waiter `seconds` from now, plus the time the run is held for approval."""
+        self.stop_grace = stop_grace
+        self._deadline = self._loop.time() + seconds
+        self._timer = self._loop.call_at(self._deadline + self._held(), self._expire)
+
+    def _held(self) -> float:
+        return self.host.held() if self.host is not None else 0.0
+
+    def _expire(self) -> None:
+        if self.outcome is not None:
+            return  # it came in time (its waiter has not run yet)
+        # While a hold is on, `held()` grows with the clock: each wait is the time that was left.
+        remaining = self._deadline + self._held() - self._loop.time()
+        if remaining > 0:
+            self._timer = self._loop.call_later(remaining, self._expire)
+            return
+        self._timer = None
+        self.expired = True
+        if self.stop_grace <= 0 and self.served is not None:
+            self.served.cancel()  # no tool call of this run starts after its deadline
+        self._wake()
+
+    def grace(self) -> None:
+        """Wait `stop_grace` more (the run was told to stop): a new waiter, a plain timer."""
+        self.woken = self._loop.create_future()
+        if self.outcome is not None:
+            self._wake()
+        else:
+            self._timer = self._loop.call_later(self.stop_grace, self._wake)
+
+    def _wake(self) -> None:
+        if not self.woken.done():
+            self.woken.set_result(None)
+
+    def close(self) -> None:
+        """The run is over: no timer, no more frames, no call still running."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.end()
+        if self.served is not None and not self.served.done():
+            self.served.cancel()
 
 
 class _NoTools:
@@ -215,15 +347,11 @@ class RemoteGuest:
                 self._hello.set_result(data)
         elif kind == "f" and self._link.accept(seq):
             slot = self._runs.get(run)
-            if slot is not None:  # else a late frame of a run that is over
-                try:
-                    slot.frames.send_nowait(data)
-                except anyio.WouldBlock:
-                    # Far more frames than a program's calls could need, faster than the host
-                    # answers them: a guest flooding the host is ended, not buffered.
-                    self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
-                except anyio.ClosedResourceError:
-                    pass
+            # No slot: a late frame of a run that is over. A slot that cannot take more: far more
+            # frames than a program's calls could need, faster than the host answers them; a guest
+            # flooding the host is ended, not buffered.
+            if slot is not None and not slot.feed(data):
+                self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -297,66 +425,53 @@ class RemoteGuest:
         started = time.perf_counter()
         if self.dead is not None:
             return failed_envelope("SandboxCrashed", f"the sandbox process died: {self.dead}", started, limits, [])
-        host: Host = request.host or HostDispatcher(_NoTools(), limits=limits)
-        slot = _Slot(limits, request.on_log)
-        self._runs[run_id] = slot
 
-        async def reply(data: bytes) -> None:
+        def reply(data: bytes) -> None:
             self.send_frame(run_id, data)
 
-        served = asyncio.get_running_loop().create_task(host.serve(slot.receive, reply, slot.log))
+        slot = _Slot(limits, request.on_log, request.host, reply)
+        self._runs[run_id] = slot
         try:
             try:
                 self.send_frame(run_id, _RUN_FRAMES.encode(run_id, request))
             except FrameError as exc:
-                return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)
-            try:
-                payload = await _within(served, limits.timeout + grace, host)
-            except TimeoutError:
+                message = f"the run could not be sent: {exc}"
+                return failed_envelope("ValueError", message, started, limits, [], slot.host)
+            slot.arm(limits.timeout + grace, stop_grace)
+            await slot.woken
+            if slot.expired:
                 self.send_frame(run_id, encode(stop_frame(run_id)))
-                try:
-                    payload = await asyncio.wait_for(asyncio.shield(served), stop_grace)
-                except TimeoutError:
+                if stop_grace > 0:
+                    slot.grace()
+                    await slot.woken
+                if slot.outcome is None or stop_grace <= 0:
+                    # Nothing that came after the deadline is delivered.
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
-                    served.cancel()  # no tool call of this run starts after its deadline
+                    slot.close()  # no tool call of this run starts after its deadline
                     await self.kill("a run did not stop at its deadline")
-                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed, host)
+                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed, slot.host)
+            assert slot.outcome is not None
+            ok, payload = slot.outcome
+            if not ok:
+                raise payload
             if isinstance(payload, dict) and payload.get("retire"):
                 self.retiring = True  # e.g. a worker whose only thread is stuck in a program
-            return envelope_from_payload(payload, started, limits, slot.streamed, host)
+            return envelope_from_payload(payload, started, limits, slot.streamed, slot.host)
         except BridgeError as exc:
             if slot.dead is not None:
                 message = f"the sandbox process died: {slot.dead}"
-                return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed, host)
+                return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed, slot.host)
             await self.kill(f"the guest broke the protocol: {exc}")
-            return failed_envelope("BridgeError", str(exc), started, limits, slot.streamed, host)
+            return failed_envelope("BridgeError", str(exc), started, limits, slot.streamed, slot.host)
         except asyncio.CancelledError:
             self.send_frame(run_id, encode(stop_frame(run_id)))
             raise
         finally:
-            slot.end()
-            if not served.done():
-                served.cancel()
-            with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
-                await served
+            slot.close()
+            if slot.served is not None:
+                with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
+                    await slot.served
             self._runs.pop(run_id, None)
-
-
-async def _within(served: asyncio.Task[Any], seconds: float, host: Host) -> Any:
-    """`served`'s outcome, if it comes within `seconds` plus the time the run is held for approval.
-
-    Raises `TimeoutError` past that (`served` goes on: the caller decides what to do with it).
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        # While a hold is on, `held()` grows with the clock: each wait is the time that was left.
-        remaining = deadline + host.held() - loop.time()
-        if remaining <= 0:
-            raise TimeoutError
-        done, _ = await asyncio.wait({served}, timeout=remaining)
-        if done:
-            return served.result()
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
