@@ -10,9 +10,12 @@ It only moves bytes and demultiplexes runs; it never interprets a run's frames. 
   dropped (or a write failed), the writer reattaches, asks the guest to replay (`r`), and replays
   what the guest has not acknowledged; both sides drop records they already have, so no call is
   lost or repeated;
-- the runs: each run's frames go, in order, into a stream of its own that the execution's host
-  dispatcher serves (`Host.serve`, the one host loop: calls answered concurrently, `cancel`, `log`,
-  `done`); a run past its deadline gets a `stop` frame, then its guest is killed.
+- the runs: each run's frames are handled, in order, in the transport's read callback: `log` and
+  `done` by the run's slot itself until the program first calls, then by the execution's host
+  dispatcher opened on the run (`HostDispatcher.open`: calls answered concurrently, `cancel`,
+  approval `hold` frames; another `Host` is served by `Host.serve` over a stream); a run waits on
+  one future with a loop timer for its deadline (moved by the time held for approval); past it,
+  it gets a `stop` frame, then its guest is killed.
 
 `RemoteExecutor` is the shared `Executor`: one guest reused across runs, started on first use and
 restarted after it dies, a host-side timeout (cancel, then kill), envelopes for every failure.
@@ -32,6 +35,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ..bridge.dispatcher import HostDispatcher
+from ..bridge.serving import RunServer
 from ..envelope import Envelope
 from ..errors import BridgeError, ToolError
 from ..guest import GUEST_VERSION
@@ -52,8 +56,8 @@ _STOP = object()
 _RUN_FRAMES = RunFrames()
 
 MAX_PENDING_FRAMES = 100_000
-"""Frames of one run the host holds unread at most (a program has at most `max_concurrent_tool_calls`
-calls in flight; the rest is output and replies)."""
+"""Frames of one run the host holds unread, or calls of one run it answers at once, at most (a
+program has at most `max_concurrent_tool_calls` calls in flight; the rest is output and replies)."""
 
 
 class TransportBroken(Exception):
@@ -93,8 +97,9 @@ class _Slot:
     Its frames are handed over in the transport's read callback. Until the program sends anything
     but `log` and `done`, the slot answers them itself (`log` is streamed, `done` is the outcome), so
     a run that calls no tool costs one future and a timer, no task. The first other frame (a call)
-    starts the execution's `Host.serve` (calls answered concurrently, `cancel`, approval `hold`
-    frames) and every later frame goes to it in order; its return is the outcome.
+    opens the execution's dispatcher on the run (`HostDispatcher.open`: calls answered concurrently,
+    `cancel`, approval `hold` frames) and every later frame is fed to it in order, in the same
+    callback; another `Host` is served through `Host.serve` over a stream.
 
     The deadline is a loop timer that moves by the time the run was held for approval (`held`).
     """
@@ -110,6 +115,7 @@ class _Slot:
         """The execution's host; made when a program without one first calls (its calls then fail)."""
         self._limits = limits
         self._send = send
+        self.server: RunServer | None = None
         self.frames: MemoryObjectSendStream[bytes] | None = None
         self.served: asyncio.Task[Any] | None = None
         self.on_log = on_log
@@ -134,7 +140,8 @@ class _Slot:
         """Take one frame of this run; False when the guest floods the host (it must be ended)."""
         if self.outcome is not None or (self.expired and self.stop_grace <= 0):
             return True  # a late frame of a run that is over: nothing after the deadline is delivered
-        if self.frames is None:
+        server = self.server
+        if server is None and self.frames is None:
             try:
                 frame: dict[str, Any] | None = decode(data)
             except FrameError:
@@ -148,8 +155,13 @@ class _Slot:
                 assert frame is not None
                 self.finish(True, frame["payload"])
                 return True
-            self._serve()
-            assert self.frames is not None
+            server = self._serve()
+        if server is not None:
+            server.feed(data)
+            # Far more calls in flight than a program could make (its calls past the limits are
+            # answered at once): a guest flooding the host is ended.
+            return server.in_flight <= MAX_PENDING_FRAMES
+        assert self.frames is not None
         try:
             self.frames.send_nowait(data)
         except anyio.WouldBlock:
@@ -158,9 +170,12 @@ class _Slot:
             pass
         return True
 
-    def _serve(self) -> None:
+    def _serve(self) -> RunServer | None:
         if self.host is None:
             self.host = HostDispatcher(_NoTools(), limits=self._limits)
+        if isinstance(self.host, HostDispatcher):
+            self.server = self.host.open(self._send, self.log, self.finish)
+            return self.server
         self.frames, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=MAX_PENDING_FRAMES)
         send = self._send
 
@@ -169,6 +184,7 @@ class _Slot:
 
         self.served = self._loop.create_task(self.host.serve(receive, reply, self.log))
         self.served.add_done_callback(self._served)
+        return None
 
     def _served(self, task: asyncio.Task[Any]) -> None:
         if task.cancelled():
@@ -198,7 +214,9 @@ class _Slot:
         """No more frames for this run (its guest died, or it is over)."""
         if dead is not None and self.dead is None:
             self.dead = dead
-        if self.frames is not None:
+        if self.server is not None:
+            self.server.close()  # a `BridgeError` if the guest died before `done`
+        elif self.frames is not None:
             self.frames.close()  # `serve` ends: a `BridgeError` if the guest died before `done`
         elif dead is not None:
             self.finish(False, BridgeError("the guest closed the stream without a done frame"))
@@ -224,8 +242,8 @@ class _Slot:
             return
         self._timer = None
         self.expired = True
-        if self.stop_grace <= 0 and self.served is not None:
-            self.served.cancel()  # no tool call of this run starts after its deadline
+        if self.stop_grace <= 0:
+            self.abandon()  # no tool call of this run starts after its deadline
         self._wake()
 
     def grace(self) -> None:
@@ -240,14 +258,25 @@ class _Slot:
         if not self.woken.done():
             self.woken.set_result(None)
 
+    def abandon(self) -> None:
+        """Cancel every call of the run still in flight; nothing more is sent for it."""
+        if self.server is not None:
+            self.server.cancel()
+        if self.served is not None and not self.served.done():
+            self.served.cancel()
+
+    async def settle(self) -> None:
+        """Wait for the calls cancelled at the run's end to finish (the trace then says so)."""
+        if self.server is not None and self.server.abandoned:
+            await asyncio.wait(self.server.abandoned)
+
     def close(self) -> None:
         """The run is over: no timer, no more frames, no call still running."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self.end()
-        if self.served is not None and not self.served.done():
-            self.served.cancel()
+        self.abandon()
 
 
 class _NoTools:
@@ -451,6 +480,7 @@ class RemoteGuest:
                     await self.kill("a run did not stop at its deadline")
                     return failed_envelope("TimeoutError", message, started, limits, slot.streamed, slot.host)
             assert slot.outcome is not None
+            await slot.settle()
             ok, payload = slot.outcome
             if not ok:
                 raise payload
