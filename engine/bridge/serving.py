@@ -29,7 +29,8 @@ class RunServer:
         answer: answers one decoded `call` frame with an encoded reply (the dispatcher's policy).
         send: sends one encoded frame to the guest, without waiting.
         on_log: receives `(text, stream)` of each `log` frame.
-        on_end: called once with `(True, payload)` at `done`, or `(False, BridgeError)`.
+        on_end: called once with `(True, payload)` at `done`, or `(False, exception)`: a `BridgeError`
+            when the guest broke the protocol, or the host's own fault while answering a call.
         gate: the execution's approval gate, whose holds are sent as `hold` frames.
     """
 
@@ -92,6 +93,8 @@ class RunServer:
             reply = await self._answer(call)
             if not self.over:
                 self._send(reply)
+        except Exception as exc:  # a fault of the host's own (the dispatcher answers the guest's): the run ends with it
+            self.end(False, exc)
         finally:
             task = asyncio.current_task()
             if self._in_flight.get(call_id) is task:
