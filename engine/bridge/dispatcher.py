@@ -16,13 +16,14 @@ raised by the backend become `ToolError` (never the exception object, never a ho
 Calls in the reserved namespace `__engine__` (only `search_tools`) go to `backend.search_tools`; they
 are engine functions, not tool calls, so they are neither counted, limited nor traced.
 
-`serve()` drives the same logic for remote guests over a byte-frame stream: calls run concurrently,
-replies go back by id in completion order, `cancel` frames cancel one call, `log` frames are forwarded,
-and the `done` frame ends the run.
+`open()` serves a remote guest's run from frames fed as they arrive (`engine.bridge.serving`): calls
+run concurrently, replies go back by id in completion order, `cancel` frames cancel one call, `log`
+frames are forwarded, and the `done` frame ends the run. `serve()` does the same over a frame stream.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -33,11 +34,12 @@ import mcp.types as types
 from anyio.abc import ObjectReceiveStream
 
 from ..envelope import ToolCallRecord, ToolOutcome
-from ..errors import BridgeError, EngineError, ServerError, ToolError
-from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, hold_frame, result_frame
+from ..errors import EngineError, ServerError, ToolError
+from ..kernel.protocol import ENGINE_NAMESPACE, FrameError, decode, encode, error_frame, result_frame
 from ..kernel.stubs import search_arguments
 from ..limits import Limits
 from .hooks import EngineFunction, Gate, Hooks, Verdict
+from .serving import RunServer
 from .values import error_text, tool_result_to_value
 
 __all__ = ["EngineFunction", "Gate", "Hooks", "HostDispatcher", "ToolBackend", "Verdict"]
@@ -256,6 +258,15 @@ class HostDispatcher:
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
         return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)
 
+    def open(
+        self,
+        send: Callable[[bytes], None],
+        on_log: Callable[[str, str], None],
+        on_end: Callable[[bool, Any], None],
+    ) -> RunServer:
+        """A `RunServer` for one remote run: feed it the guest's frames as they arrive (no task of its own)."""
+        return RunServer(self._answer, send, on_log, on_end, self.gate)
+
     async def serve(
         self,
         receive: ObjectReceiveStream[bytes],
@@ -266,7 +277,7 @@ class HostDispatcher:
 
         Args:
             receive: encoded frames from the guest (already de-framed, e.g. via `FrameReader`).
-            send: sends one encoded frame to the guest; calls are serialised by a lock.
+            send: sends one encoded frame to the guest; frames are sent one at a time, in order.
             on_log: receives `(text, stream)` for each `log` frame.
 
         Returns:
@@ -275,72 +286,42 @@ class HostDispatcher:
         Raises:
             BridgeError: the guest sent a malformed or unexpected frame, or closed the stream before `done`.
         """
-        send_lock = anyio.Lock()
-        in_flight: dict[int, anyio.CancelScope] = {}
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[tuple[bool, Any]] = loop.create_future()
+        outbox: list[bytes] = []
+        sender: asyncio.Task[None] | None = None
 
-        async def run_call(call: dict[str, Any], scope: anyio.CancelScope) -> None:
-            try:
-                with scope:
-                    reply = await self._answer(call)
-                    async with send_lock:
-                        await send(reply)
-            finally:
-                if in_flight.get(call["id"]) is scope:
-                    del in_flight[call["id"]]
+        async def deliver() -> None:
+            while outbox:
+                await send(outbox.pop(0))
 
-        if self.gate is not None:
-            # The guest mirrors the hold clock: its own deadline checks move with the host's.
-            holds: list[tuple[float, bool]] = []
+        def queue(data: bytes) -> None:
+            nonlocal sender
+            outbox.append(data)
+            if sender is None or sender.done():
+                sender = loop.create_task(deliver())
 
-            async def send_hold() -> None:
-                async with send_lock:  # popped under the lock: frames leave in the order they came
-                    held, on = holds.pop(0)
-                    await send(encode(hold_frame(held, on), check=False))
+        def on_end(ok: bool, value: Any) -> None:
+            if not ended.done():
+                ended.set_result((ok, value))
 
-            def on_hold(held: float, on: bool) -> None:
-                if serving:
-                    holds.append((held, on))
-                    group.start_soon(send_hold)
-
-            self.gate.listen(on_hold)
-        failure: str | None = "the guest closed the stream without a done frame"
-        payload: Any = None
-        serving = True
-        async with anyio.create_task_group() as group:
+        server = self.open(queue, on_log, on_end)
+        try:
             async for data in receive:
-                try:
-                    frame = decode(data)
-                except FrameError as exc:
-                    failure = f"malformed frame from the guest: {exc}"
+                server.feed(data)
+                if server.over:
                     break
-                kind = frame["k"]
-                if kind == "call":
-                    if frame["id"] in in_flight:
-                        failure = f"call id {frame['id']} is already in flight"
-                        break
-                    scope = anyio.CancelScope()
-                    in_flight[frame["id"]] = scope
-                    group.start_soon(run_call, frame, scope)
-                elif kind == "cancel":
-                    scope_to_cancel = in_flight.pop(frame["id"], None)
-                    if scope_to_cancel is not None:
-                        scope_to_cancel.cancel()
-                elif kind == "log":
-                    on_log(frame["text"], frame["stream"])
-                elif kind == "done":
-                    failure, payload = None, frame["payload"]
-                    break
-                else:
-                    failure = f"unexpected {kind!r} frame from the guest"
-                    break
-            # The run is over either way: calls still in flight are abandoned, so cancel them
-            # (only then: cancelling a scope has a cost, and most runs end with none in flight).
-            serving = False
-            if in_flight:
-                group.cancel_scope.cancel()
-        if failure is not None:
-            raise BridgeError(failure)
-        return payload
+            server.close()
+            if sender is not None:
+                await sender  # a failing `send` is the caller's to see
+        finally:
+            server.cancel()  # calls still running (when this was cancelled) end with it
+            if server.abandoned:
+                await asyncio.wait(server.abandoned)
+        ok, value = ended.result()
+        if not ok:
+            raise value
+        return value
 
 
 class _Entry:

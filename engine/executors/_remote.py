@@ -10,9 +10,12 @@ It only moves bytes and demultiplexes runs; it never interprets a run's frames. 
   dropped (or a write failed), the writer reattaches, asks the guest to replay (`r`), and replays
   what the guest has not acknowledged; both sides drop records they already have, so no call is
   lost or repeated;
-- the runs: each run's frames go, in order, into a stream of its own that the execution's host
-  dispatcher serves (`Host.serve`, the one host loop: calls answered concurrently, `cancel`, `log`,
-  `done`); a run past its deadline gets a `stop` frame, then its guest is killed.
+- the runs: each run's frames are handled, in order, in the transport's read callback: `log` and
+  `done` by the run's slot itself until the program first calls, then by the execution's host
+  dispatcher opened on the run (`HostDispatcher.open`: calls answered concurrently, `cancel`,
+  approval `hold` frames; another `Host` is served by `Host.serve` over a stream); a run waits on
+  one future with a loop timer for its deadline (moved by the time held for approval); past it,
+  it gets a `stop` frame, then its guest is killed.
 
 `RemoteExecutor` is the shared `Executor`: one guest reused across runs, started on first use and
 restarted after it dies, a host-side timeout (cancel, then kill), envelopes for every failure.
@@ -28,17 +31,14 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import anyio
-
-from ..bridge.dispatcher import HostDispatcher
 from ..envelope import Envelope
-from ..errors import BridgeError, ToolError
+from ..errors import BridgeError
 from ..guest import GUEST_VERSION
 from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
-from ..kernel.protocol import FrameError, decode, encode, stop_frame
-from ..limits import Limits
+from ..kernel.protocol import FrameError, encode, stop_frame
 from ._payload import RunFrames, envelope_from_payload, failed_envelope
-from .base import ExecutionRequest, Host
+from ._slot import MAX_PENDING_FRAMES, RunSlot
+from .base import ExecutionRequest
 
 __all__ = ["GuestDied", "GuestTransport", "RemoteExecutor", "RemoteGuest", "TransportBroken"]
 
@@ -49,11 +49,6 @@ _STOP = object()
 
 
 _RUN_FRAMES = RunFrames()
-
-MAX_PENDING_FRAMES = 100_000
-"""Frames of one run the host holds unread at most (a program has at most `max_concurrent_tool_calls`
-calls in flight; the rest is output and replies)."""
-
 
 class TransportBroken(Exception):
     """A write failed or the guest's output stream dropped; the guest may still be alive."""
@@ -86,65 +81,6 @@ class GuestTransport(Protocol):
         ...
 
 
-class _Slot:
-    """One run in flight on the host: its frame stream and the output it streamed."""
-
-    def __init__(self, limits: Limits, on_log: Callable[[str, str], None] | None = None) -> None:
-        self.frames, self.receive = anyio.create_memory_object_stream[bytes](max_buffer_size=MAX_PENDING_FRAMES)
-        self.on_log = on_log
-        self.streamed: list[str] = []
-        self.streamed_chars = 0
-        self.limit = limits.max_output_chars
-        self.dead: str | None = None
-        """Why the guest died under this run, if it did."""
-
-    def log(self, text: str, stream: str) -> None:
-        room = self.limit - self.streamed_chars
-        if room <= 0 or not text:
-            return
-        text = text[:room]
-        self.streamed.append(text)
-        self.streamed_chars += len(text)
-        if self.on_log is not None:
-            try:
-                self.on_log(text, stream)
-            except Exception:  # a failing observer must not break the run
-                logger.exception("on_log callback failed")
-
-    def end(self, dead: str | None = None) -> None:
-        """No more frames for this run (its guest died, or it is over)."""
-        if dead is not None and self.dead is None:
-            self.dead = dead
-        self.frames.close()
-
-
-_INLINE_LOG = 4096
-"""Encoded log frames up to this size are relayed as they are read, not queued: a worker streams a
-frame per write, and a program printing many short lines must not fill the queue of `MAX_PENDING_FRAMES`."""
-
-
-def _relay_log(slot: _Slot, data: bytes) -> bool:
-    """Relay `data` now if it is a valid log frame (True); anything else is left for the run's loop."""
-    try:
-        frame = decode(data)
-    except FrameError:
-        return False
-    if frame["k"] != "log":
-        return False
-    slot.log(frame["text"], frame["stream"])
-    return True
-
-
-class _NoTools:
-    """The `ToolBackend` of a request without a host: every call fails clearly."""
-
-    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> Any:
-        raise ToolError(server, tool, "this execution has no tools")
-
-    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
-        raise ToolError("search_tools", "search_tools", "this execution has no tools")
-
-
 class RemoteGuest:
     """One guest process seen from the host: its link state and its runs."""
 
@@ -154,7 +90,7 @@ class RemoteGuest:
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._link = LinkState()
         self._written = 0
-        self._runs: dict[int, _Slot] = {}
+        self._runs: dict[int, RunSlot] = {}
         self._hello: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._writer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -232,17 +168,11 @@ class RemoteGuest:
                 self._hello.set_result(data)
         elif kind == "f" and self._link.accept(seq):
             slot = self._runs.get(run)
-            if slot is not None:  # else a late frame of a run that is over
-                if len(data) <= _INLINE_LOG and _relay_log(slot, data):
-                    return
-                try:
-                    slot.frames.send_nowait(data)
-                except anyio.WouldBlock:
-                    # Far more frames than a program's calls could need, faster than the host
-                    # answers them: a guest flooding the host is ended, not buffered.
-                    self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
-                except anyio.ClosedResourceError:
-                    pass
+            # No slot: a late frame of a run that is over. A slot that cannot take more: far more
+            # frames than a program's calls could need, faster than the host answers them; a guest
+            # flooding the host is ended, not buffered.
+            if slot is not None and not slot.feed(data):
+                self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -316,66 +246,54 @@ class RemoteGuest:
         started = time.perf_counter()
         if self.dead is not None:
             return failed_envelope("SandboxCrashed", f"the sandbox process died: {self.dead}", started, limits, [])
-        host: Host = request.host or HostDispatcher(_NoTools(), limits=limits)
-        slot = _Slot(limits, request.on_log)
-        self._runs[run_id] = slot
 
-        async def reply(data: bytes) -> None:
+        def reply(data: bytes) -> None:
             self.send_frame(run_id, data)
 
-        served = asyncio.get_running_loop().create_task(host.serve(slot.receive, reply, slot.log))
+        slot = RunSlot(limits, request.on_log, request.host, reply)
+        self._runs[run_id] = slot
         try:
             try:
                 self.send_frame(run_id, _RUN_FRAMES.encode(run_id, request))
             except FrameError as exc:
-                return failed_envelope("ValueError", f"the run could not be sent: {exc}", started, limits, [], host)
-            try:
-                payload = await _within(served, limits.timeout + grace, host)
-            except TimeoutError:
+                message = f"the run could not be sent: {exc}"
+                return failed_envelope("ValueError", message, started, limits, [], slot.host)
+            slot.arm(limits.timeout + grace, stop_grace)
+            await slot.woken
+            if slot.expired:
                 self.send_frame(run_id, encode(stop_frame(run_id)))
-                try:
-                    payload = await asyncio.wait_for(asyncio.shield(served), stop_grace)
-                except TimeoutError:
+                if stop_grace > 0:
+                    slot.grace()
+                    await slot.woken
+                if slot.outcome is None or stop_grace <= 0:
+                    # Nothing that came after the deadline is delivered.
                     message = f"the program exceeded its wall-clock limit of {limits.timeout:g} s and was killed"
-                    served.cancel()  # no tool call of this run starts after its deadline
+                    slot.close()  # no tool call of this run starts after its deadline
                     await self.kill("a run did not stop at its deadline")
-                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed, host)
+                    return failed_envelope("TimeoutError", message, started, limits, slot.streamed, slot.host)
+            assert slot.outcome is not None
+            await slot.settle()
+            ok, payload = slot.outcome
+            if not ok:
+                raise payload
             if isinstance(payload, dict) and payload.get("retire"):
                 self.retiring = True  # e.g. a worker whose only thread is stuck in a program
-            return envelope_from_payload(payload, started, limits, slot.streamed, host)
+            return envelope_from_payload(payload, started, limits, slot.streamed, slot.host)
         except BridgeError as exc:
             if slot.dead is not None:
                 message = f"the sandbox process died: {slot.dead}"
-                return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed, host)
+                return failed_envelope("SandboxCrashed", message, started, limits, slot.streamed, slot.host)
             await self.kill(f"the guest broke the protocol: {exc}")
-            return failed_envelope("BridgeError", str(exc), started, limits, slot.streamed, host)
+            return failed_envelope("BridgeError", str(exc), started, limits, slot.streamed, slot.host)
         except asyncio.CancelledError:
             self.send_frame(run_id, encode(stop_frame(run_id)))
             raise
         finally:
-            slot.end()
-            if not served.done():
-                served.cancel()
-            with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
-                await served
+            slot.close()
+            if slot.served is not None:
+                with contextlib.suppress(BaseException):  # its outcome is read above, or no longer wanted
+                    await slot.served
             self._runs.pop(run_id, None)
-
-
-async def _within(served: asyncio.Task[Any], seconds: float, host: Host) -> Any:
-    """`served`'s outcome, if it comes within `seconds` plus the time the run is held for approval.
-
-    Raises `TimeoutError` past that (`served` goes on: the caller decides what to do with it).
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        # While a hold is on, `held()` grows with the clock: each wait is the time that was left.
-        remaining = deadline + host.held() - loop.time()
-        if remaining <= 0:
-            raise TimeoutError
-        done, _ = await asyncio.wait({served}, timeout=remaining)
-        if done:
-            return served.result()
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:

@@ -6,16 +6,18 @@ cap, result size), code sessions, error lines and the envelope's shape.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import anyio
 import pytest
 
+from engine.codemode.request import build_request
 from engine.envelope import OPTIONAL_KEYS, Envelope, Usage
 from engine.executors.base import Executor
 from engine.limits import Limits
 
-from .conftest import NAMESPACE, Backend, run_program
+from .conftest import NAMESPACE, TOOLSET, Backend, run_program
 
 pytestmark = pytest.mark.anyio
 
@@ -162,6 +164,30 @@ async def test_top_level_await_works_inside_expressions_and_loops(executor: Exec
     )
     envelope = await run_program(executor, code)
     assert envelope["result"] == 6, envelope["error"]
+
+
+async def test_output_streamed_around_tool_calls_reaches_the_observer_in_order(
+    executor: Executor, backend: Backend
+) -> None:
+    # A remote run's frames are answered by the executor until its first call, then by the host's
+    # dispatcher: the output on either side of that switch arrives whole and in order.
+    seen: list[str] = []
+    code = (
+        "print('before')\n"
+        f"a = await {NAMESPACE}.echo(text='one')\n"
+        "print('between')\n"
+        f"b = await {NAMESPACE}.echo(text='two')\n"
+        "print('after')\n"
+        "return [a['echo']['text'], b['echo']['text']]"
+    )
+    request = build_request(TOOLSET, code, limits=Limits(timeout=10), backend=backend)
+    request = dataclasses.replace(request, on_log=lambda text, stream: seen.append(text))
+    with anyio.fail_after(30):
+        envelope = await executor.run(request)
+    assert envelope["result"] == ["one", "two"], envelope["error"]
+    assert envelope["logs"] == ["before", "between", "after"]
+    assert "".join(seen) == "before\nbetween\nafter\n"
+    assert [record["outcome"] for record in envelope["tool_calls"]] == ["ok", "ok"]
 
 
 async def test_two_programs_run_at_once_without_mixing_their_output(executor: Executor, backend: Backend) -> None:

@@ -377,3 +377,58 @@ async def test_a_workers_own_limits_stop_programs_as_in_process(process: Process
     assert "over its limit of 33554432" in grow["error_info"]["message"]
     after = await run_program(process, "print('still here')\nreturn 'after'")
     assert (after["result"], after["logs"]) == ("after", ["still here"]), after["error"]
+
+
+class Freezer:
+    """A tool backend whose `freeze` stops the worker that called it (SIGSTOP) and answers."""
+
+    def __init__(self, process: ProcessExecutor) -> None:
+        self.process = process
+        self.frozen: list[int] = []
+
+    def freeze_busy_worker(self) -> None:
+        (busy,) = [w for w in self.process._workers if w.busy]  # noqa: SLF001
+        assert busy.transport.pid is not None
+        os.kill(busy.transport.pid, signal.SIGSTOP)
+        self.frozen.append(busy.transport.pid)
+
+    async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        self.freeze_busy_worker()
+        return types.CallToolResult(content=[], structured_content={"ok": True})
+
+    async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
+        return {}
+
+
+@pytest.mark.parametrize("calls", [False, True], ids=["no-call", "in-a-call"])
+async def test_a_frozen_worker_is_killed_at_the_deadline_and_its_run_times_out(
+    process: ProcessExecutor, calls: bool
+) -> None:
+    # A worker that never answers (stopped: its own watchdog cannot act) is ended by the host's
+    # deadline, whether the run was still waiting for its first frame or serving a tool call.
+    freezer = Freezer(process)
+    warm = await run_program(process, "return 0")  # the pool is up: the run's timeout is its own
+    assert warm["result"] == 0, warm["error"]
+    code = "await gate.hold()\nreturn 1" if calls else "while True:\n    pass"
+    request = build_request(HOLD, code, limits=Limits(timeout=0.5), backend=freezer)
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            envelope: dict[str, Any] = {}
+
+            async def run() -> None:
+                envelope.update(await process.run(request))
+
+            group.start_soon(run)
+            if not calls:
+                while not any(w.busy for w in process._workers):  # noqa: SLF001
+                    await anyio.sleep(0.005)
+                freezer.freeze_busy_worker()
+    assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "TimeoutError", envelope
+    assert "was killed" in envelope["error_info"]["message"]
+    assert [r["tool"] for r in envelope["tool_calls"]] == (["gate.hold"] if calls else [])
+    (pid,) = freezer.frozen
+    with anyio.fail_after(10):
+        while pid in process.pids:
+            await anyio.sleep(0.01)
+    after = await run_program(process, "return 'next'")
+    assert after["result"] == "next", after["error"]
