@@ -57,7 +57,7 @@ COMPARE_BUDGET = 4_000_000
 
 _WALKED: tuple[type, ...] = (
     list, tuple, set, frozenset, dict, collections.deque, type({}.keys()), type({}.values()), type({}.items()),
-    BaseException,
+    BaseException, collections.ChainMap,
 )
 
 
@@ -69,6 +69,9 @@ def _children(node: Any) -> tuple[int, list[Any]]:
         items = (*dict.keys(node), *dict.values(node))
     elif isinstance(node, BaseException):
         items = node.args
+    elif isinstance(node, collections.ChainMap):
+        # Library Python whose `==` compares `dict(self.items())` natively: walked through its maps.
+        items = node.maps
     else:
         items = node
     own = 1 + len(items)

@@ -34,8 +34,8 @@ from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics
 from .operators import guarded_mul
 from .ordering import bounded_keys
 from .regex import re_names
-from .shown import check_shown
-from .sizes import require_size
+from .shown import check_shown, sized_hook, text_size
+from .sizes import max_sequence, require_size
 
 __all__ = ["ALLOWED_MODULES", "ModuleFacade", "facade_for"]
 
@@ -75,6 +75,8 @@ def _dumps(
     if separators is not None and sum(len(s) for s in separators) > 64:
         raise ValueError("separators are limited to 64 characters")
     check_shown(obj, "json.dumps() of this value")
+    if default is not None:
+        default = sized_hook(default, text_size(obj, max_sequence()))
     return json.dumps(
         obj, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii, separators=separators,
         default=default, skipkeys=skipkeys, allow_nan=allow_nan,

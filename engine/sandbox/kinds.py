@@ -50,8 +50,12 @@ class _GuardedClass(type):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         real = cls.__dict__.get("_real")
         if real is None and (cls.__init__ is not cls._real.__init__ or cls.__new__ is not cls._real.__new__):  # type: ignore[misc]
-            # A derived class with its own `__init__` or `__new__` takes arguments of its own.
-            return type.__call__(cls, *args, **kwargs)
+            # A derived class with its own `__init__` or `__new__` takes arguments of its own...
+            if cls.__new__ is not cls._real.__new__ or cls._real not in _NEW_CONSUMES:
+                return type.__call__(cls, *args, **kwargs)
+            # ...but `str.__new__`, `frozenset.__new__`, `tuple.__new__` still consume the first one
+            # in one native call: guarded for `__new__`, given as written to the program's `__init__`.
+            return _construct(cls, args, kwargs)
         if args:
             args = (cls._guard(args[0]), *args[1:])
         elif cls._keyword in kwargs:  # `str(object=x)`
@@ -59,6 +63,26 @@ class _GuardedClass(type):
         if real is not None:
             return real(*args, **kwargs)
         return type.__call__(cls, *args, **kwargs)
+
+
+_NEW_CONSUMES = frozenset({str, frozenset, tuple})
+"""Real classes whose `__new__` (not `__init__`) reads the argument."""
+
+
+def _construct(cls: _GuardedClass, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`type.__call__(cls, *args, **kwargs)` with the guarded argument passed to `__new__` only."""
+    new_args, new_kwargs = args, kwargs
+    if args:
+        new_args = (cls._guard(args[0]), *args[1:])
+    elif cls._keyword in kwargs:
+        new_kwargs = {**kwargs, cls._keyword: cls._guard(kwargs[cls._keyword])}
+    new: Any = cls._real.__new__
+    obj: Any = new(cls, *new_args, **new_kwargs)
+    kind: type = cls
+    if isinstance(obj, kind):  # as `type.__call__` does: no `__init__` for another class's object
+        init: Any = type(obj).__init__
+        init(obj, *args, **kwargs)
+    return obj
 
 
 def _text(value: Any) -> Any:

@@ -13,25 +13,31 @@ their decimal digits, containers their brackets and separators, anything else a 
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime
 import decimal
 import fractions
 import re
 import types
+from collections.abc import Callable
 from typing import Any
 
 from .containers import COMPARE_BUDGET, FLAT, nested_cost
 from .context import check_stop
 from .sizes import max_sequence
 
-__all__ = ["SIMPLE", "Text", "check_shown", "format_arg", "neutral", "safe_hash", "shown", "text_size"]
+__all__ = ["SIMPLE", "Text", "check_shown", "format_arg", "neutral", "safe_hash", "shown", "sized_hook", "text_size"]
 
 SIMPLE = frozenset({str, int, float, bool, type(None)})
 """Types whose text is bounded by the value itself (an int's digits are bounded by its size guard
 and CPython's digit limit)."""
 
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
+
+_LIBRARY_HOLDERS = (collections.ChainMap, asyncio.Queue)
+"""Library classes whose `__repr__` is Python that calls the real `repr` on what they hold (a
+ChainMap's maps, a queue's items): walked through those, like the builtin containers."""
 
 _PLAIN_TEXT = (float, complex, decimal.Decimal, fractions.Fraction, datetime.date, datetime.time,
                datetime.timedelta, datetime.timezone, range, type(None), bool)
@@ -51,7 +57,7 @@ def _leaf_size(item: Any) -> int:
         return len(item) + 2
     if kind is int:
         return int(item.bit_length()) * 3 // 10 + 1
-    if isinstance(item, (dict, _SEQUENCES, BaseException)):
+    if isinstance(item, (dict, _SEQUENCES, BaseException, _LIBRARY_HOLDERS)):
         return -1
     if isinstance(item, (str, bytes, bytearray)):
         return len(item) + 2
@@ -67,6 +73,12 @@ def _expand(node: Any) -> tuple[int, list[Any], bool]:
     elif isinstance(node, BaseException):
         # `str(error)` is the text of its arguments (or of a `__str__` of the program's: not plain).
         own, items, plain = 4 + 2 * len(node.args), node.args, False
+    elif isinstance(node, collections.ChainMap):
+        own, items, plain = 10 + 2 * len(node.maps), node.maps, type(node) is collections.ChainMap
+    elif isinstance(node, asyncio.Queue):
+        # `<Queue at 0x... maxsize=0 _queue=[...]>`: shows an address, so never plain.
+        items = tuple(getattr(node, "_queue", ()))
+        own, plain = 20 + 2 * len(items), False
     else:
         own, items, plain = 2 + 2 * len(node), node, True
     kids = []
@@ -118,6 +130,22 @@ def _walk(value: Any, budget: int) -> tuple[int, bool]:
             return budget + 1, plain
         sizes[id(node)] = total
     return sizes[id(value)], plain
+
+
+def sized_hook(hook: Callable[[Any], Any], used: int) -> Callable[[Any], Any]:
+    """`json.dumps`'s `default=` hook, each value it returns sized before the native encoder writes
+    it: `used` (the argument's own text size) and every returned value share one limit."""
+    limit = max_sequence()
+    room = [limit - used]
+
+    def default(value: Any) -> Any:
+        result = hook(value)
+        room[0] -= text_size(result, room[0])
+        if room[0] < 0:
+            raise MemoryError(f"json.dumps() of what default= returned would be over the limit of {limit} characters")
+        return result
+
+    return default
 
 
 def check_shown(value: Any, what: str = "the text of this value") -> bool:

@@ -1,5 +1,6 @@
 """Findings of an independent review of the issue-13 hardening (builtin stand-ins, bounded
-comparisons and texts), each an attack that still gets through, kept as a strict xfail until fixed.
+comparisons and texts), each an attack that got through; now fixed and kept as regression tests,
+with ordinary uses of the same features at the end (the fixes must not break them).
 
 The DAGs here are small enough (22 levels) that the native call ends within seconds, so a test
 cannot hang the suite; at 40-60 levels the same programs hold the GIL for as long as they like.
@@ -13,7 +14,7 @@ import pytest
 
 from engine.executors.restricted import RestrictedExecutor
 
-from .test_hardening import anyio_backend, run_attack, shared_executor  # noqa: F401  (fixtures)
+from .test_hardening import anyio_backend, run_attack, run_ok, shared_executor  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +36,6 @@ UNSIZED_TEXT: dict[str, str] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="review finding: text of a DAG made in native code past the guard")
 @pytest.mark.parametrize("code", list(UNSIZED_TEXT.values()), ids=list(UNSIZED_TEXT))
 async def test_text_of_shared_structure_is_bounded_everywhere(
     shared_executor: RestrictedExecutor, tmp_path: Path, code: str  # noqa: F811
@@ -54,7 +54,6 @@ UNBOUNDED_COMPARE: dict[str, str] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="review finding: ChainMap comparisons are not bounded")
 @pytest.mark.parametrize("code", list(UNBOUNDED_COMPARE.values()), ids=list(UNBOUNDED_COMPARE))
 async def test_chainmap_comparison_is_bounded(
     shared_executor: RestrictedExecutor, tmp_path: Path, code: str  # noqa: F811
@@ -63,7 +62,6 @@ async def test_chainmap_comparison_is_bounded(
     assert out["error_info"]["type"] == "MemoryError", out["error"]
 
 
-@pytest.mark.xfail(strict=True, reason="review finding: the engine formats a ChainMap argument in full")
 async def test_error_message_of_a_chainmap_is_bounded(
     shared_executor: RestrictedExecutor, tmp_path: Path  # noqa: F811
 ) -> None:
@@ -73,7 +71,6 @@ async def test_error_message_of_a_chainmap_is_bounded(
     assert "too big to show" in out["error"], out["error"][:200]
 
 
-@pytest.mark.xfail(strict=True, reason="review finding: print of a ChainMap makes its whole text")
 async def test_print_of_a_chainmap_is_bounded(
     shared_executor: RestrictedExecutor, tmp_path: Path  # noqa: F811
 ) -> None:
@@ -94,10 +91,48 @@ SUBCLASS_NEW: dict[str, str] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="review finding: a subclass's own __init__ skips the check __new__ needs")
 @pytest.mark.parametrize("code", list(SUBCLASS_NEW.values()), ids=list(SUBCLASS_NEW))
 async def test_subclass_with_own_init_is_checked_in_new(
     shared_executor: RestrictedExecutor, tmp_path: Path, code: str  # noqa: F811
 ) -> None:
     out = await run_attack(shared_executor, code, tmp_path)
     assert out["error_info"]["type"] == "MemoryError", out["error"]
+
+
+ORDINARY: dict[str, tuple[str, object]] = {
+    "str subclass with its own __init__": (
+        "class A(str):\n    def __init__(self, v):\n        self.v = v\na = A(12)\nreturn [a, a.v, a.upper()]",
+        ["12", 12, "12"],
+    ),
+    "frozenset subclass with its own __init__ gets the iterator as written": (
+        "class B(frozenset):\n    def __init__(self, it):\n        self.rest = list(it)\n"
+        "b = B(i for i in range(3))\nreturn [sorted(b), b.rest]",
+        [[0, 1, 2], []],
+    ),
+    "tuple subclass with its own __init__": (
+        "class C(tuple):\n    def __init__(self, it):\n        self.k = 1\nc = C([1, 2])\nreturn [list(c), c.k]",
+        [[1, 2], 1],
+    ),
+    "ChainMap text and comparison": (
+        "from collections import ChainMap\nc = ChainMap({'a': 1}, {'b': [2]})\n"
+        "return [repr(c), c == {'a': 1, 'b': [2]}, c == ChainMap({'a': 2})]",
+        ["ChainMap({'a': 1}, {'b': [2]})", True, False],
+    ),
+    "asyncio.Queue text": (
+        "import asyncio\nq = asyncio.Queue()\nq.put_nowait([1, 2])\nreturn '_queue=[[1, 2]]' in repr(q)",
+        True,
+    ),
+    "json default hook": (
+        "import json\nclass A:\n    pass\n"
+        "return json.dumps([A(), {1}], default=lambda o: [1, 2] if isinstance(o, A) else sorted(o))",
+        "[[1, 2], [1]]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ORDINARY.values()), ids=list(ORDINARY))
+async def test_ordinary_code_still_works_after_the_fixes(
+    shared_executor: RestrictedExecutor, case: tuple[str, object]  # noqa: F811
+) -> None:
+    code, expected = case
+    assert await run_ok(shared_executor, code) == expected
