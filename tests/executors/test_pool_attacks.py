@@ -68,7 +68,8 @@ AT_THE_LIMIT = Limits(timeout=3, max_tool_calls=1000, max_output_chars=1_000_000
 @pytest.mark.parametrize("code", [PRINT_AT_THE_LIMIT, CALL_AT_THE_LIMIT], ids=["print", "tool-call"])
 async def test_in_process_a_program_at_its_recursion_limit_finishes(code: str) -> None:
     # The reference: the same program on the in-process sandbox returns its own result.
-    out = await run_program(RestrictedExecutor(), code, limits=AT_THE_LIMIT)
+    async with RestrictedExecutor() as restricted:  # closed: its threads must not outlive the test
+        out = await run_program(restricted, code, limits=AT_THE_LIMIT)
     assert out["result"] == "finished", out["error"]
 
 
