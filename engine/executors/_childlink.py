@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import select
 import selectors
 import threading
 from collections.abc import Callable
@@ -20,23 +19,11 @@ from typing import Any
 
 import msgpack
 
+from ..guest.serve import write_all
 from ..kernel import protocol as _protocol
 from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, decode_record, encode_record
 
 __all__ = ["Channel", "ProgramLoop", "RunFrame", "diagnose", "pack", "peek", "unpack_map"]
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    # The channel is one socket both ways, non-blocking for the reads: a write that would block
-    # waits until the host has read, never drops a record.
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:
-            select.select([], [fd], [])
-            continue
-        view = view[written:]
 
 
 def peek(data: bytes) -> tuple[Any, Any]:
@@ -127,7 +114,7 @@ class Channel:
     def record(self, kind: str, run: int, data: Any) -> None:
         with self._lock:  # numbering and writing in one step: records leave in sequence order
             if kind != "f":
-                _write_all(self._out, encode_record(kind, CONTROL_SEQ, self.link.ack, run, data))
+                write_all(self._out, encode_record(kind, CONTROL_SEQ, self.link.ack, run, data))
                 return
             # A program's `print` or tool call writes here on the program's own stack, possibly at
             # its recursion limit, where any call may raise. Encoded first, then numbered: a
@@ -136,7 +123,7 @@ class Channel:
             encoded = encode_record(kind, seq, self.link.ack, run, data)
             try:
                 self.link.number(run, data)
-                _write_all(self._out, encoded)
+                write_all(self._out, encoded)
             except BaseException as exc:
                 if self.link.next_seq == seq:
                     raise  # not numbered: nothing is missing on the wire
@@ -153,7 +140,7 @@ class Channel:
     def replay(self, ack: int) -> None:
         with self._lock:
             for seq, run, data in self.link.unacked(after=ack):
-                _write_all(self._out, encode_record("f", seq, self.link.ack, run, data))
+                write_all(self._out, encode_record("f", seq, self.link.ack, run, data))
 
     def read(self) -> list[tuple[str, int, int, int, Any]] | None:
         """The records that arrived (possibly none); None once the host closed the channel."""

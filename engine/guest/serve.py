@@ -31,7 +31,7 @@ from ..kernel.report import plain_error
 from . import GUEST_VERSION
 from . import output as _output
 
-__all__ = ["Engine", "Guest", "take_stdio"]
+__all__ = ["Engine", "Guest", "take_stdio", "write_all"]
 
 
 class Engine(Protocol):
@@ -52,9 +52,10 @@ class Engine(Protocol):
         ...
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    # The channel may be one socket for both directions, its reading end non-blocking (the loop
-    # reads it): a write that would block waits until the host has read, never drops a record.
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd`. The channel may be one socket for both directions, its reading
+    end non-blocking (the loop reads it): a write that would block waits until the host has read,
+    never drops a record."""
     view = memoryview(data)
     while view:
         try:
@@ -116,7 +117,7 @@ class Guest:
     def _record(self, kind: str, run: int, data: Any) -> None:
         with self._lock:  # numbering and writing in one step: records leave in sequence order
             seq = self._link.number(run, data) if kind == "f" else CONTROL_SEQ
-            _write_all(self._out, self._encode(kind, seq, self._link.ack, run, data))
+            write_all(self._out, self._encode(kind, seq, self._link.ack, run, data))
 
     def send_frame(self, run: int, frame: dict[str, Any]) -> None:
         """Encode and send one bridge frame of `run` (thread-safe)."""
@@ -125,7 +126,7 @@ class Guest:
     def _replay(self, ack: int) -> None:
         with self._lock:
             for seq, run, data in self._link.unacked(after=ack):
-                _write_all(self._out, self._encode("f", seq, self._link.ack, run, data))
+                write_all(self._out, self._encode("f", seq, self._link.ack, run, data))
 
     # -- reading ----------------------------------------------------------------------------------
 
