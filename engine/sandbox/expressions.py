@@ -164,9 +164,13 @@ class ExpressionPolicy(RestrictingNodeTransformer):
     def _hash_key(self, node: ast.expr) -> ast.expr:
         """A key a display or comprehension hashes: `_key_` bounds the hash of a tuple built as a
         DAG (3.11 does not cache tuple hashes); flat keys pass after one inline type test."""
+        return self._unless_constant("_key_", node)
+
+    def _unless_constant(self, guard: str, node: ast.expr) -> ast.expr:
+        """`node` checked by `guard` (see `_checked`), or as it is when it is a flat constant."""
         if is_flat_constant(node):
             return node
-        checked = self._checked("_key_", node)
+        checked = self._checked(guard, node)
         locate(checked, node)
         return checked
 
@@ -208,11 +212,7 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         return expr
 
     def _bounded_operand(self, node: ast.expr) -> ast.expr:
-        if is_flat_constant(node):
-            return node
-        checked = self._checked("_bounded_", node)
-        locate(checked, node)
-        return checked
+        return self._unless_constant("_bounded_", node)
 
     # -- operators and formatting ---------------------------------------------------------------
 
