@@ -13,7 +13,7 @@ import json
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import mcp.types
@@ -26,7 +26,7 @@ from engine.stubs import namespace_identifier, render_all, specs_for_server
 from .core import BenchmarkError, Section, Table, ms, us
 from .servers import ROOT
 
-__all__ = ["bench_catalog_scale", "bench_search_quality", "load_fixture", "load_queries"]
+__all__ = ["add_quality_tables", "bench_catalog_scale", "bench_search_quality", "load_fixture", "load_queries"]
 
 CATALOG = ROOT / "tests" / "catalog" / "data" / "catalog.json"
 QUERIES = ROOT / "benchmarks" / "data" / "search_queries.json"
@@ -189,6 +189,30 @@ def _metrics(ranker: Ranker, queries: list[dict[str, Any]]) -> dict[str, float]:
     return {"recall@1": at1 / n, "recall@5": at5 / n, "mrr": rr / n, "queries": n}
 
 
+def add_quality_tables(
+    section: Section,
+    rankers: Mapping[str, Callable[[str], list[Any]]],
+    queries: list[dict[str, Any]],
+    fixture: Mapping[str, list[Any]],
+) -> None:
+    """One table per split (all queries, the held-out test split): recall@1, recall@5 and MRR@10 of
+    each ranker, also kept in `section.data[split][ranker]`."""
+    total_tools = sum(len(t) for t in fixture.values())
+    splits = {"all": queries, "held-out test split": [q for q in queries if q.get("split") == "test"]}
+    for split, subset in splits.items():
+        if not subset:
+            raise BenchmarkError(f"no {split} queries in {QUERIES.name}")
+        table = Table(
+            f"{len(subset)} queries ({split}) over {total_tools} tools on {len(fixture)} servers",
+            ["method", "recall@1", "recall@5", "MRR@10"],
+        )
+        for name, ranker in rankers.items():
+            m = _metrics(ranker, subset)
+            section.data.setdefault(split, {})[name] = m
+            table.rows.append([name, f"{m['recall@1']:.3f}", f"{m['recall@5']:.3f}", f"{m['mrr']:.3f}"])
+        section.tables.append(table)
+
+
 def bench_search_quality(quick: bool) -> Section:
     """recall@1/@5 and MRR of `search_tools` vs substring matching on the labelled queries."""
     fixture = load_fixture()
@@ -205,21 +229,8 @@ def bench_search_quality(quick: bool) -> Section:
         "substring (mcp-use 1.7.1's method)": _substring_ranker(fixture),
         "word overlap (naive baseline)": _word_overlap_ranker(fixture),
     }
-    total_tools = sum(len(t) for t in fixture.values())
     section = Section("search_quality", "Search quality on labelled queries")
-    splits = {"all": queries, "held-out test split": [q for q in queries if q.get("split") == "test"]}
-    for split, subset in splits.items():
-        if not subset:
-            raise BenchmarkError(f"no {split} queries in {QUERIES.name}")
-        table = Table(
-            f"{len(subset)} queries ({split}) over {total_tools} tools on {len(fixture)} servers",
-            ["method", "recall@1", "recall@5", "MRR@10"],
-        )
-        for name, ranker in rankers.items():
-            m = _metrics(ranker, subset)
-            section.data.setdefault(split, {})[name] = m
-            table.rows.append([name, f"{m['recall@1']:.3f}", f"{m['recall@5']:.3f}", f"{m['mrr']:.3f}"])
-        section.tables.append(table)
+    add_quality_tables(section, rankers, queries, fixture)
     section.notes.append(
         "A hit is the labelled tool or one of its listed alternatives. The ranking was tuned while looking at the "
         "`dev` split only; the `test` split is held out. Substring matching returns tools in catalog order, so it "

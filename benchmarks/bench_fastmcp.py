@@ -26,7 +26,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from engine.catalog import ToolCatalog
 
-from .bench_catalog import _metrics, load_fixture, load_queries
+from .bench_catalog import add_quality_tables, load_fixture, load_queries
 from .core import BenchmarkError, Section, Table, interleave, ms, summarize
 from .envs import EXTERNAL, Worker
 from .peers import FASTMCP, FASTMCP_NOTE, peer_python
@@ -186,18 +186,7 @@ async def bench_fastmcp_search(quick: bool) -> Section:
         rankers["FastMCP CodeMode search (BM25)"] = lambda query: list(ranked[query])
         section.data["fastmcp_search_seconds"] = summarize(reply["seconds"])
         section.notes.append(FASTMCP_NOTE)
-    total = sum(len(t) for t in fixture.values())
-    splits = {"all": queries, "held-out test split": [q for q in queries if q.get("split") == "test"]}
-    for split, subset in splits.items():
-        table = Table(
-            f"{len(subset)} queries ({split}) over {total} tools on {len(fixture)} servers",
-            ["method", "recall@1", "recall@5", "MRR@10"],
-        )
-        for name, ranker in rankers.items():
-            m = _metrics(ranker, subset)
-            section.data.setdefault(split, {})[name] = m
-            table.rows.append([name, f"{m['recall@1']:.3f}", f"{m['recall@5']:.3f}", f"{m['mrr']:.3f}"])
-        section.tables.append(table)
+    add_quality_tables(section, rankers, queries, fixture)
     section.notes.append(
         "FastMCP sees each tool as `<server>_<tool>` (the name it gives a mounted server's tools) with its description "
         "and input schema, and is asked through its own `search` tool (`limit=10`, `detail='brief'`) over an "

@@ -13,8 +13,6 @@ Not part of engine and never imports it. One JSON request per line on stdin, one
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import time
 from importlib import metadata
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 from fastmcp import Client, FastMCP
 from fastmcp.experimental.transforms.code_mode import CodeMode
 from fastmcp.tools import Tool
+from lines import serve  # the runner loop beside this script (benchmarks/external/lines.py)
 
 
 async def rank(servers: dict[str, list[dict[str, Any]]], queries: list[str], limit: int) -> dict[str, Any]:
@@ -60,14 +59,7 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 async def main() -> None:
-    loop = asyncio.get_running_loop()
-    while line := await loop.run_in_executor(None, sys.stdin.readline):
-        try:
-            reply = await handle(json.loads(line))
-        except Exception as exc:  # report, keep serving: the harness decides what is fatal
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        sys.stdout.write(json.dumps(reply, default=str) + "\n")
-        sys.stdout.flush()
+    await serve(handle)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from importlib import metadata
 from typing import Any
 
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
+from lines import serve  # the runner loop beside this script (benchmarks/external/lines.py)
 from pydantic_ai import Agent
 from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import (
@@ -121,19 +121,13 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
     return {"error": f"unknown op {op!r}"}
 
 
+async def _close() -> None:
+    if _toy is not None:
+        await _toy.__aexit__(None, None, None)
+
+
 async def main() -> None:
-    loop = asyncio.get_running_loop()
-    try:
-        while line := await loop.run_in_executor(None, sys.stdin.readline):
-            try:
-                reply = await handle(json.loads(line))
-            except Exception as exc:  # report, keep serving: the harness decides what is fatal
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
-            sys.stdout.write(json.dumps(reply, default=str) + "\n")
-            sys.stdout.flush()
-    finally:
-        if _toy is not None:
-            await _toy.__aexit__(None, None, None)
+    await serve(handle, _close)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ on stdin and writes one JSON reply per line on stdout:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import sys
 import time
 from importlib import metadata
 from typing import Any
+
+from lines import serve  # the runner loop beside this script (benchmarks/external/lines.py)
 
 os.environ.setdefault("MCP_USE_ANONYMIZED_TELEMETRY", "false")
 
@@ -59,22 +59,13 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
     return {"error": f"unknown op {op!r}"}
 
 
+async def _close() -> None:
+    if _client is not None:
+        await _client.close_all_sessions()
+
+
 async def main() -> None:
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            line = await loop.run_in_executor(None, sys.stdin.readline)
-            if not line:
-                break
-            try:
-                reply = await handle(json.loads(line))
-            except Exception as exc:  # report, keep serving: the harness decides what is fatal
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
-            sys.stdout.write(json.dumps(reply, default=str) + "\n")
-            sys.stdout.flush()
-    finally:
-        if _client is not None:
-            await _client.close_all_sessions()
+    await serve(handle, _close)
 
 
 if __name__ == "__main__":

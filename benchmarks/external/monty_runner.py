@@ -32,13 +32,13 @@ stdout. Every figure is timed here, so the request/reply hop to the harness is n
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from importlib import metadata
 from typing import Any
 
 import pydantic_monty
+from lines import serve  # the runner loop beside this script (benchmarks/external/lines.py)
 
 _pool: Any = None
 _size = 1
@@ -188,19 +188,13 @@ async def handle(request: dict[str, Any]) -> dict[str, Any]:
     return {"error": f"unknown op {op!r}"}
 
 
+async def _close() -> None:
+    if _pool is not None:
+        await _pool.__aexit__(None, None, None)
+
+
 async def main() -> None:
-    loop = asyncio.get_running_loop()
-    try:
-        while line := await loop.run_in_executor(None, sys.stdin.readline):
-            try:
-                reply = await handle(json.loads(line))
-            except Exception as exc:  # report, keep serving: the harness decides what is fatal
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
-            sys.stdout.write(json.dumps(reply, default=str) + "\n")
-            sys.stdout.flush()
-    finally:
-        if _pool is not None:
-            await _pool.__aexit__(None, None, None)
+    await serve(handle, _close)
 
 
 if __name__ == "__main__":
