@@ -37,8 +37,9 @@ class Approvals:
         self.policy = policy
         self.suspensions = Suspensions(store, approval_timeout=approval_timeout)
 
-    def gates(self, dry_run: bool, approver: Approver | None) -> bool:
-        """Whether an execution needs a gate."""
+    def gates(self, dry_run: bool) -> bool:
+        """Whether an execution needs a gate (an approver alone needs none: without a policy, no
+        call asks)."""
         return dry_run or self.policy is not None
 
     async def execute(

@@ -167,7 +167,7 @@ class CodeMode:
             refused, warnings = await self.typed.precheck(toolset, code, cap)
             if refused is not None:
                 return await self.safety.finish(refused, session_id, cap)
-        if self.approvals.gates(dry_run, approver):
+        if self.approvals.gates(dry_run):
             envelope = await self.approvals.execute(
                 toolset, code, limits, session_id=session_id, on_log=on_log, dry_run=dry_run, approver=approver
             )
