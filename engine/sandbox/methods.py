@@ -2,9 +2,11 @@
 
 `"x".ljust(n)`, `sep.join(parts)`, `s.replace(a, b)`, `s.translate(t)`, `str.format`, `int.to_bytes`,
 `date.strftime`, `re.Pattern.sub/subn` and `re.Match.expand` compute the size of their result
-before building it; `list.sort`, `index`, `count`, `remove` bound their comparisons (`ordering`)
-and the set methods their keys' hash collisions (`containers`). `OVERRIDES` maps each attribute
-name to the types it applies to (subclasses included) and the checked function;
+before building it; `list.sort`, `index`, `count`, `remove` bound their comparisons (`ordering`),
+the set methods their keys' hash collisions (`containers`), and the methods that hash their
+argument (`add`, `get`, `pop`...: `HASH_METHODS`) that argument's hash (`ordering.hash_key`).
+`OVERRIDES` maps each attribute name to the types it applies to (subclasses included) and the
+checked function;
 `guards.guarded_getattr` and the policy use it.
 """
 
@@ -17,13 +19,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from .containers import check_collisions, hashed, hashed_pairs
+from .containers import check_collisions, hashed, hashed_pairs, mapping_source
 from .operators import check_spec, checked_strftime
-from .ordering import sequence_method, sort_method
+from .ordering import hash_key, sequence_method, sort_method
 from .shown import format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["CLASS_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
+__all__ = ["CLASS_METHODS", "HASH_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
 
 
 
@@ -196,6 +198,40 @@ def _dict_update(self: Any, *args: Any, **kwargs: Any) -> Any:
     return self.update(*map(hashed_pairs, args), **kwargs)
 
 
+def _hash_method(name: str) -> Callable[..., Any]:
+    """`s.add(k)`, `d.get(k)`, `d.pop(k)`...: each argument's hash bounded first (`hash_key`),
+    then the object's own method. The policy checks the arguments inline where the program calls
+    the method directly (`HASH_METHODS`); this is the method read as a value (`f = s.add`,
+    `map(d.get, keys)`, `getattr(d, "get")`), or from the class (`set.add(s, k)`)."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            hash_key(arg)
+        for arg in kwargs.values():
+            hash_key(arg)
+        return getattr(self, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _fromkeys(cls: Any, iterable: Any, *args: Any) -> Any:
+    """`X.fromkeys(keys)` of any dict class, however it was reached: keys checked (`hashed`)."""
+    cls = cls if isinstance(cls, type) else type(cls)
+    return cls.fromkeys(hashed(iterable), *args)
+
+
+def _dict_copy(self: Any) -> Any:
+    """`d.copy()`: a dict that ever lost a key is copied entry by entry, probing as it goes."""
+    mapping_source(self)
+    return self.copy()
+
+
+HASH_METHODS = frozenset({"add", "discard", "get", "setdefault", "pop", "move_to_end"})
+"""Methods whose arguments are hashed natively (of sets, dicts and the `collections` mappings).
+Where the program calls one as `x.name(...)`, the policy checks the arguments inline and calls the
+method natively; read as a value, it is `_hash_method`'s checked version."""
+
 _SET_METHODS = ("update", "union", "intersection", "intersection_update", "difference", "difference_update",
                 "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint", "copy")
 _IN_PLACE = frozenset({"update", "intersection_update", "difference_update", "symmetric_difference_update"})
@@ -226,7 +262,13 @@ OVERRIDES["sort"] = ((list, sort_method),)
 for _name in ("index", "count", "remove"):
     OVERRIDES[_name] = (((list, tuple, collections.deque), sequence_method(_name)),)
 
-CLASS_METHODS = frozenset({"from_bytes"})
+for _name in HASH_METHODS:
+    OVERRIDES[_name] = (((set, dict, collections.ChainMap), _hash_method(_name)),)
+OVERRIDES["remove"] += ((set, _hash_method("remove")),)
+OVERRIDES["copy"] += ((dict, _dict_copy),)
+OVERRIDES["fromkeys"] = ((dict, _fromkeys),)
+
+CLASS_METHODS = frozenset({"from_bytes", "fromkeys"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""
 
 OVERRIDE_NAMES = frozenset(OVERRIDES)

@@ -43,6 +43,7 @@ from .astgen import (
 from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
+from .keys import declared_names, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -143,20 +144,40 @@ class SandboxPolicy(ExpressionPolicy):
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
-        would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names."""
+        would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names.
+        The key is hashed natively by a mapping: unless it is surely cheap to hash (a constant,
+        a slice, a local string or number: `_cheap_key`), `_key_` bounds its hash first."""
         ctx = node.ctx
+        cheap = self._cheap_key(node.slice)  # judged on the source, before it is rewritten
         new = super().visit_Subscript(node)
         if isinstance(ctx, ast.Load) and isinstance(new, ast.Call):
-            native = ast.Subscript(value=new.args[0], slice=new.args[1], ctx=ast.Load())
+            key = new.args[1] if cheap else self._key_check(new.args[1])
+            native = ast.Subscript(value=new.args[0], slice=key, ctx=ast.Load())
             return ast.copy_location(native, node)
         if isinstance(new, ast.Subscript):
             new.value = inline_write(new.value)
+            if not cheap:
+                new.slice = self._key_check(new.slice)
         return new
 
     def visit(self, node: ast.AST) -> Any:
         if not hasattr(self, "_scopes"):
             self._scopes = ["function"]  # the module body becomes __agent_main__'s body
             self._bound = bound_names(node)
+            self._declared = declared_names(node)
+            self._sure = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            # Judged on the source before its body is rewritten; names sure in an enclosing
+            # function stay sure inside (see `keys`).
+            outer = self._sure[-1] if self._sure else frozenset()
+            self._sure.append(outer | sure_names(node, self._bound, self._declared))
+            try:
+                return self._visit_scoped(node)
+            finally:
+                self._sure.pop()
+        return self._visit_scoped(node)
+
+    def _visit_scoped(self, node: ast.AST) -> Any:
         kind = _SCOPE_KINDS.get(type(node))
         if kind is None and isinstance(node, ast.stmt) and self._scopes[-1] == "header":
             # A statement directly under a def: its body. (Decorators, defaults and annotations
@@ -285,6 +306,40 @@ class SandboxPolicy(ExpressionPolicy):
         locate(assign, node)
         return assign
 
+    def _in_place_set_op_on_item(self, node: ast.AugAssign, target: ast.expr) -> Any:
+        """`a.s |= t`, `d[k] -= t` (and `&=`, `^=`): as `_in_place_set_op`, with the object, the key,
+        the current value and the operand each evaluated once, in Python's order:
+
+            _o = a; _c = _o.s; _v = t; _o.s = (_c | _v) if _type_(_c) in _flat_ else _isetop_(_c, _v, 0)
+        """
+        index = SET_OPS.get(type(node.op))
+        if index is None or isinstance(node.value, ast.Constant):
+            return node
+        if not isinstance(target, (ast.Attribute, ast.Subscript)):
+            return node
+        obj_tmp, current_tmp, value_tmp = self.gen_tmp_name(), self.gen_tmp_name(), self.gen_tmp_name()
+        stmts: list[ast.stmt] = [ast.Assign(targets=[ast.Name(obj_tmp, ast.Store())], value=target.value)]
+        current: ast.expr
+        store: ast.expr
+        if isinstance(target, ast.Subscript):
+            key_tmp = self.gen_tmp_name()
+            stmts.append(ast.Assign(targets=[ast.Name(key_tmp, ast.Store())], value=target.slice))
+            current = ast.Subscript(value=load(obj_tmp), slice=load(key_tmp), ctx=ast.Load())
+            store = ast.Subscript(value=load(obj_tmp), slice=load(key_tmp), ctx=ast.Store())
+        else:
+            if target.attr in OVERRIDE_NAMES or target.attr in VALUE_OVERRIDES:
+                current = call("_getattr_", load(obj_tmp), ast.Constant(target.attr))
+            else:
+                current = ast.Attribute(value=load(obj_tmp), attr=target.attr, ctx=ast.Load())
+            store = ast.Attribute(value=load(obj_tmp), attr=target.attr, ctx=ast.Store())
+        stmts.append(ast.Assign(targets=[ast.Name(current_tmp, ast.Store())], value=current))
+        stmts.append(ast.Assign(targets=[ast.Name(value_tmp, ast.Store())], value=node.value))
+        native = ast.BinOp(left=load(current_tmp), op=node.op, right=load(value_tmp))
+        guarded = call("_isetop_", load(current_tmp), load(value_tmp), ast.Constant(index))
+        value = ast.IfExp(test=is_flat(load(current_tmp)), body=native, orelse=guarded)
+        stmts.append(ast.Assign(targets=[store], value=value))
+        return located(stmts, node)
+
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         """`x: T = v` becomes `x = v` (annotations are not evaluated); `x: T` becomes nothing."""
         if not isinstance(node.target, ast.Name):
@@ -309,7 +364,7 @@ class SandboxPolicy(ExpressionPolicy):
             return ast.copy_location(ast.Assign(targets=[target], value=call(guard, value, node.value)), node)
         # node_contents_visit already turned the target's value into `_write_(obj)`.
         if guard is None:
-            return node
+            return self._in_place_set_op_on_item(node, target)
         obj_tmp = self.gen_tmp_name()
         stmts: list[ast.stmt] = [ast.Assign(targets=[ast.Name(obj_tmp, ast.Store())], value=target.value)]
         if isinstance(target, ast.Subscript):

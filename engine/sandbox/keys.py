@@ -1,0 +1,137 @@
+"""Which local names surely hold a value whose hash is cheap: the policy's shortcut for key checks.
+
+A subscript (`d[k]`), a hashing method (`s.add(k)`, `d.get(k)`) or a display key hashes its key
+natively, and a tuple built as a DAG makes that hash as long as the program likes (3.11 does not
+cache tuple hashes), so the policy checks every such key (`ordering.hash_key`). The check is an
+inline type test when the key is flat, but even that is a fifth of the cost of `d[k]` itself, on
+the hottest operation of ordinary code. Where the key is a local name that can only ever hold a
+string or a number, the test is left out.
+
+A name qualifies in a function when the function itself assigns it (so it is the function's
+local, never a global a code session or the host put there), every binding of it anywhere inside
+the function (nested scopes included) is a plain `name = expr` (or `name op= expr`) with an `expr`
+that surely makes a string or a number, or a `for name in range(...)`, and no `global` or
+`nonlocal` in the program names it. "Surely" is decided on the source: constants, f-strings,
+calls of `str`, `len`, `int`... (where the program does not bind those names), and operators
+between such values. A program's classes cannot define operator methods (the policy refuses
+those dunders), so `"k" + str(i)` is a string whatever `i` is. Anything else takes the check.
+"""
+
+from __future__ import annotations
+
+import ast
+
+__all__ = ["declared_names", "surely_flat", "sure_names"]
+
+_FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
+
+_FLAT_CALLS = frozenset({"str", "repr", "ascii", "format", "len", "int", "float", "bool", "ord", "chr", "hex",
+                         "oct", "bin", "hash"})
+"""Builtins whose result is always a string or a number (by the builtin's own name only)."""
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+           ast.DictComp, ast.GeneratorExp)
+
+
+def surely_flat(node: ast.expr, names: frozenset[str] | set[str], bound: set[str]) -> bool:
+    """Whether `node` (source, not yet transformed) can only make a string or a number (or None):
+    its hash visits nothing else. `names` are local names known to hold such values, `bound` the
+    names the program binds anywhere (a builtin's name among them may mean something else)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, _FLAT_CONSTANTS)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.BinOp):
+        return not isinstance(node.op, ast.MatMult) and surely_flat(node.left, names, bound) and surely_flat(
+            node.right, names, bound)
+    if isinstance(node, ast.UnaryOp):
+        return surely_flat(node.operand, names, bound)
+    if isinstance(node, ast.BoolOp):
+        return all(surely_flat(value, names, bound) for value in node.values)
+    if isinstance(node, ast.IfExp):
+        return surely_flat(node.body, names, bound) and surely_flat(node.orelse, names, bound)
+    if isinstance(node, ast.Call):
+        func = node.func
+        return isinstance(func, ast.Name) and func.id in _FLAT_CALLS and func.id not in bound
+    return False
+
+
+def declared_names(tree: ast.AST) -> set[str]:
+    """Names in any `global` or `nonlocal` statement of the program."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def _is_range(node: ast.expr, bound: set[str]) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and (
+        "range" not in bound)
+
+
+def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
+    """The nodes of `func`'s own scope (not inside a nested function, class or comprehension)."""
+    if isinstance(func, ast.Lambda):
+        return []
+    found: list[ast.AST] = []
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+    return found
+
+
+def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound: set[str],
+               declared: set[str]) -> frozenset[str]:
+    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
+    values: dict[str, list[ast.expr | None]] = {}  # None: bound by `for name in range(...)`
+    accounted: set[int] = set()
+    for node in ast.walk(func):
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        elif isinstance(node, ast.AugAssign):
+            target = node.target
+            if isinstance(target, ast.Name):
+                value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=node.op, right=node.value)
+        elif isinstance(node, ast.For) and _is_range(node.iter, bound):
+            target = node.target
+        if isinstance(target, ast.Name):
+            values.setdefault(target.id, []).append(value)
+            accounted.add(id(target))
+    spoiled = set(declared)
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in accounted:
+            spoiled.add(node.id)
+        elif isinstance(node, ast.arg):
+            spoiled.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not func:
+            spoiled.add(node.name)
+        elif isinstance(node, ast.alias):
+            spoiled.add((node.asname or node.name).partition(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            spoiled.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            spoiled.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            spoiled.add(node.rest)
+    own = {
+        node.id for node in _own_nodes(func)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) in accounted
+    }
+    names = {name for name in values if name in own and name not in spoiled}
+    changed = True
+    while changed:  # drop names assigned from a name that was dropped, until nothing changes
+        changed = False
+        for name in list(names):
+            if not all(value is None or surely_flat(value, names, bound) for value in values[name]):
+                names.discard(name)
+                changed = True
+    return frozenset(names)
