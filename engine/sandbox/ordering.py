@@ -32,7 +32,9 @@ __all__ = [
     "COMPARISONS",
     "bounded",
     "bounded_keys",
+    "check_member",
     "check_order",
+    "check_pair",
     "guarded_compare",
     "guarded_contains",
     "guarded_in_place",
@@ -74,7 +76,7 @@ def bounded(value: Any) -> Any:
     return value
 
 
-def _check_pair(a: Any, b: Any) -> None:
+def check_pair(a: Any, b: Any) -> None:
     """Refuse comparing `a` with `b` unless one side bounds the walk (identical sides are linear)."""
     if a is b or type(a) in FLAT or type(b) in FLAT:
         return
@@ -94,7 +96,7 @@ COMPARISONS: tuple[Callable[[Any, Any], Any], ...] = (
 
 def guarded_compare(a: Any, b: Any, op: int) -> Any:
     """`_compare_`: `a OP b`, for operands the policy could not show to be flat."""
-    _check_pair(a, b)
+    check_pair(a, b)
     return COMPARISONS[op](a, b)
 
 
@@ -102,11 +104,12 @@ def guarded_contains(item: Any, container: Any) -> bool:
     """`_contains_`: `item in container`. A flat item costs one comparison per element; otherwise a
     hashed container costs one hash of `item`, a sequence one comparison per element, each
     bounded by `item`'s own cost or the element's."""
-    _check_member(item, container)
+    check_member(item, container)
     return item in container
 
 
-def _check_member(item: Any, container: Any) -> None:
+def check_member(item: Any, container: Any) -> None:
+    """Refuse `item in container` when looking `item` up could visit too many nested items."""
     if type(item) in FLAT:
         return
     cost = nested_cost(item)
@@ -268,7 +271,7 @@ def sequence_method(name: str) -> Callable[..., Any]:
     every element, so it is checked like `x in xs`."""
 
     def method(self: Any, value: Any, *args: Any) -> Any:
-        _check_member(value, self)
+        check_member(value, self)
         return getattr(self, name)(value, *args)
 
     method.__name__ = method.__qualname__ = name
