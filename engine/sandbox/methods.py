@@ -221,6 +221,14 @@ def _fromkeys(cls: Any, iterable: Any, *args: Any) -> Any:
     return cls.fromkeys(hashed(iterable), *args)
 
 
+def _maketrans(cls: Any, *args: Any) -> Any:
+    """`str.maketrans(table)`: the table's keys (any ints) are copied into a new dict natively."""
+    cls = cls if isinstance(cls, type) else type(cls)
+    if len(args) == 1:
+        args = (mapping_source(args[0]),)
+    return cls.maketrans(*args)
+
+
 def _dict_copy(self: Any) -> Any:
     """`d.copy()`: a dict that ever lost a key is copied entry by entry, probing as it goes."""
     mapping_source(self)
@@ -266,9 +274,11 @@ for _name in HASH_METHODS:
     OVERRIDES[_name] = (((set, dict, collections.ChainMap), _hash_method(_name)),)
 OVERRIDES["remove"] += ((set, _hash_method("remove")),)
 OVERRIDES["copy"] += ((dict, _dict_copy),)
-OVERRIDES["fromkeys"] = ((dict, _fromkeys),)
+OVERRIDES["fromkeys"] = (((dict, collections.ChainMap), _fromkeys),)
+OVERRIDES["isdisjoint"] += (((type({}.keys()), type({}.items())), _set_method("isdisjoint")),)
+OVERRIDES["maketrans"] = (((str, bytes, bytearray), _maketrans),)
 
-CLASS_METHODS = frozenset({"from_bytes", "fromkeys"})
+CLASS_METHODS = frozenset({"from_bytes", "fromkeys", "maketrans"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""
 
 OVERRIDE_NAMES = frozenset(OVERRIDES)
