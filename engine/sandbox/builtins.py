@@ -204,6 +204,7 @@ SAFE_BUILTINS.update(
         "type": safe_type,
         "iter": _iter,
         "range": safe_range,
+        "_range_": safe_range,
         "sum": _sum,
         "pow": guarded_pow,
         "format": safe_format_builtin,

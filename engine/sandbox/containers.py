@@ -225,19 +225,21 @@ def hashed(iterable: Any) -> Any:
     return items
 
 
-_DICT_ITER = dict.__iter__
+_DICT_READERS = (("__iter__", dict.__iter__), ("keys", dict.keys), ("items", dict.items))
 
 
 def mapping_source(source: Any) -> Any:
     """`source` as the argument of `{**source}`, `dict(source)` or `d.update(source)`, which copy a
     mapping's entries in one native call: checked like `hashed`'s keys.
 
-    A dict (whose iteration is its own) is copied with the hashes it stores, so only its keys'
-    collisions cost anything (one filled key by key may hold colliding keys no call checked).
-    Any other mapping is copied through its `keys()` and `[]`, hashing every key again: its keys
-    are read once here, checked, and copied into a plain dict (the same entries the native copy
-    would make, without giving `keys()` a second chance to answer differently)."""
-    if isinstance(source, dict) and type(source).__iter__ is _DICT_ITER:
+    A dict (whose iteration, `keys()` and `items()` are dict's own) is copied with the hashes it
+    stores, so only its keys' collisions cost anything (one filled key by key may hold colliding
+    keys no call checked). Any other mapping is copied through its `keys()` and `[]` (natively, or
+    by the library's Python code, which may read `items()`), hashing every key again: its keys are
+    read once here, checked, and copied into a plain dict (the entries the copy would make,
+    without giving `keys()` a second chance to answer differently)."""
+    kind = type(source)
+    if kind is dict or isinstance(source, dict) and all(getattr(kind, name) is own for name, own in _DICT_READERS):
         if len(source) >= _FEW:
             check_collisions(source)
         return source

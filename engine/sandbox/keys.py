@@ -12,22 +12,19 @@ local, never a global a code session or the host put there), every binding of it
 the function (nested scopes included) is a plain `name = expr` (or `name op= expr`) with an `expr`
 that surely makes a string or a number, or a `for name in range(...)`, and no `global` or
 `nonlocal` in the program names it. "Surely" is decided on the source: constants, f-strings,
-calls of `str`, `len`, `int`... (where the program does not bind those names), and operators
-between such values. A program's classes cannot define operator methods (the policy refuses
-those dunders), so `"k" + str(i)` is a string whatever `i` is. Anything else takes the check.
+calls of `str` (which the policy rewrites to the real class), and operators between such
+values. A program's classes cannot define operator methods (the policy refuses those dunders),
+so `"k" + str(i)` is a string whatever `i` is. Anything else takes the check.
 """
 
 from __future__ import annotations
 
 import ast
 
-__all__ = ["declared_names", "surely_flat", "sure_names"]
+__all__ = ["calls_builtin_str", "declared_names", "is_range_loop", "surely_flat", "sure_names"]
 
 _FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
 
-_FLAT_CALLS = frozenset({"str", "repr", "ascii", "format", "len", "int", "float", "bool", "ord", "chr", "hex",
-                         "oct", "bin", "hash"})
-"""Builtins whose result is always a string or a number (by the builtin's own name only)."""
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
            ast.DictComp, ast.GeneratorExp)
@@ -53,9 +50,20 @@ def surely_flat(node: ast.expr, names: frozenset[str] | set[str], bound: set[str
     if isinstance(node, ast.IfExp):
         return surely_flat(node.body, names, bound) and surely_flat(node.orelse, names, bound)
     if isinstance(node, ast.Call):
-        func = node.func
-        return isinstance(func, ast.Name) and func.id in _FLAT_CALLS and func.id not in bound
+        return calls_builtin_str(node, bound)
     return False
+
+
+def calls_builtin_str(node: ast.Call, bound: set[str]) -> bool:
+    """`str(x)` that the policy rewrites to the real `str` (`expressions.MATERIALISERS`): not where
+    the program binds `str`, and not `str(*a)` or `str(object=x)`, which keep the name. Other
+    builtins are not trusted by name: a code session's earlier run may have bound the global."""
+    func = node.func
+    if not (isinstance(func, ast.Name) and func.id == "str" and func.id not in bound):
+        return False
+    if node.args and isinstance(node.args[0], ast.Starred):
+        return False
+    return bool(node.args) or not node.keywords
 
 
 def declared_names(tree: ast.AST) -> set[str]:
@@ -67,9 +75,19 @@ def declared_names(tree: ast.AST) -> set[str]:
     return names
 
 
-def _is_range(node: ast.expr, bound: set[str]) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and (
-        "range" not in bound)
+def is_range_loop(node: ast.For, bound: set[str]) -> bool:
+    """`for name in range(...)` with the builtin `range` (the policy calls it by a hidden name,
+    `_range_`, so a global of a code session's earlier run named `range` is not it)."""
+    it = node.iter
+    return (
+        isinstance(node.target, ast.Name)
+        and isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id == "range"
+        and "range" not in bound
+        and not any(isinstance(arg, ast.Starred) for arg in it.args)
+        and not it.keywords
+    )
 
 
 def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
@@ -101,7 +119,7 @@ def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound:
             target = node.target
             if isinstance(target, ast.Name):
                 value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=node.op, right=node.value)
-        elif isinstance(node, ast.For) and _is_range(node.iter, bound):
+        elif isinstance(node, ast.For) and is_range_loop(node, bound):
             target = node.target
         if isinstance(target, ast.Name):
             values.setdefault(target.id, []).append(value)

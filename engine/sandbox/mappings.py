@@ -119,12 +119,12 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
 
 
 def _counted(iterable: Any) -> Any:
-    """The argument of `Counter.update`/`subtract`: a mapping's keys checked (`mapping_source`;
-    a `Counter` whose `items()` is its own is read natively), any other iterable's items."""
+    """The argument of `Counter.update`/`subtract`: a mapping's keys checked (`mapping_source`:
+    one whose `items()` is redefined comes back as a plain dict), any other iterable's items."""
     if iterable is None:
         return None
     if isinstance(iterable, collections.abc.Mapping):
-        return _plain(iterable) if isinstance(iterable, _NATIVE) else mapping_source(iterable)
+        return mapping_source(iterable)
     return hashed(iterable)
 
 

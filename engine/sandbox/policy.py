@@ -43,7 +43,7 @@ from .astgen import (
 from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
-from .keys import declared_names, sure_names
+from .keys import declared_names, is_range_loop, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -241,7 +241,13 @@ class SandboxPolicy(ExpressionPolicy):
         return node
 
     def visit_For(self, node: ast.For) -> Any:
-        return self._instrument_loop(self.node_contents_visit(node))
+        """The loop check; `for i in range(n)` calls the builtin by its hidden name, `_range_`, so
+        `i` is surely an int wherever the policy relies on it (`keys.is_range_loop`)."""
+        range_loop = is_range_loop(node, self._bound)
+        node = self.node_contents_visit(node)
+        if range_loop and isinstance(node.iter, ast.Call):
+            node.iter.func = ast.copy_location(load("_range_"), node.iter.func)
+        return self._instrument_loop(node)
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> Any:
         """Allow `async for`, with the loop check."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from engine.executors.base import Executor
@@ -27,7 +28,7 @@ from engine.executors.process import ProcessExecutor
 from engine.executors.restricted import RestrictedExecutor
 
 from .helpers import make_request
-from .test_hardening import run_attack, run_ok
+from .test_hardening import HANG_BOUND, run_attack, run_ok
 
 pytestmark = pytest.mark.anyio
 
@@ -36,6 +37,9 @@ T = "t = ()\nfor _ in range(60):\n    t = (t, t)\n"
 WIDE = "t1 = (0,) * 1000\nt2 = (t1,) * 1000\nt = (t2,) * 1000\n"
 """A shallow tuple of 10**9 items through 3 tuples."""
 COLLECTIONS = "import collections\n"
+LIAR_COUNTER = COLLECTIONS + T + "class C(collections.Counter):\n    def items(self):\n        return [(t, 1)]\n"
+"""A `Counter` subclass whose `items()` answers with a key no insertion checked."""
+INIT = "    def __init__(self, x):\n        super().__init__(x)\n"
 
 KEY_ATTACKS: dict[str, str] = {
     "subscript load": T + "d = {}\nx = d[t]",
@@ -64,10 +68,14 @@ KEY_ATTACKS: dict[str, str] = {
     "defaultdict subscript": COLLECTIONS + T + "d = collections.defaultdict(list)\nd[t].append(1)",
     "Counter subscript in place": COLLECTIONS + T + "c = collections.Counter()\nc[t] += 1",
     "Counter.subtract": COLLECTIONS + T + "c = collections.Counter()\nc.subtract([t])",
-    "Counter arithmetic with a redefined items()": COLLECTIONS + T
-    + "class C(collections.Counter):\n    def items(self):\n        return [(t, 1)]\nx = collections.Counter(a=1) + C()",
-    "Counter.most_common of a redefined items()": COLLECTIONS + T
-    + "class C(collections.Counter):\n    def items(self):\n        return [(t, 1)]\nx = C(a=1).most_common()",
+    "Counter arithmetic with a redefined items()": LIAR_COUNTER + "x = collections.Counter(a=1) + C()",
+    "Counter in place with a redefined items()": LIAR_COUNTER + "x = collections.Counter(a=1)\nx -= C()",
+    "Counter.most_common of a redefined items()": LIAR_COUNTER + "x = C(a=1).most_common()",
+    "Counter.update of a dict whose keys() and items() lie": COLLECTIONS + T
+    + "class D(dict):\n    def keys(self):\n        return [t]\n    def items(self):\n        return [(t, 1)]\n"
+    + "c = collections.Counter(a=1)\nc.update(D(b=1))",
+    "OrderedDict.update of a dict whose keys() lie": COLLECTIONS + T
+    + "class D(dict):\n    def keys(self):\n        return [t]\nd = collections.OrderedDict()\nd.update(D(b=1))",
     "bound method passed to map": T + "d = {}\nx = list(map(d.get, [t]))",
     "bound method by an alias": T + "s = set()\nf = s.add\nf(t)",
     "method through getattr": T + "d = {}\nx = getattr(d, 'get')(t)",
@@ -88,8 +96,10 @@ KEY_ATTACKS: dict[str, str] = {
     "dict view | a list": T + "x = {1: 2}.keys() | [t]",
     "a list | dict view": T + "x = [t] | {1: 2}.keys()",
     "dict view isdisjoint": T + "x = {1: 2}.keys().isdisjoint([t])",
-    "super().__init__ of a set": T + "class S(set):\n    def __init__(self, x):\n        super().__init__(x)\nS([t])",
-    "super().__init__ of a dict": T + "class D(dict):\n    def __init__(self, x):\n        super().__init__(x)\nD([(t, 1)])",
+    "super().__init__ of a set": T + "class S(set):\n" + INIT + "S([t])",
+    "super().__init__ of a dict": T + "class D(dict):\n" + INIT + "D([(t, 1)])",
+    "super().__init__ of an OrderedDict": COLLECTIONS + T
+    + "class D(collections.OrderedDict):\n" + INIT + "D([(t, 1)])",
     "super().__contains__ of a set": T
     + "class S(set):\n    def has(self, x):\n        return super().__contains__(x)\nS().has(t)",
 }
@@ -166,6 +176,22 @@ async def test_new_of_a_builtin_subclass_cannot_be_defined(shared_executor: Rest
     ))
     assert out["error_info"]["type"] == "SyntaxError", out["error"]
     assert "__new__" in out["error"]
+
+
+async def test_a_session_global_named_range_is_not_the_loop_range(shared_executor: RestrictedExecutor) -> None:
+    """The policy trusts `for i in range(n)` to make ints (it leaves `d[i]` unchecked): the loop
+    calls the builtin by a hidden name, so an earlier run's global `range` cannot feed it a tuple."""
+    first = await shared_executor.run(make_request(
+        T + "def fake(n):\n    return [t]\nrange = fake\nreturn 1", session_id="hash-range", timeout=5
+    ))
+    assert first["error"] is None, first["error"]
+    with anyio.fail_after(HANG_BOUND):
+        out = await shared_executor.run(make_request(
+            "def fill():\n    d = {}\n    for i in range(2):\n        d[i] = str(i)\n    return d\nreturn fill()",
+            session_id="hash-range", timeout=5,
+        ))
+    assert out["error"] is None, out["error"]
+    assert out["result"] == {"0": "0", "1": "1"}
 
 
 async def test_keys_keep_their_semantics(shared_executor: RestrictedExecutor) -> None:
