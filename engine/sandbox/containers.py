@@ -138,9 +138,11 @@ def hash_cost(key: Any, budget: int = COMPARE_BUDGET) -> int:
     stack = [key]
     while stack:
         node = stack[-1]
-        pending = [item for item in node if isinstance(item, tuple) and id(item) not in costs]
+        # Each distinct child once (`(t,) * 1000` pushes `t` once), so the walk is linear in
+        # the distinct tuples and their sizes.
+        pending = {id(item): item for item in node if isinstance(item, tuple) and id(item) not in costs}
         if pending:
-            stack.extend(pending)
+            stack.extend(pending.values())
             continue
         stack.pop()
         if id(node) in costs:  # pushed again by another parent before it was counted

@@ -34,6 +34,8 @@ pytestmark = pytest.mark.anyio
 
 T = "t = ()\nfor _ in range(60):\n    t = (t, t)\n"
 """A tuple of 2**60 paths through 61 tuples."""
+LISTS = "a = [[]]\nb = [[]]\nfor _ in range(60):\n    a = [a, a]\n    b = [b, b]\n"
+"""Two equal lists of 2**60 paths each: comparing them walks every path."""
 WIDE = "t1 = (0,) * 1000\nt2 = (t1,) * 1000\nt = (t2,) * 1000\n"
 """A shallow tuple of 10**9 items through 3 tuples."""
 COLLECTIONS = "import collections\n"
@@ -62,7 +64,7 @@ KEY_ATTACKS: dict[str, str] = {
     "set.remove": T + "s = {1}\ns.remove(t)",
     "dict.get": T + "x = {}.get(t)",
     "dict.setdefault": T + "x = {}.setdefault(t, 1)",
-    "dict.pop": T + "x = {}.pop(t, None)",
+    "dict.pop": T + "x = {1: 2}.pop(t, None)",
     "dict.get with a keyword default": T + "x = {}.get(t, 0)",
     "OrderedDict.move_to_end": COLLECTIONS + T + "d = collections.OrderedDict(a=1)\nd.move_to_end(t)",
     "defaultdict subscript": COLLECTIONS + T + "d = collections.defaultdict(list)\nd[t].append(1)",
@@ -70,7 +72,9 @@ KEY_ATTACKS: dict[str, str] = {
     "Counter.subtract": COLLECTIONS + T + "c = collections.Counter()\nc.subtract([t])",
     "Counter arithmetic with a redefined items()": LIAR_COUNTER + "x = collections.Counter(a=1) + C()",
     "Counter in place with a redefined items()": LIAR_COUNTER + "x = collections.Counter(a=1)\nx -= C()",
-    "Counter.most_common of a redefined items()": LIAR_COUNTER + "x = C(a=1).most_common()",
+    "Counter.most_common of a redefined items()": COLLECTIONS + LISTS
+    + "class C(collections.Counter):\n    def items(self):\n        return [('a', a), ('b', b)]\n"
+    + "x = C(a=1).most_common()",
     "Counter.update of a dict whose keys() and items() lie": COLLECTIONS + T
     + "class D(dict):\n    def keys(self):\n        return [t]\n    def items(self):\n        return [(t, 1)]\n"
     + "c = collections.Counter(a=1)\nc.update(D(b=1))",
@@ -83,8 +87,8 @@ KEY_ATTACKS: dict[str, str] = {
     "method from type()": T + "s = set()\ntype(s).add(s, t)",
     "dict.get from the class by an alias": T + "g = dict.get\nx = g({}, t)",
     "dict.fromkeys by an alias": T + "f = dict.fromkeys\nx = f([t])",
-    "OrderedDict.fromkeys": COLLECTIONS + T + "x = collections.OrderedDict.fromkeys([t])",
-    "ChainMap.fromkeys": COLLECTIONS + T + "x = collections.ChainMap.fromkeys([t])",
+    "OrderedDict.fromkeys by an alias": COLLECTIONS + T + "f = collections.OrderedDict.fromkeys\nx = f([t])",
+    "ChainMap.fromkeys by an alias": COLLECTIONS + T + "f = collections.ChainMap.fromkeys\nx = f([t])",
     "ChainMap.get": COLLECTIONS + T + "x = collections.ChainMap({}).get(t)",
     "** of a mapping whose keys() lie": COLLECTIONS + T
     + "class M(collections.ChainMap):\n    def keys(self):\n        return [t]\nx = {**M({})}",
