@@ -91,9 +91,6 @@ class ExpressionPolicy(RestrictingNodeTransformer):
     # Names the program binds somewhere: a builtin name among them may not mean the builtin.
     _bound: set[str]
 
-    # Names in a `global` or `nonlocal` statement of the program.
-    _declared: set[str]
-
     # Local names that surely hold a string or a number where the policy is (`keys`), innermost last.
     _sure: list[frozenset[str]]
 

@@ -11,17 +11,18 @@ A name qualifies in a function when the function itself assigns it (so it is the
 local, never a global a code session or the host put there), every binding of it anywhere inside
 the function (nested scopes included) is a plain `name = expr` (or `name op= expr`) with an `expr`
 that surely makes a string or a number, or a `for name in range(...)`, and no `global` or
-`nonlocal` in the program names it. "Surely" is decided on the source: constants, f-strings,
-calls of `str` (which the policy rewrites to the real class), and operators between such
-values. A program's classes cannot define operator methods (the policy refuses those dunders),
-so `"k" + str(i)` is a string whatever `i` is. Anything else takes the check.
+`nonlocal` inside the function names it (one elsewhere refers to another variable). "Surely" is
+decided on the source: constants, f-strings, calls of `str` (which the policy rewrites to the real
+class), and operators between such values. A program's classes cannot define operator methods
+(the policy refuses those dunders), so `"k" + str(i)` is a string whatever `i` is. Anything else
+takes the check. Functions nested more than two deep inherit what their enclosing ones found.
 """
 
 from __future__ import annotations
 
 import ast
 
-__all__ = ["calls_builtin_str", "declared_names", "is_range_loop", "surely_flat", "sure_names"]
+__all__ = ["calls_builtin_str", "is_range_loop", "surely_flat", "sure_names"]
 
 _FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
 
@@ -66,15 +67,6 @@ def calls_builtin_str(node: ast.Call, bound: set[str]) -> bool:
     return bool(node.args) or not node.keywords
 
 
-def declared_names(tree: ast.AST) -> set[str]:
-    """Names in any `global` or `nonlocal` statement of the program."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-    return names
-
-
 def is_range_loop(node: ast.For, bound: set[str]) -> bool:
     """`for name in range(...)` with the builtin `range` (the policy calls it by a hidden name,
     `_range_`, so a global of a code session's earlier run named `range` is not it)."""
@@ -90,47 +82,48 @@ def is_range_loop(node: ast.For, bound: set[str]) -> bool:
     )
 
 
-def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
-    """The nodes of `func`'s own scope (not inside a nested function, class or comprehension)."""
-    if isinstance(func, ast.Lambda):
-        return []
-    found: list[ast.AST] = []
-    todo: list[ast.AST] = list(func.body)
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
-    return found
+def _note_binding(node: ast.AST, bound: set[str], values: dict[str, list[ast.expr | None]],
+                  accounted: set[int]) -> None:
+    """If `node` binds a plain name in a way the analysis follows (`name = expr`, `name op= expr`,
+    `for name in range(...)`), record the value and mark the target as accounted for."""
+    target: ast.expr | None = None
+    value: ast.expr | None = None
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    elif isinstance(node, ast.AugAssign):
+        target = node.target
+        if isinstance(target, ast.Name):
+            value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=node.op, right=node.value)
+    elif isinstance(node, ast.For) and is_range_loop(node, bound):
+        target = node.target
+    if isinstance(target, ast.Name):
+        values.setdefault(target.id, []).append(value)
+        accounted.add(id(target))
 
 
-def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound: set[str],
-               declared: set[str]) -> frozenset[str]:
-    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
+def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound: set[str]) -> frozenset[str]:
+    """The local names of `func` that surely hold a string or a number (see the module docstring).
+    One pass over `func`'s subtree."""
     values: dict[str, list[ast.expr | None]] = {}  # None: bound by `for name in range(...)`
     accounted: set[int] = set()
-    for node in ast.walk(func):
-        target: ast.expr | None = None
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        elif isinstance(node, ast.AugAssign):
-            target = node.target
-            if isinstance(target, ast.Name):
-                value = ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=node.op, right=node.value)
-        elif isinstance(node, ast.For) and is_range_loop(node, bound):
-            target = node.target
-        if isinstance(target, ast.Name):
-            values.setdefault(target.id, []).append(value)
-            accounted.add(id(target))
-    spoiled = set(declared)
-    for node in ast.walk(func):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in accounted:
-            spoiled.add(node.id)
+    spoiled: set[str] = set()
+    own: set[str] = set()
+    todo: list[tuple[ast.AST, bool]] = [(child, True) for child in ast.iter_child_nodes(func)]
+    if isinstance(func, ast.Lambda):
+        todo = [(child, False) for child, _ in todo]
+    while todo:
+        node, in_own_scope = todo.pop()
+        _note_binding(node, bound, values, accounted)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            if id(node) not in accounted:
+                spoiled.add(node.id)
+            elif in_own_scope:
+                own.add(node.id)
         elif isinstance(node, ast.arg):
             spoiled.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not func:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             spoiled.add(node.name)
         elif isinstance(node, ast.alias):
             spoiled.add((node.asname or node.name).partition(".")[0])
@@ -140,16 +133,23 @@ def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound:
             spoiled.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             spoiled.add(node.rest)
-    own = {
-        node.id for node in _own_nodes(func)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) in accounted
-    }
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            spoiled.update(node.names)
+        nested = in_own_scope and not isinstance(node, _SCOPES)
+        todo.extend((child, nested) for child in ast.iter_child_nodes(node))
     names = {name for name in values if name in own and name not in spoiled}
-    changed = True
-    while changed:  # drop names assigned from a name that was dropped, until nothing changes
-        changed = False
-        for name in list(names):
-            if not all(value is None or surely_flat(value, names, bound) for value in values[name]):
-                names.discard(name)
-                changed = True
+    # Drop the names with a value that is not surely flat; a dropped name drops the names assigned
+    # from it in turn (each name is looked at again only when a name its values read is dropped).
+    readers: dict[str, set[str]] = {}
+    for name in names:
+        for value in values[name]:
+            for node in ast.walk(value) if value is not None else ():
+                if isinstance(node, ast.Name):
+                    readers.setdefault(node.id, set()).add(name)
+    todo_names = list(names)
+    while todo_names:
+        name = todo_names.pop()
+        if name in names and not all(value is None or surely_flat(value, names, bound) for value in values[name]):
+            names.discard(name)
+            todo_names.extend(readers.get(name, ()))
     return frozenset(names)

@@ -43,7 +43,7 @@ from .astgen import (
 from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
-from .keys import declared_names, is_range_loop, sure_names
+from .keys import is_range_loop, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -59,6 +59,9 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
     ast.GeneratorExp: "comprehension",
 }
 
+
+_SURE_DEPTH = 2
+"""Nesting levels of functions whose local string and number names are worked out (`keys`)."""
 
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
 """`_`-prefixed globals a program may read (never bind or delete): mcp_use's `__tool_namespaces`,
@@ -164,13 +167,16 @@ class SandboxPolicy(ExpressionPolicy):
         if not hasattr(self, "_scopes"):
             self._scopes = ["function"]  # the module body becomes __agent_main__'s body
             self._bound = bound_names(node)
-            self._declared = declared_names(node)
             self._sure = []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Judged on the source before its body is rewritten; names sure in an enclosing
             # function stay sure inside (see `keys`).
+            # Each analysis walks the function's whole body: done for the outer two levels of
+            # functions only, so the compile stays linear in the program (deeper ones inherit).
             outer = self._sure[-1] if self._sure else frozenset()
-            self._sure.append(outer | sure_names(node, self._bound, self._declared))
+            if len(self._sure) < _SURE_DEPTH:
+                outer = outer | sure_names(node, self._bound)
+            self._sure.append(outer)
             try:
                 return self._visit_scoped(node)
             finally:
