@@ -114,17 +114,19 @@ FILLED = COLLIDING + "s = set()\nfor k in keys:\n    s.add(k)\n"
 FILLED_DICT = COLLIDING + "fd = {}\nfor k in keys:\n    fd[k] = 1\ndel fd[keys[0]]\n"
 """A dict of colliding keys filled one at a time, with a deleted entry (so copies re-insert)."""
 HOLDER = "class C:\n    pass\nc = C()\nc.s = {1}\n"
+FILL_HELD = "c.s = set()\nfor k in keys:\n    c.s.add(k)\n"
+"""The held set filled with the same colliding keys, one at a time."""
 
 FLOOD_ATTACKS: dict[str, str] = {
     "|= into an attribute": FILLED + HOLDER + "c.s |= s",
     "^= into an attribute": FILLED + HOLDER + "c.s ^= s",
-    "&= into an attribute": FILLED + HOLDER + "c.s = set(keys[:2000])\nc.s &= s",
-    "-= into an attribute": FILLED + HOLDER + "c.s = set(keys[:2000])\nc.s -= s",
+    "&= into an attribute": FILLED + HOLDER + FILL_HELD + "c.s &= s",
+    "-= into an attribute": FILLED + HOLDER + FILL_HELD + "c.s -= s",
     "|= into an item": FILLED + "d = {'k': {1}}\nd['k'] |= s",
     "|= into a list item": FILLED + "xs = [{1}]\nxs[0] |= s",
     "{**d} of a filled dict": FILLED_DICT + "x = {0: 0, **fd}",
     "dict.update of a filled dict": FILLED_DICT + "d = {0: 0}\nd.update(fd)",
-    "dict.copy of a filled dict": FILLED_DICT + "x = fd.copy()",
+    "dict.copy of a thinned dict": FILLED_DICT + "for k in keys[1:2800]:\n    del fd[k]\nx = fd.copy()",
     "dict() of a filled dict": FILLED_DICT + "x = dict(fd)",
     "{*s} of a filled set": FILLED + "x = {*s}",
     "str.maketrans of a filled dict": FILLED_DICT + "x = str.maketrans(fd)",
