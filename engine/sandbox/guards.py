@@ -28,7 +28,7 @@ from ..kernel.program import MAIN_NAME
 from .containers import hashed, hashed_pairs, sized
 from .hints import NAME_ATTRIBUTES, attribute_hint
 from .kinds import BUILTIN_FACADES
-from .methods import CLASS_METHODS, OVERRIDES
+from .methods import CLASS_METHODS, OVERRIDES, super_method
 from .numbers import FACADE_TYPES
 from .ordering import check_member, check_pair
 from .regex import match_pattern
@@ -120,6 +120,10 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
                 return value_override[1](obj)
         elif overrides is not None:
             # `super().ljust` must not reach the unchecked method either.
+            if type(obj) is super:
+                checked = super_method(obj, name)
+                if checked is not None:
+                    return checked
             target = getattr(obj, "__self__", None) if type(obj) is super else obj
             for cls, unbound in overrides:
                 if isinstance(target, cls):

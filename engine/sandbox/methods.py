@@ -15,6 +15,7 @@ from __future__ import annotations
 import _string  # type: ignore[import-not-found]
 import collections
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
@@ -25,7 +26,8 @@ from .ordering import hash_key, sequence_method, sort_method
 from .shown import format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["CLASS_METHODS", "HASH_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
+__all__ = ["CLASS_METHODS", "HASH_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn",
+           "super_method"]
 
 
 
@@ -277,6 +279,34 @@ OVERRIDES["copy"] += ((dict, _dict_copy),)
 OVERRIDES["fromkeys"] = (((dict, collections.ChainMap), _fromkeys),)
 OVERRIDES["isdisjoint"] += (((type({}.keys()), type({}.items())), _set_method("isdisjoint")),)
 OVERRIDES["maketrans"] = (((str, bytes, bytearray), _maketrans),)
+
+def super_method(proxy: super, name: str) -> Any:
+    """`super().add`, `super().update`, `super().union`...: the method `super()` resolves to (the
+    base class's; the checked versions above look the name up on the object, which would find the
+    program's own override and recurse), with its arguments checked as those versions check them.
+    None for names this does not cover."""
+    instance: Any = getattr(proxy, "__self__", None)
+    is_set = isinstance(instance, (set, frozenset))
+    check: Callable[[Any], Any]
+    if name in HASH_METHODS or name == "remove" and is_set:
+        check = hash_key
+    elif name == "update" and isinstance(instance, dict):
+        check = hashed_pairs
+    elif name in _SET_METHODS and is_set:
+        if name not in _IN_PLACE:
+            check_collisions(instance)
+        check = hashed
+    else:
+        return None
+    return functools.partial(_checked_call, getattr(proxy, name), check)
+
+
+def _checked_call(method: Callable[..., Any], check: Callable[[Any], Any], *args: Any, **kwargs: Any) -> Any:
+    if check is hash_key:
+        for value in kwargs.values():
+            hash_key(value)
+    return method(*map(check, args), **kwargs)
+
 
 CLASS_METHODS = frozenset({"from_bytes", "fromkeys", "maketrans"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""

@@ -104,6 +104,9 @@ KEY_ATTACKS: dict[str, str] = {
     "super().__init__ of a dict": T + "class D(dict):\n" + INIT + "D([(t, 1)])",
     "super().__init__ of an OrderedDict": COLLECTIONS + T
     + "class D(collections.OrderedDict):\n" + INIT + "D([(t, 1)])",
+    "super().get read as a value": T
+    + "class D(dict):\n    def look(self, k):\n        g = super().get\n        return g(k)\nD().look(t)",
+    "super().add from an override": T + "class S(set):\n    def add(self, k):\n        super().add(k)\nS().add(t)",
     "super().__contains__ of a set": T
     + "class S(set):\n    def has(self, x):\n        return super().__contains__(x)\nS().has(t)",
 }
@@ -242,6 +245,9 @@ async def test_keys_keep_their_semantics(shared_executor: RestrictedExecutor) ->
         "class Bag(set):\n    def __init__(self, xs):\n        super().__init__(xs)\n"
         "    def has(self, x):\n        return super().__contains__(x)\n"
         "class Rec(dict):\n    def __init__(self, **kw):\n        super().__init__(kw)\n"
+        "    def update(self, other):\n        super().update(other)\n"
+        "    def get(self, k, default=None):\n        look = super().get\n        return look(k, default)\n"
+        "rec = Rec(a=1)\nrec.update({'b': 2})\n"
         "return [\n"
         "    d[key], d[1, 2], d[P(3, 4)], d[(3, 4)], d['k'], d[5], d[None], d[2.5], d[frozenset({1})],\n"
         "    get((1, 2)), d.get(P(3, 4)), list(map(d.get, [(1, 2), 'k'])), d.setdefault((7, 8), 'h'),\n"
@@ -252,6 +258,7 @@ async def test_keys_keep_their_semantics(shared_executor: RestrictedExecutor) ->
         "    sorted({1: 2}.keys() | [3]), {1: 2}.keys().isdisjoint([(1, 2)]), sorted(Bag([1, (2, 3)]), key=str),\n"
         "    Bag([1]).has(1), Rec(a=1), str.maketrans({97: 'b'}) == {97: 'b'}, 'abc'[1:], [1, 2, 3][-1],\n"
         "    collections.OrderedDict.fromkeys('ab', 0) == {'a': 0, 'b': 0}, list(itertools.product('ab', [1]))[1],\n"
+        "    rec, rec.get('b'), rec.get('z', 0),\n"
         "]\n"
     ))
     assert result == [
@@ -264,4 +271,5 @@ async def test_keys_keep_their_semantics(shared_executor: RestrictedExecutor) ->
         [1, 3], True, [[2, 3], 1],
         True, {"a": 1}, True, "bc", 3,
         True, ["b", 1],
+        {"a": 1, "b": 2}, 2, 0,
     ]
