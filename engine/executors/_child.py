@@ -45,7 +45,8 @@ from ..sandbox.compiler import compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
 from ..sandbox.runner import Outcome, execute, use_loop
 from ..sandbox.workers import Watchdog, serve_at_depth, start_with_deep_stack
-from ._childlink import Channel, ProgramLoop, RunFrame, diagnose, peek, unpack_map
+from . import _wire
+from ._childlink import Channel, ProgramLoop, RunFrame, diagnose, pack, peek, unpack_map
 
 __all__ = ["WorkerServer", "main"]
 
@@ -91,7 +92,8 @@ class WorkerServer:
         """Say hello, then serve runs until the host closes the channel (the thread's body)."""
         install_unraisable_filter()
         use_loop(lambda: ProgramLoop(self.channel.fd_in, self.readable))
-        self.channel.record("h", 0, {**hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": "restricted"})
+        hello = {**hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": "restricted"}
+        self.channel.record(_wire.HELLO, 0, pack(hello))
         os.set_blocking(self.channel.fd_in, False)
         first = self._next_run()
         if first is not None:
@@ -147,15 +149,12 @@ class WorkerServer:
             self._suspect = True
             raise
 
-    def _on_record(self, record: tuple[str, int, int, int, Any]) -> None:
-        kind, seq, ack, run, data = record
-        self.channel.link.acknowledged(ack)
-        if kind == "r":
-            self.channel.replay(ack)
-        elif kind == "q":
+    def _on_record(self, record: _wire.Record) -> None:
+        kind, _, data = record
+        if kind == _wire.QUIT:
             self._closed = True
             self._stop_current("the worker is closing")
-        elif kind == "f" and self.channel.link.accept(seq):
+        elif kind == _wire.FRAME:
             self._on_frame(data)
 
     def _on_frame(self, data: bytes) -> None:
@@ -277,7 +276,7 @@ class WorkerServer:
             future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
             pending[call_id] = future
             try:
-                channel.record("f", run_id, bytes(data))
+                channel.record(_wire.FRAME, run_id, bytes(data))
                 return await future
             except asyncio.CancelledError:
                 if pending.pop(call_id, None) is not None:

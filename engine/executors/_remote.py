@@ -31,11 +31,14 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import msgpack
+
 from ..envelope import Envelope
 from ..errors import BridgeError
 from ..guest import GUEST_VERSION
-from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
+from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, encode_record
 from ..kernel.protocol import FrameError, encode, stop_frame
+from . import _wire
 from ._payload import RunFrames, envelope_from_payload, failed_envelope
 from ._slot import MAX_PENDING_FRAMES, RunSlot
 from .base import ExecutionRequest
@@ -84,9 +87,12 @@ class GuestTransport(Protocol):
 class RemoteGuest:
     """One guest process seen from the host: its link state and its runs."""
 
-    def __init__(self, transport: GuestTransport, *, binary: bool = False) -> None:
+    def __init__(self, transport: GuestTransport, *, local: bool = False) -> None:
         self._transport = transport
-        self._decoder: LineDecoder | RecordDecoder = RecordDecoder() if binary else LineDecoder()
+        self._local = local
+        """The pool's local wire (`_wire`: a socket pair, nothing numbered) instead of the link."""
+        self._wire = _wire.Reader()
+        self._decoder = LineDecoder()
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._link = LinkState()
         self._written = 0
@@ -137,13 +143,37 @@ class RemoteGuest:
     # -- the transport's callbacks ----------------------------------------------------------------
 
     def _on_data(self, chunk: str | bytes) -> None:
+        if self._local:
+            assert isinstance(chunk, bytes)
+            self._on_local(chunk)
+            return
         try:
             records = self._decoder.feed(chunk)
-        except LinkError as exc:  # a binary link cannot skip a bad record: the peer is broken
+        except LinkError as exc:
             self._on_exit(f"the guest sent a malformed record: {exc}")
             return
         for record in records:
             self._on_record(record)
+
+    def _on_local(self, chunk: bytes) -> None:
+        try:
+            records = self._wire.feed(chunk)
+        except _wire.WireError as exc:  # the stream cannot be followed past a bad record
+            self._on_exit(f"the worker sent a malformed record: {exc}")
+            return
+        for kind, run, body in records:
+            if kind == _wire.FRAME:
+                slot = self._runs.get(run)
+                if slot is not None and not slot.feed(body):  # as in `_on_record`
+                    self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
+            elif kind == _wire.HELLO and not self._hello.done():
+                try:
+                    hello = msgpack.unpackb(body, raw=False, strict_map_key=False)
+                except Exception as exc:  # msgpack raises several unrelated types for bad input
+                    self._on_exit(f"the worker's hello is malformed: {type(exc).__name__}")
+                    return
+                if isinstance(hello, dict):
+                    self._hello.set_result(hello)
 
     def _on_broken(self) -> None:
         if self.dead is None:
@@ -180,6 +210,9 @@ class RemoteGuest:
         """Send (or queue) one encoded bridge frame for the guest, tagged with its run."""
         if self.dead is not None:
             return
+        if self._local:
+            self._send_local(run, data)
+            return
         seq = self._link.number(run, data)
         send_now = getattr(self._transport, "send_now", None)
         if send_now is not None and self._queue.empty():
@@ -192,6 +225,16 @@ class RemoteGuest:
                 pass  # the writer task finds out the rest (and the guest's end) on its own
         self._queue.put_nowait((seq, run, data))
 
+    def _send_local(self, run: int, data: bytes) -> None:
+        send_now = getattr(self._transport, "send_now", None)
+        if send_now is not None and self._queue.empty():
+            try:
+                send_now(_wire.encode(_wire.FRAME, run, data))
+                return
+            except TransportBroken:
+                pass  # the writer task finds out the rest (and the worker's end) on its own
+        self._queue.put_nowait((0, run, data))
+
     async def _write_loop(self) -> None:
         while True:
             item = await self._queue.get()
@@ -201,10 +244,15 @@ class RemoteGuest:
                 if item is _RESYNC:
                     await self._resync()
                 elif isinstance(item, tuple) and item[0] == "q":
-                    await self._transport.write(encode_record("q", CONTROL_SEQ, self._link.ack, 0, None))
+                    quit_record = _wire.encode(_wire.QUIT, 0) if self._local else (
+                        encode_record("q", CONTROL_SEQ, self._link.ack, 0, None)
+                    )
+                    await self._transport.write(quit_record)
                 elif isinstance(item, tuple):
                     seq, run, data = item
-                    if seq > self._written:
+                    if self._local:
+                        await self._transport.write(_wire.encode(_wire.FRAME, run, data))
+                    elif seq > self._written:
                         await self._write(seq, run, data)
             except TransportBroken:
                 try:
@@ -222,6 +270,8 @@ class RemoteGuest:
         self._written = max(self._written, seq)
 
     async def _resync(self, attempts: int = 3) -> None:
+        if self._local:  # nothing to replay on the local wire: a broken channel is a lost worker
+            raise GuestDied("the worker's channel broke")
         for _ in range(attempts):
             if self.dead is not None:
                 raise GuestDied(self.dead)

@@ -130,7 +130,7 @@ class ProcessExecutor:
         self.idle_timeout = idle_timeout
         self.deadline_grace = deadline_grace
         self._confine = confine
-        self._argv = ["--mode", "restricted", "--binary"]
+        self._argv = ["--mode", "restricted"]
         if memory_mb is not None:
             self._argv += ["--memory-bytes", str(memory_mb * 1024 * 1024 + _STACK_HEADROOM)]
         if nofile is not None:
@@ -187,7 +187,7 @@ class ProcessExecutor:
         try:
             await self._template.ensure_running()
             transport = WorkerTransport(self._template, self._argv, confine=self._confine)
-            guest = RemoteGuest(transport, binary=True)
+            guest = RemoteGuest(transport, local=True)
             try:
                 hello = await guest.start(30.0)
             except BaseException:
