@@ -53,6 +53,9 @@ __all__ = ["WorkerServer", "main"]
 _CPU_MARGIN = 2.0
 """CPU seconds past a run's own budget before the OS kills the process (the watchdog stops it first)."""
 
+_RUN_KIND = b"\xa1k\xa3run"
+"""A map's first key `k` with the value `run`, as msgpack encodes them (after the map's header)."""
+
 _FRAMES_TO_PROGRAM = 14
 """Frames between `WorkerServer._serve` and a program's first frame (run, execute, the loop, the task)."""
 
@@ -158,6 +161,9 @@ class WorkerServer:
             self._on_frame(data)
 
     def _on_frame(self, data: bytes) -> None:
+        if data[1:7] == _RUN_KIND:  # the host's run frames start with their kind: parsed once, not peeked first
+            self._on_run(data)
+            return
         try:
             kind, ident = peek(data)
         except Exception as exc:  # msgpack raises several unrelated types for bad input
@@ -180,10 +186,13 @@ class WorkerServer:
                 return
             self._clock.mirror(float(frame["held"]), frame["on"])
         elif kind == "run":
-            try:
-                self._ahead.append(RunFrame.parse(data))
-            except Exception as exc:  # msgpack's several types, or a missing or mistyped field
-                diagnose(f"dropped a bad run frame: {type(exc).__name__}: {exc}")
+            self._on_run(data)
+
+    def _on_run(self, data: bytes) -> None:
+        try:
+            self._ahead.append(RunFrame.parse(data))
+        except Exception as exc:  # msgpack's several types, or a missing or mistyped field
+            diagnose(f"dropped a bad run frame: {type(exc).__name__}: {exc}")
 
     def _stop_current(self, reason: str) -> None:
         if self._current is not None:
