@@ -120,7 +120,8 @@ def inline_product(node: ast.BinOp, known_ints: frozenset[str] = frozenset()) ->
     # Floats pass the bound too (the largest float is about 2 ** 1024); inf and nan take the guard.
     checks += [within_big(name) for name in names]
     native = ast.BinOp(left=load(left.id), op=ast.Mult(), right=load(right.id))
-    expr = ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=native,
+    test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+    expr = ast.IfExp(test=test, body=native,
                      orelse=call("_mul_", load(left.id), load(right.id)))
     locate(expr, node)
     return expr

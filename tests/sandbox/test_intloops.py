@@ -48,7 +48,9 @@ def counted(source: str) -> list[str]:
 
 
 def transformed(source: str) -> str:
-    return ast.unparse(SandboxPolicy([], [], {}).visit(parse(source)))
+    tree = SandboxPolicy([], [], {}).visit(parse(source))
+    compile(ast.fix_missing_locations(tree), "<program>", "exec")  # what the policy made must compile
+    return ast.unparse(tree)
 
 
 def test_a_counter_bound_only_by_range_loops_is_known() -> None:
@@ -113,14 +115,16 @@ def test_the_knowledge_stays_in_the_loop_body() -> None:
 async def test_loops_on_counters_compute_what_python_does(shared_executor: RestrictedExecutor) -> None:
     program = (
         "def work(n):\n    total, seen = 0, {}\n    for i in range(n):\n        total += i * i + i % 7 - i // 3\n"
+        "        square = i * i\n        total += square\n"
         "        seen[i % 5] = str(i) + f'{i}'\n        if i < 3 or i >= n - 1:\n            total += i * 2\n"
-        "    for i in reversed(range(3)):\n        total += i\n    return [total, seen]\n"
+        "    for j in reversed(range(3)):\n        total += j\n    return [total, seen]\n"
         "return work(100)"
     )
     expected_env: dict[str, Any] = {}
     exec(program.replace("return work(100)", "total, seen = work(100)"), expected_env)
     # (the envelope's keys are strings: plain data)
     expected = [expected_env["total"], {str(key): value for key, value in expected_env["seen"].items()}]
+    assert counted(program) == ["i"]  # the loop this test is about is the one the policy vouches for
     assert await run_ok(shared_executor, program) == expected
 
 
