@@ -52,8 +52,9 @@ class RunFrames:
 
     def encode(self, run_id: int, request: ExecutionRequest) -> bytes:
         """The encoded `run` frame of `request`; raises `FrameError` for a program that cannot be sent."""
-        if request.limits is self._last_limits[0]:  # the common case: the client's one `Limits`
-            packed_limits = self._last_limits[1]
+        last = self._last_limits
+        if request.limits is last[0]:  # the common case: the client's one `Limits`
+            packed_limits = last[1]
         else:
             packed_limits = self._packed_limits(request.limits)
             self._last_limits = (request.limits, packed_limits)

@@ -155,13 +155,20 @@ class RemoteGuest:
         for record in records:
             self._on_record(record)
 
+    def _gone(self) -> bool:
+        return self.dead is not None
+
     def _on_local(self, chunk: bytes) -> None:
+        if self.dead is not None:
+            return  # a worker that broke its channel, or is gone: nothing it sends is read
         try:
             records = self._wire.feed(chunk)
         except _wire.WireError as exc:  # the stream cannot be followed past a bad record
             self._on_exit(f"the worker sent a malformed record: {exc}")
             return
         for kind, run, body in records:
+            if self._gone():  # a record before this one ended the worker
+                return
             if kind == _wire.FRAME:
                 slot = self._runs.get(run)
                 if slot is not None and not slot.feed(body):  # as in `_on_record`
@@ -230,9 +237,9 @@ class RemoteGuest:
         if send_now is not None and self._queue.empty():
             try:
                 send_now(_wire.encode(_wire.FRAME, run, data))
-                return
-            except TransportBroken:
-                pass  # the writer task finds out the rest (and the worker's end) on its own
+            except TransportBroken as exc:  # nothing to replay on the local wire: the worker is lost
+                self._on_exit(f"the worker's channel broke: {exc}")
+            return
         self._queue.put_nowait((0, run, data))
 
     async def _write_loop(self) -> None:

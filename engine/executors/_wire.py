@@ -44,9 +44,21 @@ class Reader:
     def __init__(self, max_record: int = MAX_RECORD) -> None:
         self._buffer = bytearray()
         self._max = max_record
+        self._broken: str | None = None
 
     def feed(self, chunk: bytes) -> list[Record]:
-        """Add a chunk; return every record it completes, in order. Raises `WireError`."""
+        """Add a chunk; return every record it completes, in order. Raises `WireError`, then again
+        for every later chunk (nothing after a bad record is read, or kept)."""
+        if self._broken is not None:
+            raise WireError(self._broken)
+        try:
+            return self._feed(chunk)
+        except WireError as exc:
+            self._broken = str(exc)
+            self._buffer = bytearray()
+            raise
+
+    def _feed(self, chunk: bytes) -> list[Record]:
         buffer = self._buffer
         if buffer:
             buffer += chunk

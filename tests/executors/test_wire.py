@@ -3,6 +3,8 @@ stream, and bytes that are not a record are refused rather than misread."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import struct
 
 import pytest
@@ -10,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.executors import _wire
+from engine.executors._fork import MAX_BACKLOG, WorkerTransport
+from engine.executors._remote import TransportBroken
 
 records = st.lists(
     st.tuples(
@@ -51,3 +55,32 @@ def test_a_record_held_back_by_a_short_read_is_completed_by_the_next() -> None:
     reader = _wire.Reader()
     assert reader.feed(record[:5]) == []
     assert reader.feed(record[5:] + record) == [(b"f", 7, b"body"), (b"f", 7, b"body")]
+
+
+def test_after_a_bad_record_nothing_more_is_read_or_kept() -> None:
+    reader = _wire.Reader()
+    bad = struct.pack(">IcQ", 2**31, b"f", 1)
+    assert reader.feed(_wire.encode(_wire.FRAME, 1, b"body") + bad[:9]) == [(b"f", 1, b"body")]  # part held back
+    with pytest.raises(_wire.WireError):
+        reader.feed(bad[9:] + b"x" * 1000)
+    with pytest.raises(_wire.WireError):
+        reader.feed(_wire.encode(_wire.FRAME, 1, b"a good record, too late"))
+    assert not reader._buffer
+
+
+@pytest.mark.anyio
+async def test_a_worker_that_never_reads_is_cut_off_not_buffered_without_bound() -> None:
+    host_end, worker_end = socket.socketpair()
+    host_end.setblocking(False)
+    transport = WorkerTransport(None, [], confine=False)  # type: ignore[arg-type] # no worker is started
+    transport._sock, transport._loop = host_end, asyncio.get_running_loop()
+    chunk = b"x" * (1 << 20)
+    try:
+        with pytest.raises(TransportBroken, match="unread"):
+            for _ in range(4 * MAX_BACKLOG // len(chunk)):
+                transport.send_now(chunk)
+        assert len(transport._backlog) <= MAX_BACKLOG
+    finally:
+        transport._loop.remove_writer(host_end.fileno())
+        host_end.close()
+        worker_end.close()
