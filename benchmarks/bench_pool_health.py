@@ -295,7 +295,7 @@ async def _fork_to_hello(count: int, *, confine: bool) -> list[float]:
         await _ready(pool, 1)
         for _ in range(count):
             transport = WorkerTransport(pool._template, pool._argv, confine=pool._confine)
-            guest = RemoteGuest(transport, binary=True)
+            guest = RemoteGuest(transport, local=True)
             started = time.perf_counter()
             await guest.start(30.0)
             durations.append(time.perf_counter() - started)

@@ -45,6 +45,8 @@ from .values import error_text, tool_result_to_value
 __all__ = ["EngineFunction", "Gate", "Hooks", "HostDispatcher", "ToolBackend", "Verdict"]
 
 SEARCH_TOOL = "search_tools"
+_NAME_ECHO = 200
+"""Characters of a server or tool name a reply echoes (MCP names are far shorter; a forged frame's are not)."""
 
 
 class ToolBackend(Protocol):
@@ -131,7 +133,8 @@ class HostDispatcher:
         self._trace.append(entry)
         if self._allowed is not None and server not in self._allowed:
             entry.finish("denied")
-            return self._error(call_id, "PermissionError", f"server {server!r} is not allowed", server, tool)
+            message = f"server {server[:_NAME_ECHO]!r} is not allowed"
+            return self._error(call_id, "PermissionError", message, server, tool)
         # Counted before the gate: a call waiting for approval counts, so a program cannot park
         # more calls than its budget.
         if self._calls >= self._limits.max_tool_calls:
@@ -215,7 +218,7 @@ class HostDispatcher:
         if function is not None:
             return await self._function_call(call_id, tool, function, arguments)
         if tool != SEARCH_TOOL:
-            return self._error(call_id, "AttributeError", f"unknown engine function {tool!r}", None, None)
+            return self._error(call_id, "AttributeError", f"unknown engine function {tool[:_NAME_ECHO]!r}", None, None)
         # The stub checked them already; a forged frame gets the same answer the stub would give.
         try:
             checked = search_arguments(
@@ -256,6 +259,9 @@ class HostDispatcher:
             return self._error(call_id, "RuntimeError", f"{name}() gave a value that cannot be sent: {exc}", None, None)
 
     def _error(self, call_id: int, kind: str, message: str, server: str | None, tool: str | None) -> bytes:
+        # The names come from the guest's frame: a forged one may be megabytes, echoed in every reply.
+        server = server[:_NAME_ECHO] if server is not None else None
+        tool = tool[:_NAME_ECHO] if tool is not None else None
         return encode(error_frame(call_id, kind, message, server=server, tool=tool), check=False)
 
     def open(

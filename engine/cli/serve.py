@@ -61,7 +61,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
+    # Programs a model wrote, for clients we do not control: the pool of confined worker processes,
+    # unless the flags or the file say otherwise (docs/executors.md).
+    settings = load_settings(args, default_executor="process")
+    if not args.quiet:
+        print(f"codemode: programs run on the {settings.executor!r} executor", file=sys.stderr)
     # Log messages are deprecated from protocol 2026-07-28 on, but clients of earlier versions and
     # clients that opt in still show them: sending them is deliberate, the warning is noise.
     warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)

@@ -78,7 +78,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser, *, limits: bool = Tr
         return
     group = parser.add_argument_group("code mode (override the config file's \"codeMode\" key)")
     group.add_argument("--executor", metavar="NAME",
-                       help="where programs run: restricted (default), process or e2b (docs/executors.md)")
+                       help="where programs run: restricted, process or e2b (default: process for `serve`, "
+                            "restricted otherwise; docs/executors.md)")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per program (default 30)")
     group.add_argument("--cpu-time", type=float, metavar="SECONDS", help="CPU limit per program (default: timeout)")
     group.add_argument("--max-tool-calls", type=int, metavar="N", help="tool calls per program (default 100)")
@@ -92,8 +93,10 @@ _FLAGGED = frozenset({"executor", "executorOptions", "executor_options", "limits
 # The codeMode keys merged with the command's flags above; the others go to the client as written.
 
 
-def load_settings(args: argparse.Namespace) -> Settings:
+def load_settings(args: argparse.Namespace, *, default_executor: str | None = None) -> Settings:
     """Read and validate the config file and merge the flags over its `codeMode` key.
+    `default_executor`: the executor when neither the flags nor the file name one (None: the
+    file format's default, `restricted`; `codemode serve` passes `process`).
 
     Raises:
         ConfigError: no config file was named, it cannot be read, or an entry or option is invalid.
@@ -114,7 +117,9 @@ def load_settings(args: argparse.Namespace) -> Settings:
             names = ", ".join(map(repr, unknown))
             raise ConfigError(f"--server: no server named {names}; configured: {sorted(servers)}")
 
-    executor = getattr(args, "executor", None) or code_mode.executor
+    executor = getattr(args, "executor", None) or (
+        code_mode.executor if default_executor is None or "executor" in code_mode.model_fields_set else default_executor
+    )
     # The file's options are for the file's executor; another one given by flag starts from none.
     options = code_mode.executor_options if executor == code_mode.executor else {}
     flags: dict[str, Any] = {

@@ -72,6 +72,8 @@ class ResultSafety:
         self.detectors: tuple[Detector, ...] = parse_detectors(tokenize)
         self.handles = HandleRegistry(store) if handle_ttl is None else HandleRegistry(store, ttl=handle_ttl)
         self._vaults: OrderedDict[str | None, Vault] = OrderedDict()
+        self._run_limits: tuple[Limits, Limits] | None = None
+        """The last limits `run_limits` was given, and its answer."""
         # A paused execution's id -> its session and the large tool results it has made so far.
         self._paused: OrderedDict[
             str, tuple[str | None, list[tuple[str, Any]] | None, set[str] | None]
@@ -97,11 +99,16 @@ class ResultSafety:
     def run_limits(self, limits: Limits) -> Limits:
         """The limits the executor gets: the result and output limits raised to their ceilings."""
         # Printed output too: output over the cap reaches us, to be cut to it and kept as a handle.
+        last = self._run_limits
+        if last is not None and last[0] is limits:  # frozen: the same object, the same answer
+            return last[1]
         update = {"max_result_bytes": result_ceiling(limits.max_result_bytes),
                   "max_output_chars": output_ceiling(limits.max_output_chars)}
-        if all(getattr(limits, key) == value for key, value in update.items()):
-            return limits
-        return limits.model_copy(update=update)
+        raised = limits
+        if not all(getattr(limits, key) == value for key, value in update.items()):
+            raised = limits.model_copy(update=update)
+        self._run_limits = (limits, raised)
+        return raised
 
     def hooks(self, scope: str | None, allowed: Collection[str] | None, limits: Limits,
               base: Hooks | None = None) -> Hooks:
@@ -143,12 +150,12 @@ class ResultSafety:
                 if size is not None and size >= TOOL_HANDLE_BYTES:
                     kept.append((f"{server}.{tool}", value))
 
-        base = dataclasses.replace(base or Hooks(), observe=observe)
+        base = base or Hooks()
         functions = {**base.functions, OPEN_RESULT: open_result}
         rewrite = base.rewrite
         if self.tokenizing:
             rewrite = self._restorer(self.vault(scope), rewrite)
-        return dataclasses.replace(base, functions=functions, rewrite=rewrite)
+        return dataclasses.replace(base, observe=observe, functions=functions, rewrite=rewrite)
 
     @staticmethod
     def _restorer(

@@ -45,12 +45,16 @@ from ..sandbox.compiler import compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
 from ..sandbox.runner import Outcome, execute, use_loop
 from ..sandbox.workers import Watchdog, serve_at_depth, start_with_deep_stack
-from ._childlink import Channel, ProgramLoop, RunFrame, diagnose, peek, unpack_map
+from . import _wire
+from ._childlink import Channel, ProgramLoop, RunFrame, diagnose, pack, peek, unpack_map
 
 __all__ = ["WorkerServer", "main"]
 
 _CPU_MARGIN = 2.0
 """CPU seconds past a run's own budget before the OS kills the process (the watchdog stops it first)."""
+
+_RUN_KIND = b"\xa1k\xa3run"
+"""A map's first key `k` with the value `run`, as msgpack encodes them (after the map's header)."""
 
 _FRAMES_TO_PROGRAM = 14
 """Frames between `WorkerServer._serve` and a program's first frame (run, execute, the loop, the task)."""
@@ -91,7 +95,8 @@ class WorkerServer:
         """Say hello, then serve runs until the host closes the channel (the thread's body)."""
         install_unraisable_filter()
         use_loop(lambda: ProgramLoop(self.channel.fd_in, self.readable))
-        self.channel.record("h", 0, {**hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": "restricted"})
+        hello = {**hello, "version": GUEST_VERSION, "pid": os.getpid(), "mode": "restricted"}
+        self.channel.record(_wire.HELLO, 0, pack(hello))
         os.set_blocking(self.channel.fd_in, False)
         first = self._next_run()
         if first is not None:
@@ -147,18 +152,18 @@ class WorkerServer:
             self._suspect = True
             raise
 
-    def _on_record(self, record: tuple[str, int, int, int, Any]) -> None:
-        kind, seq, ack, run, data = record
-        self.channel.link.acknowledged(ack)
-        if kind == "r":
-            self.channel.replay(ack)
-        elif kind == "q":
+    def _on_record(self, record: _wire.Record) -> None:
+        kind, _, data = record
+        if kind == _wire.QUIT:
             self._closed = True
             self._stop_current("the worker is closing")
-        elif kind == "f" and self.channel.link.accept(seq):
+        elif kind == _wire.FRAME:
             self._on_frame(data)
 
     def _on_frame(self, data: bytes) -> None:
+        if data[1:7] == _RUN_KIND:  # the host's run frames start with their kind: parsed once, not peeked first
+            self._on_run(data)
+            return
         try:
             kind, ident = peek(data)
         except Exception as exc:  # msgpack raises several unrelated types for bad input
@@ -181,10 +186,13 @@ class WorkerServer:
                 return
             self._clock.mirror(float(frame["held"]), frame["on"])
         elif kind == "run":
-            try:
-                self._ahead.append(RunFrame.parse(data))
-            except Exception as exc:  # msgpack's several types, or a missing or mistyped field
-                diagnose(f"dropped a bad run frame: {type(exc).__name__}: {exc}")
+            self._on_run(data)
+
+    def _on_run(self, data: bytes) -> None:
+        try:
+            self._ahead.append(RunFrame.parse(data))
+        except Exception as exc:  # msgpack's several types, or a missing or mistyped field
+            diagnose(f"dropped a bad run frame: {type(exc).__name__}: {exc}")
 
     def _stop_current(self, reason: str) -> None:
         if self._current is not None:
@@ -277,7 +285,7 @@ class WorkerServer:
             future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
             pending[call_id] = future
             try:
-                channel.record("f", run_id, bytes(data))
+                channel.record(_wire.FRAME, run_id, bytes(data))
                 return await future
             except asyncio.CancelledError:
                 if pending.pop(call_id, None) is not None:

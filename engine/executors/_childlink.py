@@ -1,11 +1,11 @@
 """A `process` worker's end of its channel: records in and out, the frames it reads, its program loop.
 
-`Channel` numbers and writes records (thread-safe: the watchdog's thread may end a run) and reads
-the records the host sent; `peek` reads a frame's kind and id without decoding the rest (a tool's
-reply is decoded once, by the program's side of the bridge); `RunFrame` keeps a run's limits and
-specs as the bytes they came in, so the worker decodes each distinct value once; `ProgramLoop` is
-the event loop a program runs on in a worker, watching the channel too. Used by `_child.py`; not
-shipped to remote guests.
+`Channel` writes records (thread-safe: the watchdog's thread may end a run) and reads the records
+the host sent, over the pool's local wire (`_wire`); `peek` reads a frame's kind and id without
+decoding the rest (a tool's reply is decoded once, by the program's side of the bridge);
+`RunFrame` keeps a run's limits and specs as the bytes they came in, so the worker decodes each
+distinct value once; `ProgramLoop` is the event loop a program runs on in a worker, watching the
+channel too. Used by `_child.py`; not shipped to remote guests.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import msgpack
 
 from ..guest.serve import write_all
 from ..kernel import protocol as _protocol
-from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, decode_record, encode_record
+from . import _wire
 
 __all__ = ["Channel", "ProgramLoop", "RunFrame", "diagnose", "pack", "peek", "unpack_map"]
 
@@ -102,48 +102,39 @@ class RunFrame:
 
 
 class Channel:
-    """The worker's end of the link: records out (numbered, thread-safe), records in (de-framed)."""
+    """The worker's end of its channel: records out (whole, thread-safe), records in (de-framed).
+
+    The local wire (`_wire`): a socket pair keeps order and bytes, so nothing is numbered or kept
+    for a replay."""
 
     def __init__(self, fd_in: int, fd_out: int) -> None:
         self.fd_in = fd_in
         self._out = fd_out
         self._lock = threading.Lock()
-        self._frames = _protocol.FrameReader()
-        self.link = LinkState()
+        self._reader = _wire.Reader()
 
-    def record(self, kind: str, run: int, data: Any) -> None:
-        with self._lock:  # numbering and writing in one step: records leave in sequence order
-            if kind != "f":
-                write_all(self._out, encode_record(kind, CONTROL_SEQ, self.link.ack, run, data))
-                return
-            # A program's `print` or tool call writes here on the program's own stack, possibly at
-            # its recursion limit, where any call may raise. Encoded first, then numbered: a
-            # failure before the number is taken leaves no trace (the program sees the error).
-            seq = self.link.next_seq
-            encoded = encode_record(kind, seq, self.link.ack, run, data)
+    def record(self, kind: bytes, run: int, body: bytes) -> None:
+        """Write one record whole (the watchdog's thread may write too: one at a time)."""
+        # A program's `print` or tool call writes here on the program's own stack, possibly at its
+        # recursion limit, where any call may raise. Encoded first: a failure there leaves no trace
+        # (the program sees the error).
+        encoded = _wire.encode(kind, run, body)
+        with self._lock:
             try:
-                self.link.number(run, data)
                 write_all(self._out, encoded)
             except BaseException as exc:
-                if self.link.next_seq == seq:
-                    raise  # not numbered: nothing is missing on the wire
-                # Numbered but not (wholly) written (a recursion or memory error, an interrupt):
-                # the host would wait for a record that never comes. End the worker now; the
-                # host fails the run at once and replaces the worker.
+                # Possibly part of a record on the wire (a recursion or memory error, an interrupt):
+                # the stream cannot be followed any more. End the worker now; the host fails the
+                # run at once and replaces the worker.
                 diagnose(f"a record could not be written ({type(exc).__name__}); the worker ends")
                 os._exit(70)
 
     def frame(self, run: int, frame: dict[str, Any]) -> None:
         """Send one frame built by `kernel.protocol`'s constructors."""
-        self.record("f", run, pack(frame))
+        self.record(_wire.FRAME, run, pack(frame))
 
-    def replay(self, ack: int) -> None:
-        with self._lock:
-            for seq, run, data in self.link.unacked(after=ack):
-                write_all(self._out, encode_record("f", seq, self.link.ack, run, data))
-
-    def read(self) -> list[tuple[str, int, int, int, Any]] | None:
-        """The records that arrived (possibly none); None once the host closed the channel."""
+    def read(self) -> list[_wire.Record] | None:
+        """The records that arrived (possibly none); None once the host closed the channel (or broke it)."""
         try:
             chunk = os.read(self.fd_in, 1 << 16)
         except BlockingIOError:
@@ -153,16 +144,10 @@ class Channel:
         if not chunk:
             return None
         try:
-            bodies = self._frames.feed(chunk)
-        except _protocol.FrameError:
-            return None  # a length prefix out of range: the stream cannot be followed any more
-        records = []
-        for body in bodies:
-            try:
-                records.append(decode_record(body))
-            except LinkError as exc:
-                diagnose(f"dropped a bad record: {exc}")
-        return records
+            return self._reader.feed(chunk)
+        except _wire.WireError as exc:
+            diagnose(f"the host sent a bad record: {exc}")
+            return None  # the stream cannot be followed any more
 
 
 class ProgramLoop(asyncio.SelectorEventLoop):

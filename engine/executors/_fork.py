@@ -22,12 +22,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._remote import TransportBroken
+from ._wire import MAX_RECORD
 
 __all__ = ["Template", "WorkerTransport", "describe_exit"]
 
 _ENGINE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
 FORK_TIMEOUT = 10.0
+
+MAX_BACKLOG = 2 * MAX_RECORD
+"""Bytes the host holds for a worker that does not read its channel, at most (two of the largest
+records); past that the worker is ended rather than the host's memory spent on it."""
 """Seconds the template may take to answer a fork request before it is killed and restarted."""
 _SAFE_ENV = ("LANG", "LC_ALL", "TZ")
 
@@ -325,6 +330,9 @@ class WorkerTransport:
             data = data[sent:]
             assert self._loop is not None
             self._loop.add_writer(sock.fileno(), self._writable)
+        if len(self._backlog) + len(data) > MAX_BACKLOG:
+            # A worker that does not read what it asked for: its replies would pile up in the host.
+            raise TransportBroken(f"the worker left over {MAX_BACKLOG} bytes unread")
         self._backlog += data
 
     def _writable(self) -> None:

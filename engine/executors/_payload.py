@@ -45,19 +45,19 @@ class RunFrames:
 
     def __init__(self) -> None:
         self._limits: dict[tuple[Any, ...], bytes] = {}
+        self._last_limits: tuple[Limits | None, bytes] = (None, b"")
+        """The last `Limits` seen (frozen: the same object is the same value) and its bytes."""
         self._specs: dict[int, tuple[Names, bytes]] = {}
         """By the identity of the names object (held, so its id is not reused while cached)."""
 
     def encode(self, run_id: int, request: ExecutionRequest) -> bytes:
         """The encoded `run` frame of `request`; raises `FrameError` for a program that cannot be sent."""
-        limits = request.limits.as_dict()
-        key = tuple(limits.items())
-        packed_limits = self._limits.get(key)
-        if packed_limits is None:
-            packed_limits = self._checked("limits", limits)
-            if len(self._limits) >= self._KEEP:
-                self._limits.clear()
-            self._limits[key] = packed_limits
+        last = self._last_limits
+        if request.limits is last[0]:  # the common case: the client's one `Limits`
+            packed_limits = last[1]
+        else:
+            packed_limits = self._packed_limits(request.limits)
+            self._last_limits = (request.limits, packed_limits)
         names = request.names
         cached = self._specs.get(id(names)) if names is not None else None
         if names is None:
@@ -85,6 +85,17 @@ class RunFrames:
         except (TypeError, ValueError, OverflowError) as exc:
             raise FrameError(f"can't serialize frame: {exc}") from None
         return b"".join((*parts, _SEED, seed))
+
+    def _packed_limits(self, limits: Limits) -> bytes:
+        values = limits.as_dict()
+        key = tuple(values.items())
+        packed = self._limits.get(key)
+        if packed is None:
+            packed = self._checked("limits", values)
+            if len(self._limits) >= self._KEEP:
+                self._limits.clear()
+            self._limits[key] = packed
+        return packed
 
     @staticmethod
     def _checked(field: str, value: dict[str, Any]) -> bytes:
@@ -156,6 +167,8 @@ def envelope_from_payload(
 
 
 def _cap_logs(logs: list[str], limit: int) -> tuple[list[str], bool]:
+    if not logs:
+        return logs, False
     marker = MARKER.format(limit=limit)
     body = [line for line in logs if line != marker]
     if sum(len(line) for line in body) <= limit:

@@ -17,30 +17,32 @@ It only moves bytes and demultiplexes runs; it never interprets a run's frames. 
   one future with a loop timer for its deadline (moved by the time held for approval); past it,
   it gets a `stop` frame, then its guest is killed.
 
-`RemoteExecutor` is the shared `Executor`: one guest reused across runs, started on first use and
-restarted after it dies, a host-side timeout (cancel, then kill), envelopes for every failure.
+`_oneguest.RemoteExecutor` is the `Executor` over one such guest (E2B's); the process pool keeps
+a `RemoteGuest` per worker (`process.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import msgpack
+
 from ..envelope import Envelope
 from ..errors import BridgeError
 from ..guest import GUEST_VERSION
-from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, RecordDecoder, encode_record
+from ..kernel.link import CONTROL_SEQ, LineDecoder, LinkError, LinkState, Record, encode_record
 from ..kernel.protocol import FrameError, encode, stop_frame
+from . import _wire
 from ._payload import RunFrames, envelope_from_payload, failed_envelope
 from ._slot import MAX_PENDING_FRAMES, RunSlot
 from .base import ExecutionRequest
 
-__all__ = ["GuestDied", "GuestTransport", "RemoteExecutor", "RemoteGuest", "TransportBroken"]
+__all__ = ["GuestDied", "GuestTransport", "RemoteGuest", "TransportBroken"]
 
 logger = logging.getLogger("engine.executors.remote")
 
@@ -84,9 +86,12 @@ class GuestTransport(Protocol):
 class RemoteGuest:
     """One guest process seen from the host: its link state and its runs."""
 
-    def __init__(self, transport: GuestTransport, *, binary: bool = False) -> None:
+    def __init__(self, transport: GuestTransport, *, local: bool = False) -> None:
         self._transport = transport
-        self._decoder: LineDecoder | RecordDecoder = RecordDecoder() if binary else LineDecoder()
+        self._local = local
+        """The pool's local wire (`_wire`: a socket pair, nothing numbered) instead of the link."""
+        self._wire = _wire.Reader()
+        self._decoder = LineDecoder()
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._link = LinkState()
         self._written = 0
@@ -137,13 +142,44 @@ class RemoteGuest:
     # -- the transport's callbacks ----------------------------------------------------------------
 
     def _on_data(self, chunk: str | bytes) -> None:
+        if self._local:
+            assert isinstance(chunk, bytes)
+            self._on_local(chunk)
+            return
         try:
             records = self._decoder.feed(chunk)
-        except LinkError as exc:  # a binary link cannot skip a bad record: the peer is broken
+        except LinkError as exc:
             self._on_exit(f"the guest sent a malformed record: {exc}")
             return
         for record in records:
             self._on_record(record)
+
+    def _gone(self) -> bool:
+        return self.dead is not None
+
+    def _on_local(self, chunk: bytes) -> None:
+        if self.dead is not None:
+            return  # a worker that broke its channel, or is gone: nothing it sends is read
+        try:
+            records = self._wire.feed(chunk)
+        except _wire.WireError as exc:  # the stream cannot be followed past a bad record
+            self._on_exit(f"the worker sent a malformed record: {exc}")
+            return
+        for kind, run, body in records:
+            if self._gone():  # a record before this one ended the worker
+                return
+            if kind == _wire.FRAME:
+                slot = self._runs.get(run)
+                if slot is not None and not slot.feed(body):  # as in `_on_record`
+                    self._on_exit(f"the guest sent more than {MAX_PENDING_FRAMES} frames the host had not read")
+            elif kind == _wire.HELLO and not self._hello.done():
+                try:
+                    hello = msgpack.unpackb(body, raw=False, strict_map_key=False)
+                except Exception as exc:  # msgpack raises several unrelated types for bad input
+                    self._on_exit(f"the worker's hello is malformed: {type(exc).__name__}")
+                    return
+                if isinstance(hello, dict):
+                    self._hello.set_result(hello)
 
     def _on_broken(self) -> None:
         if self.dead is None:
@@ -180,6 +216,9 @@ class RemoteGuest:
         """Send (or queue) one encoded bridge frame for the guest, tagged with its run."""
         if self.dead is not None:
             return
+        if self._local:
+            self._send_local(run, data)
+            return
         seq = self._link.number(run, data)
         send_now = getattr(self._transport, "send_now", None)
         if send_now is not None and self._queue.empty():
@@ -192,6 +231,16 @@ class RemoteGuest:
                 pass  # the writer task finds out the rest (and the guest's end) on its own
         self._queue.put_nowait((seq, run, data))
 
+    def _send_local(self, run: int, data: bytes) -> None:
+        send_now = getattr(self._transport, "send_now", None)
+        if send_now is not None and self._queue.empty():
+            try:
+                send_now(_wire.encode(_wire.FRAME, run, data))
+            except TransportBroken as exc:  # nothing to replay on the local wire: the worker is lost
+                self._on_exit(f"the worker's channel broke: {exc}")
+            return
+        self._queue.put_nowait((0, run, data))
+
     async def _write_loop(self) -> None:
         while True:
             item = await self._queue.get()
@@ -201,10 +250,15 @@ class RemoteGuest:
                 if item is _RESYNC:
                     await self._resync()
                 elif isinstance(item, tuple) and item[0] == "q":
-                    await self._transport.write(encode_record("q", CONTROL_SEQ, self._link.ack, 0, None))
+                    quit_record = _wire.encode(_wire.QUIT, 0) if self._local else (
+                        encode_record("q", CONTROL_SEQ, self._link.ack, 0, None)
+                    )
+                    await self._transport.write(quit_record)
                 elif isinstance(item, tuple):
                     seq, run, data = item
-                    if seq > self._written:
+                    if self._local:
+                        await self._transport.write(_wire.encode(_wire.FRAME, run, data))
+                    elif seq > self._written:
                         await self._write(seq, run, data)
             except TransportBroken:
                 try:
@@ -222,6 +276,8 @@ class RemoteGuest:
         self._written = max(self._written, seq)
 
     async def _resync(self, attempts: int = 3) -> None:
+        if self._local:  # nothing to replay on the local wire: a broken channel is a lost worker
+            raise GuestDied("the worker's channel broke")
         for _ in range(attempts):
             if self.dead is not None:
                 raise GuestDied(self.dead)
@@ -302,77 +358,3 @@ def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
         # Marks the exception retrieved: a waiter may already have given up on this future
         # (a hard timeout), and asyncio would otherwise log it as never retrieved.
         future.exception()
-
-
-class RemoteExecutor:
-    """An executor whose programs run in one guest process, started lazily and restarted when it dies.
-
-    Subclasses supply `_transport()` (a fresh `GuestTransport` per guest) and may extend `aclose()`.
-    """
-
-    grace = 2.0
-    """Seconds past a run's timeout before the host cancels it (the guest enforces the limit first)."""
-    stop_grace = 2.0
-    """Seconds a cancelled run gets to end before its guest is killed."""
-    start_timeout = 30.0
-
-    def __init__(self) -> None:
-        self._guest: RemoteGuest | None = None
-        self._start_lock = asyncio.Lock()
-        self._ids = itertools.count(1)
-        self._closed = False
-        self.startup_seconds: float | None = None
-        """How long the last guest took to start (transport up to hello), for benchmarks."""
-        self.hello: dict[str, Any] = {}
-
-    async def _transport(self) -> GuestTransport:
-        raise NotImplementedError
-
-    async def _ensure_guest(self) -> RemoteGuest:
-        async with self._start_lock:
-            if self._guest is not None and self._guest.dead is None:
-                return self._guest
-            if self._guest is not None:
-                logger.info("restarting the guest: %s", self._guest.dead)
-                await self._guest.kill(self._guest.dead or "restart")
-            started = time.perf_counter()
-            guest = RemoteGuest(await self._transport())
-            try:
-                self.hello = await guest.start(self.start_timeout)
-            except BaseException:
-                await guest.kill("it did not start")
-                raise
-            self.startup_seconds = time.perf_counter() - started
-            self._guest = guest
-            return guest
-
-    @property
-    def resyncs(self) -> int:
-        """How many times the current guest's link was reattached and resynchronised."""
-        return self._guest.resyncs if self._guest is not None else 0
-
-    async def start(self) -> None:
-        """Start the guest now instead of on the first run."""
-        await self._ensure_guest()
-
-    async def run(self, request: ExecutionRequest) -> Envelope:
-        """Run one program in the guest and return its envelope. Never raises for a fault of the program."""
-        if self._closed:
-            raise RuntimeError("the executor is closed")
-        started = time.perf_counter()
-        try:
-            guest = await self._ensure_guest()
-        except Exception as exc:  # the SDK's, the OS's or ours: the run cannot start either way
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            message = f"the sandbox could not be started: {reason}"
-            return failed_envelope("SandboxError", message, started, request.limits, [])
-        return await guest.execute(next(self._ids), request, grace=self.grace, stop_grace=self.stop_grace)
-
-    async def aclose(self) -> None:
-        """Stop the guest and release the transport."""
-        if self._closed:
-            return
-        self._closed = True
-        guest, self._guest = self._guest, None
-        if guest is not None:
-            await guest.close()

@@ -34,7 +34,8 @@ from typing import Any
 
 from ..envelope import Envelope
 from ..errors import CodeModeError
-from ._remote import GuestTransport, RemoteExecutor, TransportBroken
+from ._oneguest import RemoteExecutor
+from ._remote import GuestTransport, TransportBroken
 from .base import ExecutionRequest
 from .bundle import bootstrap_command, installed_command, ship_payload
 

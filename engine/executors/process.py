@@ -130,7 +130,7 @@ class ProcessExecutor:
         self.idle_timeout = idle_timeout
         self.deadline_grace = deadline_grace
         self._confine = confine
-        self._argv = ["--mode", "restricted", "--binary"]
+        self._argv = ["--mode", "restricted"]
         if memory_mb is not None:
             self._argv += ["--memory-bytes", str(memory_mb * 1024 * 1024 + _STACK_HEADROOM)]
         if nofile is not None:
@@ -187,7 +187,7 @@ class ProcessExecutor:
         try:
             await self._template.ensure_running()
             transport = WorkerTransport(self._template, self._argv, confine=self._confine)
-            guest = RemoteGuest(transport, binary=True)
+            guest = RemoteGuest(transport, local=True)
             try:
                 hello = await guest.start(30.0)
             except BaseException:
@@ -272,18 +272,22 @@ class ProcessExecutor:
                     self._waiters.remove(waiter)
 
     def _pick(self, session_id: str | None) -> _Worker | None:
-        for worker in [w for w in self._workers if not w.busy and not w.alive]:
+        dead = [w for w in self._workers if not w.busy and not w.alive]
+        for worker in dead:
             self._retire_soon(worker, f"its worker process died: {worker.guest.dead}")
         if session_id is not None and session_id in self._sessions:
             worker = self._sessions[session_id]
             return worker if not worker.busy else None
         # A worker that holds a session serves that session only: another run there could see
-        # its globals, or take them down with it (a kill at a deadline).
-        free = [w for w in self._workers if not w.busy and w.alive and not w.sessions]
-        # The one released last: its memory is still in the CPU's caches (measured: a third less of
-        # the worker's CPU per run than taking turns), and the others stay idle long enough to be
+        # its globals, or take them down with it (a kill at a deadline). Of the others, the one
+        # released last: its memory is still in the CPU's caches (measured: a third less of the
+        # worker's CPU per run than taking turns), and the others stay idle long enough to be
         # retired when the load drops.
-        return max(free, key=lambda w: w.idle_since) if free else None
+        best: _Worker | None = None
+        for worker in self._workers:
+            if not worker.busy and not worker.sessions and (best is None or worker.idle_since > best.idle_since):
+                best = worker
+        return best
 
     def _evict_idle_session(self) -> None:
         """At `max_workers`, free the worker of the least recently used idle session (said on its next use)."""

@@ -27,7 +27,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory-bytes", type=int, default=None, help="cap the address space this much above now")
     parser.add_argument("--nofile", type=int, default=None, help="cap open files")
     parser.add_argument("--no-cpu-ceiling", action="store_true", help="do not move RLIMIT_CPU per run")
-    parser.add_argument("--binary", action="store_true", help="length-prefixed records out, not base64 lines")
     return parser.parse_args(argv)
 
 
@@ -43,7 +42,7 @@ def run(
     loop = asyncio.new_event_loop()
     try:
         report = confine() if confine is not None else {}
-        guest = Guest(engine, channel_in, channel_out, binary=options.binary, hello={"confinement": report})
+        guest = Guest(engine, channel_in, channel_out, hello={"confinement": report})
         loop.run_until_complete(guest.serve())
     finally:
         loop.close()

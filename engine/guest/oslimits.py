@@ -41,8 +41,13 @@ def _lower(limit: int, value: int) -> None:
     resource.setrlimit(limit, (value, value))
 
 
+_ceiling: tuple[int, int] | None = None
+"""The `(soft, hard)` `RLIMIT_CPU` this module last set (only this process changes its own)."""
+
+
 def apply(*, memory_bytes: int | None, nofile: int | None = 256) -> dict[str, Any]:
     """Apply the limits; returns what was set (for the hello record)."""
+    global _ceiling
     applied: dict[str, Any] = {}
     if memory_bytes is not None:
         ceiling = address_space() + int(memory_bytes)
@@ -59,6 +64,7 @@ def apply(*, memory_bytes: int | None, nofile: int | None = 256) -> dict[str, An
         lifetime = int(usage.ru_utime + usage.ru_stime) + _CPU_LIFETIME
         soft_cpu = lifetime if soft_cpu == resource.RLIM_INFINITY else min(soft_cpu, lifetime)
         resource.setrlimit(resource.RLIMIT_CPU, (soft_cpu, lifetime))
+        _ceiling = None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         applied["no_new_privs"] = libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
@@ -69,10 +75,13 @@ def apply(*, memory_bytes: int | None, nofile: int | None = 256) -> dict[str, An
 
 def cpu_ceiling(seconds: float) -> None:
     """Let the process burn at most `seconds` more CPU (soft `RLIMIT_CPU`; `SIGXCPU` past it)."""
+    global _ceiling
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    hard = _ceiling[1] if _ceiling is not None else resource.getrlimit(resource.RLIMIT_CPU)[1]
     target = int(math.ceil(used + seconds))
     if hard != resource.RLIM_INFINITY:
         target = min(target, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (target, hard))
+    if _ceiling != (target, hard):  # short runs mostly land on the same whole second: no call
+        resource.setrlimit(resource.RLIMIT_CPU, (target, hard))
+        _ceiling = (target, hard)

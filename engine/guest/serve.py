@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..kernel import protocol as _protocol
-from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, Record, decode_record, encode_line, encode_record
+from ..kernel.link import CONTROL_SEQ, LinkError, LinkState, Record, decode_record, encode_line
 from ..kernel.protocol import Send
 from ..kernel.report import plain_error
 from . import GUEST_VERSION
@@ -95,7 +95,6 @@ class Guest:
         channel_in: int,
         channel_out: int,
         *,
-        binary: bool = False,
         hello: dict[str, Any] | None = None,
     ) -> None:
         self._hello = dict(hello or {})
@@ -105,8 +104,6 @@ class Guest:
         self._lock = threading.Lock()
         self._frames = _protocol.FrameReader()
         self._link = LinkState()
-        # Lines survive a text-mode stream that may drop (E2B); a local pipe takes the records as they are.
-        self._encode = encode_record if binary else encode_line
         self._pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future[bytes]]] = {}
         self._runs: dict[int, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -117,7 +114,7 @@ class Guest:
     def _record(self, kind: str, run: int, data: Any) -> None:
         with self._lock:  # numbering and writing in one step: records leave in sequence order
             seq = self._link.number(run, data) if kind == "f" else CONTROL_SEQ
-            write_all(self._out, self._encode(kind, seq, self._link.ack, run, data))
+            write_all(self._out, encode_line(kind, seq, self._link.ack, run, data))
 
     def send_frame(self, run: int, frame: dict[str, Any]) -> None:
         """Encode and send one bridge frame of `run` (thread-safe)."""
@@ -126,7 +123,7 @@ class Guest:
     def _replay(self, ack: int) -> None:
         with self._lock:
             for seq, run, data in self._link.unacked(after=ack):
-                write_all(self._out, self._encode("f", seq, self._link.ack, run, data))
+                write_all(self._out, encode_line("f", seq, self._link.ack, run, data))
 
     # -- reading ----------------------------------------------------------------------------------
 

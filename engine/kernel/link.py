@@ -18,10 +18,10 @@ gap the sender will replay), so a replay after a reattach never repeats a frame.
 (`h`, `r`, `q`) have `seq` 0 and are never deduplicated.
 
 Encodings: host -> guest records are length-prefixed (`protocol.pack_stream_frame`) on the guest's
-stdin. Guest -> host records are either the same (`RecordDecoder` reads them: a local worker's
-pipe or socket, where the OS already keeps order and integrity), or lines `@<base64(record +
-crc32)>\\n` on a private duplicate of the guest's stdout (`LineDecoder`), because the E2B SDK hands
-stdout over as UTF-8 text split into arbitrary chunks. The checksum lets the host drop a line
+stdin. Guest -> host records are lines `@<base64(record + crc32)>\\n` on a private duplicate of
+the guest's stdout (`LineDecoder`), because the E2B SDK hands stdout over as UTF-8 text split into
+arbitrary chunks. (The process pool's workers, on a local socket that keeps order and bytes, use
+no link at all: `engine.executors._wire`.) The checksum lets the host drop a line
 fragment left by a dropped stream instead of misreading it.
 
 `LinkState` is the bookkeeping both ends keep (numbering, acks, the replay buffer, dropping
@@ -46,7 +46,6 @@ import msgpack
 __all__ = [
     "CONTROL_SEQ",
     "LinkState",
-    "RecordDecoder",
     "LineDecoder",
     "Record",
     "decode_record",
@@ -134,32 +133,6 @@ def _decode_line(line: str) -> Record:
     if zlib.crc32(body) != crc:
         raise LinkError("a record line failed its checksum")
     return unpack_record(body)
-
-
-class RecordDecoder:
-    """Reassembles length-prefixed records (`encode_record`) from a byte stream split anywhere.
-
-    The same interface as `LineDecoder`, for links whose transport keeps bytes intact; a record that
-    does not decode is a broken peer, so it raises `LinkError` rather than being skipped.
-    """
-
-    def __init__(self) -> None:
-        from .protocol import FrameReader  # a sibling module; imported here to keep this one's header small
-
-        self._reader = FrameReader()
-        self.dropped = 0
-
-    def feed(self, chunk: str | bytes) -> list[Record]:
-        """Add a chunk; return every complete record it finishes, in order."""
-        data = chunk.encode("latin-1") if isinstance(chunk, str) else bytes(chunk)
-        try:
-            return [unpack_record(body) for body in self._reader.feed(data)]
-        except ValueError as exc:  # FrameError (an absurd length) or LinkError
-            raise LinkError(str(exc)) from None
-
-    def reset(self) -> None:
-        """Forget a partial record."""
-        self._reader = type(self._reader)()
 
 
 class LineDecoder:

@@ -129,6 +129,9 @@ _ERROR_OPTIONAL: dict[str, tuple[type, ...]] = {
 # Bytes that start a msgpack ext (fixext 1..16, ext 8/16/32). They may also occur inside str/bin
 # payloads, so a hit only triggers the full plain-data walk; a miss proves there is no ext at all.
 _EXT_MARKER = re.compile(rb"[\xc7-\xc9\xd4-\xd8]")
+# The timestamp extension (type -1 = 0xff) in any encoding msgpack has for an extension: fixext 1 to
+# 16, ext 8, ext 16, ext 32 (each with any length: which lengths the decoder accepts is its business).
+_TIMESTAMP_MARKER = re.compile(rb"[\xd4-\xd8]\xff|\xc7.\xff|\xc8..\xff|\xc9....\xff", re.DOTALL)
 _PLAIN_SCALARS = (type(None), bool, int, float, str, bytes)
 _MAX_DEPTH = 512
 _LENGTH = struct.Struct(">I")
@@ -242,7 +245,9 @@ def decode(data: bytes) -> dict[str, Any]:
         raise
     except Exception as exc:  # msgpack raises ValueError, TypeError, ExtraData, FormatError, StackError...
         raise FrameError(f"malformed frame: {type(exc).__name__}: {exc}") from None
-    if _EXT_MARKER.search(data) is not None:
+    # `_refuse_ext` refused every extension type while unpacking but the timestamp (-1), which
+    # msgpack decodes itself: only bytes that could hold one trigger the plain-data walk.
+    if _TIMESTAMP_MARKER.search(data) is not None:
         _check_plain(frame)
     return validate(frame)
 

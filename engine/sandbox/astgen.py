@@ -107,19 +107,21 @@ def numeric_result(node: ast.expr) -> bool:
     )
 
 
-def inline_product(node: ast.BinOp) -> ast.expr | None:
+def inline_product(node: ast.BinOp, known_ints: frozenset[str] = frozenset()) -> ast.expr | None:
     """`a * b` of two plain names stays native when both are ints or floats of at most 2048 bits
     (a product of at most 4096 bits: no allocation risk) and calls `_mul_` otherwise. Names are
-    read more than once, which is harmless. `x * x` checks `x` once."""
+    read more than once, which is harmless. `x * x` checks `x` once; a name in `known_ints`
+    (`intloops`) needs only its size checked."""
     left, right = node.left, node.right
     if not (isinstance(node.op, ast.Mult) and isinstance(left, ast.Name) and isinstance(right, ast.Name)):
         return None
     names = [left.id] if left.id == right.id else [left.id, right.id]
-    checks: list[ast.expr] = [is_number(load(name), load(name)) for name in names]
+    checks: list[ast.expr] = [is_number(load(name), load(name)) for name in names if name not in known_ints]
     # Floats pass the bound too (the largest float is about 2 ** 1024); inf and nan take the guard.
     checks += [within_big(name) for name in names]
     native = ast.BinOp(left=load(left.id), op=ast.Mult(), right=load(right.id))
-    expr = ast.IfExp(test=ast.BoolOp(op=ast.And(), values=checks), body=native,
+    test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.And(), values=checks)
+    expr = ast.IfExp(test=test, body=native,
                      orelse=call("_mul_", load(left.id), load(right.id)))
     locate(expr, node)
     return expr

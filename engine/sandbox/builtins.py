@@ -33,6 +33,7 @@ from .guards import (
     super_attr,
 )
 from .hints import install_unawaited_hook
+from .intloops import ints_only
 from .iterators import checked_iter, flat_nesting, safe_range
 from .kinds import FACADE_BY_NAME
 from .numbers import guarded_divmod, guarded_floordiv, guarded_round
@@ -228,6 +229,7 @@ SAFE_BUILTINS.update(
         "_superattr_": super_attr,
         "_name_of_": name_of,
         "_type_": _py.type,
+        "_ints_": ints_only,
         "_int_": int,
         "_float_": float,
         "_big_": SMALL_INT,

@@ -94,6 +94,12 @@ class ExpressionPolicy(RestrictingNodeTransformer):
     # Local names that surely hold a string or a number where the policy is (`keys`), innermost last.
     _sure: list[frozenset[str]]
 
+    # Names known to hold an int here: the counters of `intloops.int_loops` loops, in their body.
+    _known_ints: frozenset[str]
+
+    def _is_int(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self._known_ints
+
     # -- calls ----------------------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> Any:
@@ -147,6 +153,9 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         passing = _PASSING.get(check)
         if passing is None:
             return call(check, value)
+        if passing == "_flat_" or check == "_shown_":
+            if self._is_int(value):  # an int is flat and shown as it is: nothing to check
+                return value
         if isinstance(value, ast.Name):
             first: ast.expr = load(value.id)
             again = value.id
@@ -206,6 +215,8 @@ class ExpressionPolicy(RestrictingNodeTransformer):
             return all(part is None or self._cheap_key(part) for part in (node.lower, node.upper, node.step))
         if isinstance(node, ast.Tuple):
             return all(self._cheap_key(elt) for elt in node.elts)
+        if self._is_int(node):
+            return True
         return surely_flat(node, self._sure[-1] if self._sure else frozenset(), self._bound)
 
     def _key_check(self, node: ast.expr) -> ast.expr:
@@ -245,7 +256,7 @@ class ExpressionPolicy(RestrictingNodeTransformer):
             node.comparators = [self._bounded_operand(c) for c in node.comparators]
             return node
         op, left, right = node.ops[0], node.left, node.comparators[0]
-        if is_flat_constant(left) or is_flat_constant(right):
+        if is_flat_constant(left) or is_flat_constant(right) or self._is_int(left) or self._is_int(right):
             return node
         index = COMPARE_INDEX.get(type(op))
         in_function = self._scopes[-1] == "function"  # where `:=` temporaries may go
@@ -289,7 +300,7 @@ class ExpressionPolicy(RestrictingNodeTransformer):
             return node
         if isinstance(node.op, ast.LShift) and is_small_const(right, 64):
             return node
-        inline = self._inline_numeric(node, guard) or inline_product(node)
+        inline = self._inline_numeric(node, guard) or inline_product(node, self._known_ints)
         if inline is not None:
             return inline
         return ast.copy_location(call(guard, left, right), node)
@@ -335,6 +346,14 @@ class ExpressionPolicy(RestrictingNodeTransformer):
             operand, const, const_right = node.right, node.left, False
         if operand is None:
             return None
+        if self._is_int(operand):
+            assert isinstance(operand, ast.Name)
+            if not isinstance(node.op, ast.Mult):
+                return node  # an int `%` or `//` a number: bounded by the number
+            native = ast.BinOp(left=node.left, op=node.op, right=node.right)
+            expr = ast.IfExp(test=within_big(operand.id), body=native, orelse=call(guard, node.left, node.right))
+            locate(expr, node)
+            return expr
         if isinstance(operand, ast.Name):
             first: ast.expr = load(operand.id)
             again = operand.id

@@ -43,6 +43,7 @@ from .astgen import (
 from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
+from .intloops import int_loops
 from .keys import is_range_loop, sure_names
 from .methods import OVERRIDE_NAMES
 
@@ -167,7 +168,16 @@ class SandboxPolicy(ExpressionPolicy):
         if not hasattr(self, "_scopes"):
             self._scopes = ["function"]  # the module body becomes __agent_main__'s body
             self._bound = bound_names(node)
+            self._int_loops = int_loops(node)
+            self._known_ints = frozenset()
             self._sure = []
+        if type(node) in _SCOPE_KINDS and self._known_ints:
+            # A nested function, class or comprehension: what is known holds in the loop body only.
+            known, self._known_ints = self._known_ints, frozenset()
+            try:
+                return self.visit(node)
+            finally:
+                self._known_ints = known
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Judged on the source before its body is rewritten; names sure in an enclosing
             # function stay sure inside (see `keys`).
@@ -247,13 +257,44 @@ class SandboxPolicy(ExpressionPolicy):
         return node
 
     def visit_For(self, node: ast.For) -> Any:
-        """The loop check; `for i in range(n)` calls the builtin by its hidden name, `_range_`, so
-        `i` is surely an int wherever the policy relies on it (`keys.is_range_loop`)."""
-        range_loop = is_range_loop(node, self._bound)
-        node = self.node_contents_visit(node)
-        if range_loop and isinstance(node.iter, ast.Call):
-            node.iter.func = ast.copy_location(load("_range_"), node.iter.func)
+        """The loop check. A loop counting on `range` whose counter nothing else binds
+        (`intloops`) wraps its iterable in `_ints_` and knows the counter is an int in its body;
+        any other `for i in range(n)` calls the builtin by its hidden name, `_range_`, so `i` is
+        surely an int wherever the key checks rely on it (`keys.is_range_loop`)."""
+        if id(node) not in self._int_loops:
+            range_loop = is_range_loop(node, self._bound)
+            node = self.node_contents_visit(node)
+            if range_loop and isinstance(node.iter, ast.Call):
+                node.iter.func = ast.copy_location(load("_range_"), node.iter.func)
+            return self._instrument_loop(node)
+        # A loop counting on `range` (`intloops`): its counter is an int in the body.
+        assert isinstance(node.target, ast.Name)
+        counter = node.target.id
+        node.target = self.visit(node.target)
+        iterable = self.visit(node.iter)
+        node.iter = call("_ints_", iterable)
+        locate(node.iter, iterable)
+        outer = self._known_ints
+        self._known_ints = outer | {counter}
+        try:
+            node.body = self._block(node.body)
+        finally:
+            self._known_ints = outer
+        node.orelse = self._block(node.orelse)
         return self._instrument_loop(node)
+
+    def _block(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """`statements` visited one by one, as `generic_visit` does a list field."""
+        out: list[ast.stmt] = []
+        for statement in statements:
+            new = self.visit(statement)
+            if new is None:
+                continue
+            if isinstance(new, ast.AST):
+                out.append(new)  # type: ignore[arg-type]
+            else:
+                out.extend(new)
+        return out
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> Any:
         """Allow `async for`, with the loop check."""

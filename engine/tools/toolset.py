@@ -37,8 +37,14 @@ def assign_namespaces(servers: Sequence[str]) -> dict[str, str]:
 
     A server whose identifier is taken (by an earlier server, or as the plain identifier of any other
     server) gets the first free `<identifier>_2`, `_3`, ...: which server keeps the plain name depends
-    only on the order, never on which servers happen to be loaded.
+    only on the order, never on which servers happen to be loaded. Computed (and a clash logged)
+    once per distinct list: every execution asks, with the same servers.
     """
+    return dict(_assign(tuple(servers)))
+
+
+@functools.lru_cache(maxsize=64)
+def _assign(servers: tuple[str, ...]) -> dict[str, str]:
     plain = {server: namespace_identifier(server) for server in servers}
     reserved = set(plain.values())
     taken: set[str] = set()

@@ -95,6 +95,20 @@ async def test_a_server_outside_the_allow_list_is_denied_without_reaching_the_ba
     assert dispatcher.trace[0]["outcome"] == "denied"
 
 
+@pytest.mark.parametrize("forged", ["namespace", "engine function"])
+async def test_a_forged_megabyte_name_is_not_echoed_back_whole(forged: str) -> None:
+    # A guest that broke out of its sandbox could make every reply carry its names back, and pile
+    # them up in the host's buffers while it does not read.
+    backend = Backend()
+    dispatcher = HostDispatcher(backend, limits=Limits(), allowed_servers={"gh"})
+    name = "x" * 1_000_000
+    frame = call(1, name, "post") if forged == "namespace" else call(1, "__engine__", name)
+    reply = await ask(dispatcher, frame)
+    assert reply["k"] == "error"
+    assert len(protocol.encode(reply)) < 2_000
+    assert backend.calls == []
+
+
 async def test_calls_past_max_tool_calls_get_a_limit_error() -> None:
     backend = Backend()
     dispatcher = HostDispatcher(backend, limits=Limits(max_tool_calls=2))

@@ -74,6 +74,12 @@ MALFORMED: dict[str, bytes] = {
     "empty": b"",
     "ext type": _raw({"k": "result", "id": 1, "value": msgpack.ExtType(5, b"obj")}),
     "timestamp": _raw({"k": "result", "id": 1, "value": msgpack.Timestamp(1, 0)}),
+    # The timestamp extension (-1) in the encodings msgpack does not pick itself but decodes all the same.
+    "timestamp in ext 8": _raw({"k": "result", "id": 1, "value": 0})[:-1] + b"\xc7\x08\xff" + bytes(8),
+    "timestamp in ext 16": _raw({"k": "result", "id": 1, "value": 0})[:-1] + b"\xc8\x00\x0c\xff" + bytes(12),
+    "timestamp in ext 32": _raw({"k": "result", "id": 1, "value": 0})[:-1] + b"\xc9\x00\x00\x00\x04\xff" + bytes(4),
+    "timestamp as a key": _raw({"k": "call", "id": 1, "namespace": "a", "tool": "b", "arguments": {}})[:-1]
+    + b"\x81\xc7\x08\xff" + bytes(8) + b"\x01",
     "invalid utf-8": b"\x81\xa1k\xa2\xff\xfe",
 }
 

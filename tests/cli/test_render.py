@@ -119,6 +119,27 @@ def test_settings_refuse_a_bad_flag_and_an_unknown_executor(tmp_path: Path) -> N
         load_settings(_args("--config", str(path), "--executor", "nope"))
 
 
+@pytest.mark.parametrize(
+    ("code_mode", "flags", "expected"),
+    [
+        ({}, [], "process"),
+        ({"executor": "restricted"}, [], "restricted"),
+        ({}, ["--executor", "restricted"], "restricted"),
+        ({"executor": "e2b"}, ["--executor", "process"], "process"),
+    ],
+    ids=["neither says", "the file says", "the flag says", "the flag wins"],
+)
+def test_a_default_executor_applies_only_where_neither_the_file_nor_a_flag_names_one(
+    tmp_path: Path, code_mode: dict[str, str], flags: list[str], expected: str
+) -> None:
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps({"mcpServers": {}, "codeMode": code_mode}))
+    assert load_settings(_args("--config", str(path), *flags), default_executor="process").executor == expected
+    assert load_settings(_args("--config", str(path), *flags)).executor == (
+        "restricted" if expected == "process" and not flags else expected
+    )
+
+
 def test_executor_options_of_the_file_apply_only_to_the_files_executor(tmp_path: Path) -> None:
     path = tmp_path / "servers.json"
     path.write_text(json.dumps({"mcpServers": {}, "codeMode": {"executor": "process", "executorOptions": {"x": 1}}}))

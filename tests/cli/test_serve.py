@@ -244,7 +244,11 @@ async def test_closing_the_connection_stops_every_downstream_server(transport: A
         async with transport(config) as served:
             await served.client.call_tool("execute_code", {"code": "return await toy.add(a=1, b=1)"})
             downstream = children_of(served.pid)
-            assert len(downstream) == 3  # toy, inventory and the pre-run type checker (ty server)
+            # toy, inventory, the pre-run type checker (ty server), and the process pool's template
+            # (serve's default executor), whose workers are its own children
+            assert len(downstream) == 4
+            downstream |= {pid for child in list(downstream) for pid in children_of(child)}
+            assert len(downstream) > 4
             serve_pid = served.pid
         end = time.monotonic() + 30
         while (alive(serve_pid) or any(alive(pid) for pid in downstream)) and time.monotonic() < end:
@@ -260,7 +264,7 @@ def server_lines(process: subprocess.Popen[str], count: int) -> list[str]:
     while len(found) < count:
         line = process.stderr.readline()
         assert line, "codemode serve ended early"
-        if not line.startswith("codemode: serving"):
+        if not line.startswith(("codemode: serving", "codemode: programs run")):
             found.append(line)
     return found
 
@@ -328,6 +332,7 @@ async def test_initialize_is_answered_at_once_beside_a_server_that_never_answers
             result = await session.call_tool("execute_code", {"code": "return await toy.add(a=2, b=3)"})
             missing = await session.call_tool("execute_code", {"code": "return await silent.anything()", "timeout": 4})
     assert "- silent: starting" in instructions
+    assert "codemode: programs run on the 'process' executor" in log.read_text()  # serve's default
     assert not result.is_error and result.structured_content is not None
     assert result.structured_content["result"] == 5
     assert missing.is_error

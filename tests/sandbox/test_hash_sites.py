@@ -188,19 +188,28 @@ async def test_new_of_a_builtin_subclass_cannot_be_defined(shared_executor: Rest
 
 
 async def test_a_session_global_named_range_is_not_the_loop_range(shared_executor: RestrictedExecutor) -> None:
-    """The policy trusts `for i in range(n)` to make ints (it leaves `d[i]` unchecked): the loop
-    calls the builtin by a hidden name, so an earlier run's global `range` cannot feed it a tuple."""
+    """The policy trusts `for i in range(n)` to make ints (it leaves `d[i]` unchecked): an earlier
+    run's global `range` cannot feed such a loop a tuple. A loop whose counter is also bound
+    elsewhere calls the builtin by a hidden name; one whose counter nothing else binds checks its
+    items (`intloops`)."""
     first = await shared_executor.run(make_request(
         T + "def fake(n):\n    return [t]\nrange = fake\nreturn 1", session_id="hash-range", timeout=5
     ))
     assert first["error"] is None, first["error"]
     with anyio.fail_after(HANG_BOUND):
-        out = await shared_executor.run(make_request(
+        rebound = await shared_executor.run(make_request(
+            "def fill():\n    d = {}\n    for i in range(2):\n        d[i] = str(i)\n    i = 0\n    return d\n"
+            "return fill()",
+            session_id="hash-range", timeout=5,
+        ))
+        counted = await shared_executor.run(make_request(
             "def fill():\n    d = {}\n    for i in range(2):\n        d[i] = str(i)\n    return d\nreturn fill()",
             session_id="hash-range", timeout=5,
         ))
-    assert out["error"] is None, out["error"]
-    assert out["result"] == {"0": "0", "1": "1"}
+    assert rebound["error"] is None, rebound["error"]
+    assert rebound["result"] == {"0": "0", "1": "1"}
+    assert counted["error_info"]["type"] == "TypeError", counted["error"]
+    assert "range" in counted["error"]
 
 
 async def test_keys_keep_their_semantics(shared_executor: RestrictedExecutor) -> None:
