@@ -82,6 +82,30 @@ def is_range_loop(node: ast.For, bound: set[str]) -> bool:
     )
 
 
+_BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For)
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _own_bindings(body: list[ast.stmt], accounted: set[int]) -> set[str]:
+    """Names the accounted bindings among `body`'s statements (not inside a nested function or
+    class: those bind elsewhere) bind in this scope. Only statements bind them, so only
+    statements are visited."""
+    own: set[str] = set()
+    todo: list[ast.AST] = list(body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, _BINDERS):
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(
+                stmt, "target", None)
+            if isinstance(target, ast.Name) and id(target) in accounted:
+                own.add(target.id)
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, (ast.stmt, ast.ExceptHandler, ast.match_case)) and not isinstance(child, _NESTED):
+                todo.append(child)
+    return own
+
+
 def _note_binding(node: ast.AST, bound: set[str], values: dict[str, list[ast.expr | None]],
                   accounted: set[int]) -> None:
     """If `node` binds a plain name in a way the analysis follows (`name = expr`, `name op= expr`,
@@ -104,23 +128,16 @@ def _note_binding(node: ast.AST, bound: set[str], values: dict[str, list[ast.exp
 
 
 def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound: set[str]) -> frozenset[str]:
-    """The local names of `func` that surely hold a string or a number (see the module docstring).
-    One pass over `func`'s subtree."""
+    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
     values: dict[str, list[ast.expr | None]] = {}  # None: bound by `for name in range(...)`
     accounted: set[int] = set()
     spoiled: set[str] = set()
-    own: set[str] = set()
-    todo: list[tuple[ast.AST, bool]] = [(child, True) for child in ast.iter_child_nodes(func)]
-    if isinstance(func, ast.Lambda):
-        todo = [(child, False) for child, _ in todo]
-    while todo:
-        node, in_own_scope = todo.pop()
-        _note_binding(node, bound, values, accounted)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            if id(node) not in accounted:
+    for node in ast.walk(func):
+        if isinstance(node, _BINDERS):
+            _note_binding(node, bound, values, accounted)
+        elif isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load) and id(node) not in accounted:
                 spoiled.add(node.id)
-            elif in_own_scope:
-                own.add(node.id)
         elif isinstance(node, ast.arg):
             spoiled.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -135,8 +152,7 @@ def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound:
             spoiled.add(node.rest)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             spoiled.update(node.names)
-        nested = in_own_scope and not isinstance(node, _SCOPES)
-        todo.extend((child, nested) for child in ast.iter_child_nodes(node))
+    own = set() if isinstance(func, ast.Lambda) else _own_bindings(func.body, accounted)
     names = {name for name in values if name in own and name not in spoiled}
     # Drop the names with a value that is not surely flat; a dropped name drops the names assigned
     # from it in turn (each name is looked at again only when a name its values read is dropped).
