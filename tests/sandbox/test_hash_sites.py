@@ -65,7 +65,7 @@ KEY_ATTACKS: dict[str, str] = {
     "dict.get": T + "x = {}.get(t)",
     "dict.setdefault": T + "x = {}.setdefault(t, 1)",
     "dict.pop": T + "x = {1: 2}.pop(t, None)",
-    "dict.get with a keyword default": T + "x = {}.get(t, 0)",
+    "dict.get with a default": T + "x = {}.get(t, 0)",
     "OrderedDict.move_to_end": COLLECTIONS + T + "d = collections.OrderedDict(a=1)\nd.move_to_end(t)",
     "defaultdict subscript": COLLECTIONS + T + "d = collections.defaultdict(list)\nd[t].append(1)",
     "Counter subscript in place": COLLECTIONS + T + "c = collections.Counter()\nc[t] += 1",
