@@ -17,7 +17,7 @@ import importlib
 import operator
 from typing import Any
 
-from .containers import FLAT, MATERIALISED, hashed, hashed_pairs, sized
+from .containers import FLAT, MATERIALISED, hashed, hashed_pairs, mapping_source, sized
 from .context import check_stop, current, raise_stop
 from .facades import facade_for
 from .guards import (
@@ -205,6 +205,7 @@ SAFE_BUILTINS.update(
         "type": safe_type,
         "iter": _iter,
         "range": safe_range,
+        "_range_": safe_range,
         "sum": _sum,
         "pow": guarded_pow,
         "format": safe_format_builtin,
@@ -249,6 +250,7 @@ SAFE_BUILTINS.update(
         "_shown_": shown,
         "_hashed_": hashed,
         "_pairs_": hashed_pairs,
+        "_mapping_": mapping_source,
         "_guard_": check_stop,
         "_compare_": guarded_compare,
         "_contains_": guarded_contains,

@@ -26,8 +26,8 @@ from typing import Any
 from .context import check_stop
 from .sizes import require_size
 
-__all__ = ["COMPARE_BUDGET", "FLAT", "MATERIALISED", "PROBE_BUDGET", "check_collisions", "hashed", "hashed_pairs",
-           "nested_cost", "sized"]
+__all__ = ["COMPARE_BUDGET", "FLAT", "MATERIALISED", "PROBE_BUDGET", "check_collisions", "hash_cost", "hashed",
+           "hashed_pairs", "mapping_source", "nested_cost", "sized"]
 
 MATERIALISED = frozenset({
     list, tuple, set, frozenset, dict, str, bytes, bytearray,
@@ -121,6 +121,41 @@ def nested_cost(value: Any, budget: int = COMPARE_BUDGET) -> int:
     return costs[id(value)]
 
 
+def hash_cost(key: Any, budget: int = COMPARE_BUDGET) -> int:
+    """Items a native hash of `key` visits, or `budget + 1` as soon as that is over `budget`.
+
+    Only tuples (and their subclasses: namedtuples) hash recursively without caching: a tuple
+    hashes each of its items, every time. Any other value costs one: a frozenset hashes the item
+    hashes it stored when it was built (and caches its own), a string or number its own bytes, a
+    program object runs the program's code (which the stop flag reaches). So a tuple's cost is its
+    path count through nested tuples, remembered per distinct tuple (`(t, t)` sixty times is 2**60
+    paths, 61 tuples): linear in what the program built, in Python, and stoppable."""
+    if not isinstance(key, tuple):
+        return 1
+    if FLAT.issuperset(map(type, key)):  # the common `(x, y)` key: one native pass
+        return 1 + len(key)
+    costs: dict[int, int] = {}
+    stack = [key]
+    while stack:
+        node = stack[-1]
+        # Each distinct child once (`(t,) * 1000` pushes `t` once), so the walk is linear in
+        # the distinct tuples and their sizes.
+        pending = {id(item): item for item in node if isinstance(item, tuple) and id(item) not in costs}
+        if pending:
+            stack.extend(pending.values())
+            continue
+        stack.pop()
+        if id(node) in costs:  # pushed again by another parent before it was counted
+            continue
+        total = 1 + sum(costs[id(item)] if isinstance(item, tuple) else 1 for item in node)
+        if total > budget:
+            return budget + 1
+        costs[id(node)] = total
+        if not len(costs) & 0x3FF:
+            check_stop()
+    return costs[id(key)]
+
+
 def _check_hash_cost(keys: Any) -> None:
     """Refuse keys whose hashes would visit too many items: a tuple's hash is not cached (3.11),
     so hashing one built as a DAG visits every path in one native call."""
@@ -192,17 +227,42 @@ def hashed(iterable: Any) -> Any:
     return items
 
 
+_DICT_READERS = (("__iter__", dict.__iter__), ("keys", dict.keys), ("items", dict.items))
+
+
+def mapping_source(source: Any) -> Any:
+    """`source` as the argument of `{**source}`, `dict(source)` or `d.update(source)`, which copy a
+    mapping's entries in one native call: checked like `hashed`'s keys.
+
+    A dict (whose iteration, `keys()` and `items()` are dict's own) is copied with the hashes it
+    stores, so only its keys' collisions cost anything (one filled key by key may hold colliding
+    keys no call checked). Any other mapping is copied through its `keys()` and `[]` (natively, or
+    by the library's Python code, which may read `items()`), hashing every key again: its keys are
+    read once here, checked, and copied into a plain dict (the entries the copy would make,
+    without giving `keys()` a second chance to answer differently)."""
+    kind = type(source)
+    if kind is dict or isinstance(source, dict) and all(getattr(kind, name) is own for name, own in _DICT_READERS):
+        if len(source) >= _FEW:
+            check_collisions(source)
+        return source
+    keys_method = getattr(source, "keys", None)
+    if keys_method is None:
+        return source  # not a mapping: the native call reports it
+    keys = list(sized(keys_method()))
+    require_size(len(keys), "copying a mapping")
+    check_collisions(keys)
+    return {key: source[key] for key in keys}
+
+
 def hashed_pairs(source: Any) -> Any:
     """The argument of `dict()`: a mapping's keys, or the first items of an iterable's pairs,
     checked like `hashed`. Malformed pairs are left for `dict()` to report."""
     if type(source) in _TEXT:
         return source
+    if isinstance(source, collections.abc.Mapping) or hasattr(source, "keys"):
+        return mapping_source(source)
     items = _collection(source)
     require_size(len(items), "building a dict")
-    if isinstance(items, collections.abc.Mapping):
-        if type(items) is not dict:  # `dict(d)` of a plain dict copies its table without probing
-            check_collisions(list(items))
-        return items
     keys = [pair[0] for pair in items if type(pair) in (tuple, list) and len(pair) == 2]
     check_collisions(keys)
     return items

@@ -34,6 +34,8 @@ from .astgen import (
     numeric_result,
     within_big,
 )
+from .keys import surely_flat
+from .methods import HASH_METHODS
 
 __all__ = ["GUARDED_OPS", "MATERIALISERS", "SET_OPS", "ExpressionPolicy"]
 
@@ -61,9 +63,23 @@ MATERIALISERS: dict[str, str] = {
 }
 """The builtin classes whose facade checks its first argument (`kinds`), and that check
 (`containers`, `shown`). Where the program calls one by its own name, the policy applies the check
-to the argument and calls the real class (`_str_`, `_list_`...), saving the facade's Python frame;
-`x.fromkeys(keys)` gets `_hashed_` too. Not where the program binds the name itself."""
+to the argument and calls the real class (`_str_`, `_list_`...), saving the facade's Python frame.
+Not where the program binds the name itself. (`x.fromkeys(keys)` is checked by `methods`.)"""
 
+
+
+def _hash_method_read(func: ast.expr) -> tuple[ast.expr, str] | None:
+    """`(obj, name)` when `func` is `_getattr_(obj, "name")` of a method in `methods.HASH_METHODS`."""
+    if (
+        isinstance(func, ast.Call)
+        and isinstance(func.func, ast.Name)
+        and func.func.id == "_getattr_"
+        and len(func.args) == 2
+        and isinstance(func.args[1], ast.Constant)
+        and func.args[1].value in HASH_METHODS
+    ):
+        return func.args[0], func.args[1].value
+    return None
 
 
 class ExpressionPolicy(RestrictingNodeTransformer):
@@ -74,6 +90,9 @@ class ExpressionPolicy(RestrictingNodeTransformer):
 
     # Names the program binds somewhere: a builtin name among them may not mean the builtin.
     _bound: set[str]
+
+    # Local names that surely hold a string or a number where the policy is (`keys`), innermost last.
+    _sure: list[frozenset[str]]
 
     # Names known to hold an int here: the counters of `intloops.int_loops` loops, in their body.
     _known_ints: frozenset[str]
@@ -88,12 +107,24 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         and the like (`MATERIALISERS`): the iterable is checked before the C loop that consumes it
         starts, and the real class is called. `isinstance(x, str)` tests against the real class."""
         numeric = bool(node.args) and numeric_result(node.args[0])  # judged before it is rewritten
+        cheap = [self._cheap_key(arg) for arg in node.args]
+        cheap_keywords = [self._cheap_key(keyword.value) for keyword in node.keywords]
         new = super().visit_Call(node)
         if not isinstance(new, ast.Call):
             return new
         func = new.func
         if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass") and len(new.args) == 2:
             new.args[1] = self._real_classes(new.args[1])
+            return new
+        method = _hash_method_read(func)
+        if method is not None:
+            # `s.add(k)`, `d.get(k, 0)`: the method is read natively and its arguments are
+            # checked inline (`_key_`), instead of a checked method made per call.
+            new.func = ast.copy_location(ast.Attribute(value=method[0], attr=method[1], ctx=ast.Load()), func)
+            new.args = [arg if ok else self._key_check(arg) for arg, ok in zip(new.args, cheap, strict=True)]
+            for keyword, ok in zip(new.keywords, cheap_keywords, strict=True):
+                if not ok:
+                    keyword.value = self._key_check(keyword.value)
             return new
         starred = bool(new.args) and isinstance(new.args[0], ast.Starred)
         check = None
@@ -102,8 +133,6 @@ class ExpressionPolicy(RestrictingNodeTransformer):
                 return new  # the facade checks what the star unpacks to, or `str(object=x)`
             new.func = ast.copy_location(load(f"_{func.id}_"), func)
             check = MATERIALISERS[func.id] if new.args else None
-        elif isinstance(func, ast.Attribute) and func.attr == "fromkeys" and new.args and not starred:
-            check = "_hashed_"
         if check is not None and not (numeric and check == "_shown_"):
             new.args[0] = self._checked(check, new.args[0])
             locate(new.args[0], node)
@@ -153,9 +182,14 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         return new
 
     def visit_Dict(self, node: ast.Dict) -> Any:
-        """`{t: v}` hashes `t`: checked like a set display's items."""
+        """`{t: v}` hashes `t`: checked like a set display's items. `{**m}` copies `m`'s entries in
+        one native call: `_mapping_` checks their keys first (`containers.mapping_source`)."""
         new = self.node_contents_visit(node)
         new.keys = [key if key is None else self._hash_key(key) for key in new.keys]
+        for i, key in enumerate(new.keys):
+            if key is None:
+                new.values[i] = call("_mapping_", new.values[i])
+                locate(new.values[i], node)
         return new
 
     def visit_SetComp(self, node: ast.SetComp) -> Any:
@@ -169,6 +203,30 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         if isinstance(new, ast.DictComp):
             new.key = self._hash_key(new.key)
         return new
+
+    def _cheap_key(self, node: ast.expr) -> bool:
+        """Whether hashing `node` (source, before it is rewritten) surely costs nothing to check:
+        a constant, a string or number (`keys.surely_flat`), a slice of such, a display or
+        function that is not a tuple (hashed by identity, or not hashable), or a tuple of these."""
+        if isinstance(node, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
+                             ast.Lambda)):
+            return True
+        if isinstance(node, ast.Slice):  # hashable from 3.12 on, as the tuple of its parts
+            return all(part is None or self._cheap_key(part) for part in (node.lower, node.upper, node.step))
+        if isinstance(node, ast.Tuple):
+            return all(self._cheap_key(elt) for elt in node.elts)
+        if self._is_int(node):
+            return True
+        return surely_flat(node, self._sure[-1] if self._sure else frozenset(), self._bound)
+
+    def _key_check(self, node: ast.expr) -> ast.expr:
+        """`node` (rewritten) as a key native code hashes: `_key_` bounds its hash, after an inline
+        type test where that is cheaper than the call (`_checked`); a tuple display always calls."""
+        if isinstance(node, ast.Tuple):
+            checked: ast.expr = call("_key_", node)
+            locate(checked, node)
+            return checked
+        return self._unless_constant("_key_", node)
 
     def _hash_key(self, node: ast.expr) -> ast.expr:
         """A key a display or comprehension hashes: `_key_` bounds the hash of a tuple built as a

@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .aio import build_asyncio_facade
-from .containers import hashed, hashed_pairs
 from .context import current
 from .iterators import checked_iter, flat_nesting
+from .mappings import ChainMap, Counter, OrderedDict, defaultdict
 from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics_names
 from .operators import guarded_mul
 from .ordering import bounded_keys
@@ -258,51 +258,6 @@ def _namedtuple(typename: str, field_names: Any, **options: Any) -> type:
     return cls
 
 
-class Counter(collections.Counter):  # type: ignore[type-arg]
-    """`collections.Counter` whose `elements()` can be stopped (`Counter(a=10**12).elements()`
-    would otherwise be an endless C loop in `list()` or `sum()`), and whose counting loop (in C)
-    gets only keys whose hashes do not collide beyond the budget (`containers.hashed`)."""
-
-    def __init__(self, iterable: Any = None, /, **kwds: Any) -> None:
-        super().__init__()
-        self.update(iterable, **kwds)
-
-    def update(self, iterable: Any = None, /, **kwds: Any) -> None:
-        if iterable is not None and not isinstance(iterable, collections.abc.Mapping):
-            iterable = hashed(iterable)
-        super().update(iterable, **kwds)
-
-    def elements(self) -> Iterator[Any]:
-        return checked_iter(super().elements())
-
-
-class OrderedDict(collections.OrderedDict):  # type: ignore[type-arg]
-    """`collections.OrderedDict` whose building loop (in C) gets only keys whose hashes do not
-    collide beyond the budget (`containers.hashed_pairs`), as `dict()` does."""
-
-    def __init__(self, other: Any = (), /, **kwds: Any) -> None:
-        super().__init__()
-        self.update(other, **kwds)
-
-    def update(self, other: Any = (), /, **kwds: Any) -> None:
-        super().update(hashed_pairs(other), **kwds)
-
-
-class defaultdict(collections.defaultdict):  # type: ignore[type-arg]  # noqa: N801 - the real name
-    """`collections.defaultdict` built like `OrderedDict` above."""
-
-    def __init__(self, default_factory: Any = None, other: Any = (), /, **kwds: Any) -> None:
-        super().__init__(default_factory)
-        self.update(other, **kwds)
-
-    def update(self, other: Any = (), /, **kwds: Any) -> None:
-        super().update(hashed_pairs(other), **kwds)
-
-
-for _builder in (OrderedDict, defaultdict):
-    _builder.__module__ = "collections"  # what a program sees of them is the real classes' names
-
-
 # -- re -------------------------------------------------------------------------------------
 
 
@@ -357,7 +312,7 @@ def _build() -> dict[str, ModuleFacade]:
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),
-        "collections": {**_pick(collections, ("deque", "ChainMap")), "OrderedDict": OrderedDict,
+        "collections": {"deque": collections.deque, "ChainMap": ChainMap, "OrderedDict": OrderedDict,
                         "defaultdict": defaultdict, "Counter": Counter, "namedtuple": _namedtuple},
         "statistics": statistics_names(),
         "base64": _pick(base64, ("b64encode", "b64decode", "standard_b64encode", "standard_b64decode",

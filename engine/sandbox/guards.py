@@ -25,10 +25,12 @@ from typing import Any
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
 from ..kernel.program import MAIN_NAME
+from .containers import hashed, hashed_pairs, sized
 from .hints import NAME_ATTRIBUTES, attribute_hint
 from .kinds import BUILTIN_FACADES
-from .methods import CLASS_METHODS, OVERRIDES
+from .methods import CLASS_METHODS, OVERRIDES, super_method
 from .numbers import FACADE_TYPES
+from .ordering import check_member, check_pair
 from .regex import match_pattern
 
 __all__ = [
@@ -118,6 +120,10 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
                 return value_override[1](obj)
         elif overrides is not None:
             # `super().ljust` must not reach the unchecked method either.
+            if type(obj) is super:
+                checked = super_method(obj, name)
+                if checked is not None:
+                    return checked
             target = getattr(obj, "__self__", None) if type(obj) is super else obj
             for cls, unbound in overrides:
                 if isinstance(target, cls):
@@ -135,11 +141,63 @@ def guarded_getattr(obj: Any, name: str, default: Any = _NO_DEFAULT) -> Any:
     return value
 
 
+_INIT_GUARDS: dict[type, Any] = {set: hashed, dict: hashed_pairs, list: sized}
+"""Builtin classes whose `__init__` consumes its first argument in one native call, and its check
+(the same one the facade class applies when it is called: `kinds`)."""
+
+_SUPER_SELF = vars(super)["__self__"]
+_SUPER_THIS = vars(super)["__thisclass__"]
+_SUPER_CLASS = vars(super)["__self_class__"]
+
+
+def _native_owner(proxy: super, name: str) -> type | None:
+    """The class whose `name` the `super` proxy resolves to, when that is native code (a builtin
+    class's slot), else None (a Python method: the program's, or a facade's checked one)."""
+    start, mro = _SUPER_THIS.__get__(proxy, super), _TYPE_MRO.__get__(_SUPER_CLASS.__get__(proxy, super), type)
+    for cls in mro[mro.index(start) + 1:]:
+        attr = _TYPE_DICT.__get__(cls, type).get(name)
+        if attr is not None:
+            return None if isinstance(attr, (types.FunctionType, classmethod, staticmethod)) else cls
+    return None
+
+
 def super_attr(proxy: Any, name: str) -> Any:
-    """`super().__init__` and the other dunders a class may define, read from a real `super`."""
+    """`super().__init__` and the other dunders a class may define, read from a real `super`.
+
+    A builtin class's own `__init__`, `__contains__` and comparisons run natively on whatever the
+    program passes: `super().__init__(keys)` in a `set` or `dict` subclass builds the container in
+    one C call, `super().__contains__(t)` hashes `t`, `super().__eq__(o)` walks both sides. They
+    come back checked as the builtin calls are (`containers`, `ordering`)."""
     if type(proxy) is not super or name not in ALLOWED_FUNC_NAMES:
         raise AttributeError(f'"{name}" may only be read from super()')
-    return getattr(proxy, name)
+    value = getattr(proxy, name)
+    owner = _native_owner(proxy, name)
+    if owner is None:
+        return value
+    if name == "__init__":
+        guard = next((check for real, check in _INIT_GUARDS.items() if issubclass(owner, real)), None)
+        if guard is None:
+            return value
+        return functools.partial(_checked_init, value, guard)
+    if name == "__contains__":
+        return functools.partial(_checked_contains, value, _SUPER_SELF.__get__(proxy, super))
+    return functools.partial(_checked_comparison, value, _SUPER_SELF.__get__(proxy, super))
+
+
+def _checked_init(init: Any, guard: Any, *args: Any, **kwargs: Any) -> Any:
+    if args:
+        args = (guard(args[0]), *args[1:])
+    return init(*args, **kwargs)
+
+
+def _checked_contains(contains: Any, container: Any, item: Any) -> Any:
+    check_member(item, container)
+    return contains(item)
+
+
+def _checked_comparison(compare: Any, left: Any, right: Any) -> Any:
+    check_pair(left, right)
+    return compare(right)
 
 
 def guarded_hasattr(obj: Any, name: str) -> bool:

@@ -2,9 +2,11 @@
 
 `"x".ljust(n)`, `sep.join(parts)`, `s.replace(a, b)`, `s.translate(t)`, `str.format`, `int.to_bytes`,
 `date.strftime`, `re.Pattern.sub/subn` and `re.Match.expand` compute the size of their result
-before building it; `list.sort`, `index`, `count`, `remove` bound their comparisons (`ordering`)
-and the set methods their keys' hash collisions (`containers`). `OVERRIDES` maps each attribute
-name to the types it applies to (subclasses included) and the checked function;
+before building it; `list.sort`, `index`, `count`, `remove` bound their comparisons (`ordering`),
+the set methods their keys' hash collisions (`containers`), and the methods that hash their
+argument (`add`, `get`, `pop`...: `HASH_METHODS`) that argument's hash (`ordering.hash_key`).
+`OVERRIDES` maps each attribute name to the types it applies to (subclasses included) and the
+checked function;
 `guards.guarded_getattr` and the policy use it.
 """
 
@@ -13,17 +15,19 @@ from __future__ import annotations
 import _string  # type: ignore[import-not-found]
 import collections
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from .containers import check_collisions, hashed, hashed_pairs
+from .containers import check_collisions, hashed, hashed_pairs, mapping_source
 from .operators import check_spec, checked_strftime
-from .ordering import sequence_method, sort_method
+from .ordering import hash_key, sequence_method, sort_method
 from .shown import format_arg
 from .sizes import max_int_bits, max_sequence, require_size
 
-__all__ = ["CLASS_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn"]
+__all__ = ["CLASS_METHODS", "HASH_METHODS", "OVERRIDES", "OVERRIDE_NAMES", "pattern_sub", "pattern_subn",
+           "super_method"]
 
 
 
@@ -196,6 +200,48 @@ def _dict_update(self: Any, *args: Any, **kwargs: Any) -> Any:
     return self.update(*map(hashed_pairs, args), **kwargs)
 
 
+def _hash_method(name: str) -> Callable[..., Any]:
+    """`s.add(k)`, `d.get(k)`, `d.pop(k)`...: each argument's hash bounded first (`hash_key`),
+    then the object's own method. The policy checks the arguments inline where the program calls
+    the method directly (`HASH_METHODS`); this is the method read as a value (`f = s.add`,
+    `map(d.get, keys)`, `getattr(d, "get")`), or from the class (`set.add(s, k)`)."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            hash_key(arg)
+        for arg in kwargs.values():
+            hash_key(arg)
+        return getattr(self, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _fromkeys(cls: Any, iterable: Any, *args: Any) -> Any:
+    """`X.fromkeys(keys)` of any dict class, however it was reached: keys checked (`hashed`)."""
+    cls = cls if isinstance(cls, type) else type(cls)
+    return cls.fromkeys(hashed(iterable), *args)
+
+
+def _maketrans(cls: Any, *args: Any) -> Any:
+    """`str.maketrans(table)`: the table's keys (any ints) are copied into a new dict natively."""
+    cls = cls if isinstance(cls, type) else type(cls)
+    if len(args) == 1:
+        args = (mapping_source(args[0]),)
+    return cls.maketrans(*args)
+
+
+def _dict_copy(self: Any) -> Any:
+    """`d.copy()`: a dict that ever lost a key is copied entry by entry, probing as it goes."""
+    mapping_source(self)
+    return self.copy()
+
+
+HASH_METHODS = frozenset({"add", "discard", "get", "setdefault", "pop", "move_to_end"})
+"""Methods whose arguments are hashed natively (of sets, dicts and the `collections` mappings).
+Where the program calls one as `x.name(...)`, the policy checks the arguments inline and calls the
+method natively; read as a value, it is `_hash_method`'s checked version."""
+
 _SET_METHODS = ("update", "union", "intersection", "intersection_update", "difference", "difference_update",
                 "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint", "copy")
 _IN_PLACE = frozenset({"update", "intersection_update", "difference_update", "symmetric_difference_update"})
@@ -226,7 +272,43 @@ OVERRIDES["sort"] = ((list, sort_method),)
 for _name in ("index", "count", "remove"):
     OVERRIDES[_name] = (((list, tuple, collections.deque), sequence_method(_name)),)
 
-CLASS_METHODS = frozenset({"from_bytes"})
+for _name in HASH_METHODS:
+    OVERRIDES[_name] = (((set, dict, collections.ChainMap), _hash_method(_name)),)
+OVERRIDES["remove"] += ((set, _hash_method("remove")),)
+OVERRIDES["copy"] += ((dict, _dict_copy),)
+OVERRIDES["fromkeys"] = (((dict, collections.ChainMap), _fromkeys),)
+OVERRIDES["isdisjoint"] += (((type({}.keys()), type({}.items())), _set_method("isdisjoint")),)
+OVERRIDES["maketrans"] = (((str, bytes, bytearray), _maketrans),)
+
+def super_method(proxy: super, name: str) -> Any:
+    """`super().add`, `super().update`, `super().union`...: the method `super()` resolves to (the
+    base class's; the checked versions above look the name up on the object, which would find the
+    program's own override and recurse), with its arguments checked as those versions check them.
+    None for names this does not cover."""
+    instance: Any = getattr(proxy, "__self__", None)
+    is_set = isinstance(instance, (set, frozenset))
+    check: Callable[[Any], Any]
+    if name in HASH_METHODS or name == "remove" and is_set:
+        check = hash_key
+    elif name == "update" and isinstance(instance, dict):
+        check = hashed_pairs
+    elif name in _SET_METHODS and is_set:
+        if name not in _IN_PLACE:
+            check_collisions(instance)
+        check = hashed
+    else:
+        return None
+    return functools.partial(_checked_call, getattr(proxy, name), check)
+
+
+def _checked_call(method: Callable[..., Any], check: Callable[[Any], Any], *args: Any, **kwargs: Any) -> Any:
+    if check is hash_key:
+        for value in kwargs.values():
+            hash_key(value)
+    return method(*map(check, args), **kwargs)
+
+
+CLASS_METHODS = frozenset({"from_bytes", "fromkeys", "maketrans"})
 """Overrides of class methods: bound to the class (or the instance's class) when read."""
 
 OVERRIDE_NAMES = frozenset(OVERRIDES)

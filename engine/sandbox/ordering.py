@@ -26,13 +26,15 @@ import operator
 from collections.abc import Callable, Sized
 from typing import Any
 
-from .containers import COMPARE_BUDGET, FLAT, check_collisions, nested_cost, sized
+from .containers import COMPARE_BUDGET, FLAT, check_collisions, hash_cost, hashed, hashed_pairs, nested_cost, sized
 
 __all__ = [
     "COMPARISONS",
     "bounded",
     "bounded_keys",
+    "check_member",
     "check_order",
+    "check_pair",
     "guarded_compare",
     "guarded_contains",
     "guarded_in_place",
@@ -74,7 +76,7 @@ def bounded(value: Any) -> Any:
     return value
 
 
-def _check_pair(a: Any, b: Any) -> None:
+def check_pair(a: Any, b: Any) -> None:
     """Refuse comparing `a` with `b` unless one side bounds the walk (identical sides are linear)."""
     if a is b or type(a) in FLAT or type(b) in FLAT:
         return
@@ -94,7 +96,7 @@ COMPARISONS: tuple[Callable[[Any, Any], Any], ...] = (
 
 def guarded_compare(a: Any, b: Any, op: int) -> Any:
     """`_compare_`: `a OP b`, for operands the policy could not show to be flat."""
-    _check_pair(a, b)
+    check_pair(a, b)
     return COMPARISONS[op](a, b)
 
 
@@ -102,11 +104,12 @@ def guarded_contains(item: Any, container: Any) -> bool:
     """`_contains_`: `item in container`. A flat item costs one comparison per element; otherwise a
     hashed container costs one hash of `item`, a sequence one comparison per element, each
     bounded by `item`'s own cost or the element's."""
-    _check_member(item, container)
+    check_member(item, container)
     return item in container
 
 
-def _check_member(item: Any, container: Any) -> None:
+def check_member(item: Any, container: Any) -> None:
+    """Refuse `item in container` when looking `item` up could visit too many nested items."""
     if type(item) in FLAT:
         return
     cost = nested_cost(item)
@@ -118,16 +121,34 @@ def _check_member(item: Any, container: Any) -> None:
         raise _refuse("looking this value up")
 
 
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.items()))
+
+
+def _check_operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """The operands of `a | b` (and `&`, `^`, `-`, in place too), checked before the native call.
+
+    Two sets (or dicts, dict views) look the items of one side up in the other: both sides'
+    collisions are checked (one filled key by key was never checked as a whole). A dict view
+    combined with any iterable, and a dict updated with `|=` from pairs, hash every item of the
+    other side in one call: that side is checked like `set(x)` or `dict(x)` (`containers`)."""
+    a_hashed, b_hashed = isinstance(a, _HASHED), isinstance(b, _HASHED)
+    if a_hashed and b_hashed:
+        check_collisions(a)
+        check_collisions(b)
+    elif isinstance(a, _VIEWS) and not b_hashed:
+        b = hashed(b)
+    elif isinstance(b, _VIEWS) and not a_hashed:
+        a = hashed(a)
+    return a, b
+
+
 SET_OPERATORS: tuple[Callable[[Any, Any], Any], ...] = (operator.or_, operator.and_, operator.xor, operator.sub)
 """The operators `guarded_set_operator` takes, by index (the policy passes the index)."""
 
 
 def guarded_set_operator(a: Any, b: Any, op: int) -> Any:
-    """`_setop_`: `a | b`, `a & b`, `a ^ b`, `a - b`. On two sets (or dicts, dict views) each
-    looks the items of one side up in the other: their hash collisions are checked first."""
-    if isinstance(a, _HASHED) and isinstance(b, _HASHED):
-        check_collisions(a)
-        check_collisions(b)
+    """`_setop_`: `a | b`, `a & b`, `a ^ b`, `a - b`, operands checked by `_check_operands`."""
+    a, b = _check_operands(a, b)
     return SET_OPERATORS[op](a, b)
 
 
@@ -135,10 +156,12 @@ IN_PLACE: tuple[Callable[[Any, Any], Any], ...] = (operator.ior, operator.iand, 
 
 
 def guarded_in_place(a: Any, b: Any, op: int) -> Any:
-    """`_isetop_`: `a |= b` and the like, checked like `guarded_set_operator`, `a` updated in place."""
-    if isinstance(a, _HASHED) and isinstance(b, _HASHED):
-        check_collisions(a)
-        check_collisions(b)
+    """`_isetop_`: `a |= b` and the like, checked like `guarded_set_operator`, `a` updated in place
+    (`d |= pairs` checks the pairs' keys as `dict(pairs)` would)."""
+    if isinstance(a, dict) and not isinstance(b, _HASHED) and op == 0:
+        b = hashed_pairs(b)
+    else:
+        a, b = _check_operands(a, b)
     return IN_PLACE[op](a, b)
 
 
@@ -159,8 +182,9 @@ def bounded_keys(key: Any) -> Callable[[Any], Any]:
 
 
 def hash_key(key: Any) -> Any:
-    """`_key_`: a key a set or dict display or comprehension hashes, once its hash is bounded."""
-    if type(key) not in FLAT and nested_cost(key) > COMPARE_BUDGET:
+    """`_key_`: a key that native code hashes (a display, a comprehension, a subscript, a method
+    such as `add` or `get`), once its hash is bounded (`containers.hash_cost`)."""
+    if hash_cost(key) > COMPARE_BUDGET:
         raise _refuse("hashing this key")
     return key
 
@@ -247,7 +271,7 @@ def sequence_method(name: str) -> Callable[..., Any]:
     every element, so it is checked like `x in xs`."""
 
     def method(self: Any, value: Any, *args: Any) -> Any:
-        _check_member(value, self)
+        check_member(value, self)
         return getattr(self, name)(value, *args)
 
     method.__name__ = method.__qualname__ = name

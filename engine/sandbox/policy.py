@@ -4,8 +4,9 @@
 frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 
 - `async def`, `await`, `async for`, `async with` and async comprehensions are allowed;
-- expressions get their guards (`expressions.ExpressionPolicy`): operators that can allocate
-  without bound, comparisons of containers, and calls of the builtin classes;
+- expressions get their guards (`expressions.ExpressionPolicy`, and `assignments` for augmented
+  assignments): operators that can allocate without bound, comparisons of containers, calls of
+  the builtin classes, and keys that native code hashes (`keys`);
 - every loop body, comprehension, function entry, `except` and `finally` block starts with a
   check of the `_stop_` global, so a stopped program cannot keep running or swallow the stop
   (recursion depth costs nothing per call: the worker thread runs the program so close to the
@@ -23,27 +24,26 @@ frame/inspect attributes, `exec`/`eval`, unknown nodes) and changes five things:
 from __future__ import annotations
 
 import ast
-import copy
 from typing import Any
 
 from RestrictedPython.transformer import ALLOWED_FUNC_NAMES, INSPECT_ATTRIBUTES
 
+from .assignments import AssignmentPolicy
 from .astgen import (
     bound_names,
     call,
-    duplicable,
     handler_checks,
     inline_write,
-    is_flat,
     load,
     locate,
     located,
     stop_check,
 )
-from .expressions import GUARDED_OPS, MATERIALISERS, SET_OPS, ExpressionPolicy
+from .expressions import MATERIALISERS
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .intloops import int_loops
+from .keys import is_range_loop, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -60,12 +60,15 @@ _SCOPE_KINDS: dict[type[ast.AST], str] = {
 }
 
 
+_SURE_DEPTH = 2
+"""Nesting levels of functions whose local string and number names are worked out (`keys`)."""
+
 READABLE_DUNDER_GLOBALS = frozenset({"__tool_namespaces"})
 """`_`-prefixed globals a program may read (never bind or delete): mcp_use's `__tool_namespaces`,
 the `{namespace: [tools]}` listing. Each holds only plain data the executor's caller injected."""
 
 
-class SandboxPolicy(ExpressionPolicy):
+class SandboxPolicy(AssignmentPolicy):
     """RestrictedPython's policy, plus async support, allocation guards and stop checks."""
 
     # -- names and print -------------------------------------------------------------------
@@ -144,14 +147,20 @@ class SandboxPolicy(ExpressionPolicy):
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         """`a[k]` stays native (the sandbox's `_getitem_` is plain `operator.getitem`, so the call
-        would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names."""
+        would only cost time); `a[k] = v` writes through `_write_(a)`, inlined for plain names.
+        The key is hashed natively by a mapping: unless it is surely cheap to hash (a constant,
+        a slice, a local string or number: `_cheap_key`), `_key_` bounds its hash first."""
         ctx = node.ctx
+        cheap = self._cheap_key(node.slice)  # judged on the source, before it is rewritten
         new = super().visit_Subscript(node)
         if isinstance(ctx, ast.Load) and isinstance(new, ast.Call):
-            native = ast.Subscript(value=new.args[0], slice=new.args[1], ctx=ast.Load())
+            key = new.args[1] if cheap else self._key_check(new.args[1])
+            native = ast.Subscript(value=new.args[0], slice=key, ctx=ast.Load())
             return ast.copy_location(native, node)
         if isinstance(new, ast.Subscript):
             new.value = inline_write(new.value)
+            if not cheap:
+                new.slice = self._key_check(new.slice)
         return new
 
     def visit(self, node: ast.AST) -> Any:
@@ -160,6 +169,7 @@ class SandboxPolicy(ExpressionPolicy):
             self._bound = bound_names(node)
             self._int_loops = int_loops(node)
             self._known_ints = frozenset()
+            self._sure = []
         if type(node) in _SCOPE_KINDS and self._known_ints:
             # A nested function, class or comprehension: what is known holds in the loop body only.
             known, self._known_ints = self._known_ints, frozenset()
@@ -167,6 +177,22 @@ class SandboxPolicy(ExpressionPolicy):
                 return self.visit(node)
             finally:
                 self._known_ints = known
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            # Judged on the source before its body is rewritten; names sure in an enclosing
+            # function stay sure inside (see `keys`).
+            # Each analysis walks the function's whole body: done for the outer two levels of
+            # functions only, so the compile stays linear in the program (deeper ones inherit).
+            outer = self._sure[-1] if self._sure else frozenset()
+            if len(self._sure) < _SURE_DEPTH:
+                outer = outer | sure_names(node, self._bound)
+            self._sure.append(outer)
+            try:
+                return self._visit_scoped(node)
+            finally:
+                self._sure.pop()
+        return self._visit_scoped(node)
+
+    def _visit_scoped(self, node: ast.AST) -> Any:
         kind = _SCOPE_KINDS.get(type(node))
         if kind is None and isinstance(node, ast.stmt) and self._scopes[-1] == "header":
             # A statement directly under a def: its body. (Decorators, defaults and annotations
@@ -230,8 +256,16 @@ class SandboxPolicy(ExpressionPolicy):
         return node
 
     def visit_For(self, node: ast.For) -> Any:
+        """The loop check. A loop counting on `range` whose counter nothing else binds
+        (`intloops`) wraps its iterable in `_ints_` and knows the counter is an int in its body;
+        any other `for i in range(n)` calls the builtin by its hidden name, `_range_`, so `i` is
+        surely an int wherever the key checks rely on it (`keys.is_range_loop`)."""
         if id(node) not in self._int_loops:
-            return self._instrument_loop(self.node_contents_visit(node))
+            range_loop = is_range_loop(node, self._bound)
+            node = self.node_contents_visit(node)
+            if range_loop and isinstance(node.iter, ast.Call):
+                node.iter.func = ast.copy_location(load("_range_"), node.iter.func)
+            return self._instrument_loop(node)
         # A loop counting on `range` (`intloops`): its counter is an int in the body.
         assert isinstance(node.target, ast.Name)
         counter = node.target.id
@@ -299,68 +333,3 @@ class SandboxPolicy(ExpressionPolicy):
     def visit_AsyncWith(self, node: ast.AsyncWith) -> Any:
         """Allow `async with`."""
         return self.node_contents_visit(node)
-
-    # -- assignments ------------------------------------------------------------------------------
-
-    def visit_Assign(self, node: ast.Assign) -> Any:
-        """Plain assignment; unpacking needs no guard here (see the module docstring)."""
-        return self.node_contents_visit(node)
-
-    def _in_place_set_op(self, node: ast.AugAssign, target: ast.Name) -> ast.stmt:
-        """`s |= t`, `s &= t`, `s ^= t`, `s -= t` of a name: natively for a constant operand or a
-        flat `s` (`n -= k`), else `s = _isetop_(s, t, i)`, which checks both sets' collisions and
-        updates `s` in place (`ordering.guarded_in_place`)."""
-        index = SET_OPS.get(type(node.op))
-        if index is None or isinstance(node.value, ast.Constant):
-            return node
-        name = target.id
-        if duplicable(node.value):
-            native = ast.BinOp(left=load(name), op=node.op, right=node.value)
-            guarded = call("_isetop_", load(name), copy.deepcopy(node.value), ast.Constant(index))
-            value: ast.expr = ast.IfExp(test=is_flat(load(name)), body=native, orelse=guarded)
-        else:
-            value = call("_isetop_", load(name), node.value, ast.Constant(index))
-        assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
-        locate(assign, node)
-        return assign
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
-        """`x: T = v` becomes `x = v` (annotations are not evaluated); `x: T` becomes nothing."""
-        if not isinstance(node.target, ast.Name):
-            self.error(node, "Annotated assignment is only allowed for simple names.")
-            return node
-        if node.value is None:
-            return ast.copy_location(ast.Pass(), node)
-        assign = ast.Assign(targets=[node.target], value=node.value)
-        ast.copy_location(assign, node)
-        return self.visit_Assign(assign)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
-        """`x op= v` stays native unless `op` is guarded; `a.b op= v`, `a[k] op= v` write
-        through `_write_`, and guarded operators use temporaries so each operand is evaluated once."""
-        node = self.node_contents_visit(node)
-        target = node.target
-        guard = GUARDED_OPS.get(type(node.op))
-        if isinstance(target, ast.Name):
-            if guard is None:
-                return self._in_place_set_op(node, target)
-            value = ast.Name(id=target.id, ctx=ast.Load())
-            return ast.copy_location(ast.Assign(targets=[target], value=call(guard, value, node.value)), node)
-        # node_contents_visit already turned the target's value into `_write_(obj)`.
-        if guard is None:
-            return node
-        obj_tmp = self.gen_tmp_name()
-        stmts: list[ast.stmt] = [ast.Assign(targets=[ast.Name(obj_tmp, ast.Store())], value=target.value)]
-        if isinstance(target, ast.Subscript):
-            key_tmp = self.gen_tmp_name()
-            stmts.append(ast.Assign(targets=[ast.Name(key_tmp, ast.Store())], value=target.slice))
-            current = ast.Call(
-                func=load("_getitem_"), args=[load(obj_tmp), load(key_tmp)], keywords=[]
-            )
-            new_target: ast.expr = ast.Subscript(value=load(obj_tmp), slice=load(key_tmp), ctx=ast.Store())
-        else:
-            current = call("_getattr_", load(obj_tmp), ast.Constant(target.attr))
-            new_target = ast.Attribute(value=load(obj_tmp), attr=target.attr, ctx=ast.Store())
-        stmts.append(ast.Assign(targets=[new_target], value=call(guard, current, node.value)))
-        return located(stmts, node)
-
