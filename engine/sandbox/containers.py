@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import itertools
 import operator
 from typing import Any
 
 from .context import check_stop
 from .sizes import require_size
 
-__all__ = ["COMPARE_BUDGET", "FLAT", "MATERIALISED", "PROBE_BUDGET", "check_collisions", "hash_cost", "hashed",
-           "hashed_pairs", "mapping_source", "nested_cost", "sized"]
+__all__ = ["COMPARE_BUDGET", "FLAT", "MATERIALISED", "PROBE_BUDGET", "check_collisions", "check_probes", "hash_cost",
+           "hashed", "hashed_all", "hashed_pairs", "largest_group", "mapping_source", "nested_cost", "pair_keys",
+           "sized"]
 
 MATERIALISED = frozenset({
     list, tuple, set, frozenset, dict, str, bytes, bytearray,
@@ -36,6 +38,7 @@ MATERIALISED = frozenset({
 """Iterables that already hold their items: copying them costs no more than building them did."""
 
 _TEXT = frozenset({str, bytes, bytearray})
+_ITEMS: type = type({}.items())
 _HASH_CACHED = frozenset({list, tuple, set, frozenset, dict, range})
 
 PROBE_BUDGET = 2_000_000
@@ -208,6 +211,38 @@ def check_collisions(keys: Any) -> None:
         )
 
 
+def check_probes(target: Any, keys: Any) -> None:
+    """Refuse looking `keys` (a sized collection, its own collisions checked) up in `target` (a set,
+    dict or dict keys) when that would cost more than `PROBE_BUDGET` probes. A lookup compares the
+    key with every key of the target sharing its hash, equal or not: 3000 colliding keys in a set
+    and `s.update([0] * 10**6)` is 3 billion probes, though the argument collides with nothing but
+    itself. The cost is the sum over the keys of the target's count of keys with that hash (counted
+    where that group is over `_GROUP`, or the keys' own group is: both sides distinct keys); it is
+    counted (one pass over each side) only when the sizes alone do not bound it."""
+    if len(keys) * len(target) <= PROBE_BUDGET:
+        return
+    if isinstance(target, _ITEMS):  # `(k, v) in d.items()` looks `k` up in the dict
+        target = target.mapping  # type: ignore[attr-defined]
+        keys = [key[0] for key in keys if isinstance(key, tuple) and len(key) == 2]
+    _check_hash_cost(target)
+    incoming = collections.Counter(map(hash, keys))
+    found = collections.Counter(filter(incoming.__contains__, map(hash, target)))
+    distinct = isinstance(keys, collections.abc.Set | collections.abc.Mapping)
+    cost = sum(count * incoming[h] for h, count in found.items()
+               if count > _GROUP or distinct and incoming[h] > _GROUP)
+    if cost > PROBE_BUDGET:
+        raise MemoryError(
+            f"these keys' hashes collide with the container's: looking them up in it would take about {cost} "
+            f"probes in one native call, over the sandbox's budget of {PROBE_BUDGET}"
+        )
+
+
+def largest_group(keys: Any) -> int:
+    """The most keys of `keys` (a sized collection) that share one hash (0 if there are none)."""
+    _check_hash_cost(keys)
+    return max(collections.Counter(map(hash, keys)).values(), default=0)
+
+
 def _collection(iterable: Any) -> Any:
     """`iterable` itself if it holds its items, else its items in a list (size-checked first)."""
     kind = type(iterable)
@@ -225,6 +260,18 @@ def hashed(iterable: Any) -> Any:
     require_size(len(items), "building a hashed container")
     check_collisions(items)
     return items
+
+
+def hashed_all(iterables: Any) -> tuple[list[Any], list[Any]]:
+    """The arguments of a method that takes several iterables (`s.union(*chunks)`), checked as one:
+    their keys all go into one container in one native call, so one collision count and one hash
+    budget cover them all (sixty chunks of 1000 colliding keys each pass alone). Returns the
+    checked arguments (one-shot iterators as lists) and all their keys."""
+    checked = [iterable if type(iterable) in _TEXT else _collection(iterable) for iterable in iterables]
+    keys = [key for items in checked if type(items) not in _TEXT for key in items]
+    require_size(len(keys), "building a hashed container")
+    check_collisions(keys)
+    return checked, keys
 
 
 _DICT_READERS = (("__iter__", dict.__iter__), ("keys", dict.keys), ("items", dict.items))
@@ -263,6 +310,31 @@ def hashed_pairs(source: Any) -> Any:
         return mapping_source(source)
     items = _collection(source)
     require_size(len(items), "building a dict")
-    keys = [pair[0] for pair in items if type(pair) in (tuple, list) and len(pair) == 2]
-    check_collisions(keys)
-    return items
+    pairs = [_pair(item) for item in items]
+    check_collisions(pair_keys(pairs))
+    return pairs
+
+
+def _pair(item: Any) -> Any:
+    """`item` as the pair `dict()` would read from it: a plain tuple (a deque, a namedtuple, a range
+    are pairs too; their first item is the key to check). What is not a pair comes back as it is,
+    or as a tuple of its items, for `dict()` to report as it would have."""
+    if type(item) is tuple:
+        return item
+    try:
+        iterator = iter(item)
+    except TypeError:
+        return item  # dict() says it cannot convert the element to a sequence
+    if isinstance(item, collections.abc.Sized):
+        require_size(len(item), "reading a pair")
+        return tuple(iterator)
+    # A one-shot iterator (maybe endless): three items are enough for dict() to refuse it.
+    return tuple(itertools.islice(iterator, 3))
+
+
+def pair_keys(checked: Any) -> Any:
+    """The keys a checked `hashed_pairs` result inserts: a mapping's own keys, or the first item of
+    each pair."""
+    if isinstance(checked, collections.abc.Mapping):
+        return checked
+    return [pair[0] for pair in checked if type(pair) is tuple and len(pair) == 2]

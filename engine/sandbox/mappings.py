@@ -20,7 +20,7 @@ import collections.abc
 from collections.abc import Iterator
 from typing import Any
 
-from .containers import check_collisions, hashed, hashed_pairs, mapping_source
+from .containers import check_collisions, check_probes, hashed, hashed_pairs, mapping_source, pair_keys
 from .iterators import checked_iter
 from .ordering import check_order
 
@@ -92,10 +92,10 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
         self.update(iterable, **kwds)
 
     def update(self, iterable: Any = None, /, **kwds: Any) -> None:
-        super().update(_counted(iterable), **kwds)
+        super().update(_counted(self, iterable), **kwds)
 
     def subtract(self, iterable: Any = None, /, **kwds: Any) -> None:
-        super().subtract(_counted(iterable), **kwds)
+        super().subtract(_counted(self, iterable), **kwds)
 
     def elements(self) -> Iterator[Any]:
         return checked_iter(super().elements())
@@ -118,14 +118,16 @@ class Counter(collections.Counter):  # type: ignore[type-arg]
     __neg__ = _unary("__neg__")
 
 
-def _counted(iterable: Any) -> Any:
+def _counted(counter: Any, iterable: Any) -> Any:
     """The argument of `Counter.update`/`subtract`: a mapping's keys checked (`mapping_source`:
-    one whose `items()` is redefined comes back as a plain dict), any other iterable's items."""
+    one whose `items()` is redefined comes back as a plain dict), any other iterable's items, then
+    what looking each of them up in the counter costs (`check_probes`)."""
     if iterable is None:
         return None
-    if isinstance(iterable, collections.abc.Mapping):
-        return mapping_source(iterable)
-    return hashed(iterable)
+    checked = mapping_source(iterable) if isinstance(iterable, collections.abc.Mapping) else hashed(iterable)
+    if type(checked) not in (str, bytes, bytearray):
+        check_probes(counter, checked)
+    return checked
 
 
 class OrderedDict(collections.OrderedDict):  # type: ignore[type-arg]
@@ -137,7 +139,7 @@ class OrderedDict(collections.OrderedDict):  # type: ignore[type-arg]
         self.update(other, **kwds)
 
     def update(self, other: Any = (), /, **kwds: Any) -> None:
-        super().update(hashed_pairs(other), **kwds)
+        super().update(_pairs(self, other), **kwds)
 
 
 class defaultdict(collections.defaultdict):  # type: ignore[type-arg]  # noqa: N801 - the real name
@@ -148,7 +150,14 @@ class defaultdict(collections.defaultdict):  # type: ignore[type-arg]  # noqa: N
         self.update(other, **kwds)
 
     def update(self, other: Any = (), /, **kwds: Any) -> None:
-        super().update(hashed_pairs(other), **kwds)
+        super().update(_pairs(self, other), **kwds)
+
+
+def _pairs(mapping: Any, other: Any) -> Any:
+    """The argument of `update` checked like `dict.update`'s: its keys, then their lookups in `mapping`."""
+    checked = hashed_pairs(other)
+    check_probes(mapping, pair_keys(checked))
+    return checked
 
 
 def _other(other: Any) -> Any:

@@ -20,7 +20,17 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from .containers import check_collisions, hashed, hashed_pairs, mapping_source
+from .containers import (
+    PROBE_BUDGET,
+    check_collisions,
+    check_probes,
+    hashed,
+    hashed_all,
+    hashed_pairs,
+    largest_group,
+    mapping_source,
+    pair_keys,
+)
 from .operators import check_spec, checked_strftime
 from .ordering import hash_key, sequence_method, sort_method
 from .shown import format_arg
@@ -84,7 +94,33 @@ def _translate(self: Any, table: Any, *args: Any) -> Any:
             raise TypeError("translate() table must be a dict or a list")
         longest = max((len(v) for v in values if isinstance(v, str)), default=1)
         require_size(len(self) * longest, "translate() result")
+        if isinstance(table, dict):
+            table = _translation_table(self, table)
     return _base(self).translate(self, table, *args)
+
+
+def _translation_table(text: str, table: dict[Any, Any]) -> dict[Any, Any]:
+    """The table `str.translate` reads: it looks every character of the text up in it natively, so
+    a table whose keys collide (3000 ints hashing like `ord(c)`) costs the text's length times that
+    group. A plain dict is narrowed to the text's distinct characters (each looked up once, here);
+    a subclass (whose lookup the program may have redefined) is refused past the budget."""
+    if len(table) <= 1:
+        return table
+    group = largest_group(table)
+    if group <= 1 or len(text) * group <= PROBE_BUDGET:
+        return table
+    if type(table) is dict:
+        missing = object()
+        narrow = {}
+        for char in set(text):
+            value = table.get(ord(char), missing)
+            if value is not missing:
+                narrow[ord(char)] = value
+        return narrow
+    raise MemoryError(
+        f"this translate() table's keys share hashes: translating {len(text)} characters would take about "
+        f"{len(text) * group} probes in one native call, over the sandbox's budget of {PROBE_BUDGET}"
+    )
 
 
 def _check_format_string(text: str, depth: int = 0) -> None:
@@ -180,24 +216,38 @@ def _match_expand(self: re.Match[Any], template: Any) -> Any:
 
 
 def _set_method(name: str) -> Callable[..., Any]:
-    """A set method taking iterables (`s.update(keys)`): each one's hash collisions checked first
-    (`containers.hashed`); the set's own method runs on the checked arguments. The methods that
-    copy the set or look its items up elsewhere check the set too: one filled key by key (`s.add`
-    in a loop) may hold colliding keys no single call checked."""
-    copies = name not in _IN_PLACE
+    """A set method taking iterables (`s.update(keys)`): the hash collisions of all its arguments'
+    keys checked together (`containers.hashed_all`), then what looking them up in the set costs
+    (`_check_target`); the set's own method runs on the checked arguments."""
 
     def method(self: Any, *others: Any) -> Any:
-        if copies and isinstance(self, (set, frozenset)):
-            check_collisions(self)
-        return getattr(self, name)(*map(hashed, others))
+        checked, keys = hashed_all(others)
+        _check_target(name, self, keys)
+        return getattr(self, name)(*checked)
 
     method.__name__ = name
     return method
 
 
+def _check_target(name: str, target: Any, keys: list[Any]) -> None:
+    """Checks of the set (or dict view) a set method with arguments `keys` runs on. Every key of
+    the arguments is looked up in it (`containers.check_probes`). The methods that copy the set
+    check its own collisions too: one filled key by key (`s.add` in a loop) may hold colliding keys
+    no single call checked; the lookups alone (`isdisjoint`, `intersection`...) need not when the
+    sizes bound their probes (`acc.intersection({i})` in a loop stays linear)."""
+    if isinstance(target, (set, frozenset)) and name not in _IN_PLACE:
+        if name not in _LOOKUPS or len(target) * len(keys) > PROBE_BUDGET:
+            check_collisions(target)
+    check_probes(target, keys)
+
+
 def _dict_update(self: Any, *args: Any, **kwargs: Any) -> Any:
-    """`d.update(pairs)`: the keys' hash collisions checked first (`containers.hashed_pairs`)."""
-    return self.update(*map(hashed_pairs, args), **kwargs)
+    """`d.update(pairs)`: the keys' hash collisions checked first (`containers.hashed_pairs`), then
+    what looking them up in `d` costs (`containers.check_probes`)."""
+    checked = [hashed_pairs(arg) for arg in args]
+    for source in checked:
+        check_probes(self, pair_keys(source))
+    return self.update(*checked, **kwargs)
 
 
 def _hash_method(name: str) -> Callable[..., Any]:
@@ -245,6 +295,8 @@ method natively; read as a value, it is `_hash_method`'s checked version."""
 _SET_METHODS = ("update", "union", "intersection", "intersection_update", "difference", "difference_update",
                 "symmetric_difference", "symmetric_difference_update", "issubset", "issuperset", "isdisjoint", "copy")
 _IN_PLACE = frozenset({"update", "intersection_update", "difference_update", "symmetric_difference_update"})
+_LOOKUPS = frozenset({"isdisjoint", "issuperset", "issubset", "intersection"})
+"""Methods that only look the arguments' keys up in the set (or keep a subset of the smaller side)."""
 
 OVERRIDES: dict[str, tuple[tuple[type | tuple[type, ...], Callable[..., Any]], ...]] = {
     name: (((str, bytes, bytearray), _width_method(name)),) for name in ("ljust", "rjust", "center", "zfill")
@@ -287,25 +339,32 @@ def super_method(proxy: super, name: str) -> Any:
     None for names this does not cover."""
     instance: Any = getattr(proxy, "__self__", None)
     is_set = isinstance(instance, (set, frozenset))
-    check: Callable[[Any], Any]
     if name in HASH_METHODS or name == "remove" and is_set:
-        check = hash_key
-    elif name == "update" and isinstance(instance, dict):
-        check = hashed_pairs
-    elif name in _SET_METHODS and is_set:
-        if name not in _IN_PLACE:
-            check_collisions(instance)
-        check = hashed
-    else:
-        return None
-    return functools.partial(_checked_call, getattr(proxy, name), check)
+        return functools.partial(_checked_call, getattr(proxy, name), hash_key)
+    if name == "update" and isinstance(instance, dict):
+        return functools.partial(_checked_update, getattr(proxy, name), instance)
+    if name in _SET_METHODS and is_set:
+        return functools.partial(_checked_set_call, getattr(proxy, name), name, instance)
+    return None
 
 
 def _checked_call(method: Callable[..., Any], check: Callable[[Any], Any], *args: Any, **kwargs: Any) -> Any:
-    if check is hash_key:
-        for value in kwargs.values():
-            hash_key(value)
+    for value in kwargs.values():
+        check(value)
     return method(*map(check, args), **kwargs)
+
+
+def _checked_update(method: Callable[..., Any], instance: Any, *args: Any, **kwargs: Any) -> Any:
+    checked = [hashed_pairs(arg) for arg in args]
+    for source in checked:
+        check_probes(instance, pair_keys(source))
+    return method(*checked, **kwargs)
+
+
+def _checked_set_call(method: Callable[..., Any], name: str, instance: Any, *args: Any) -> Any:
+    checked, keys = hashed_all(args)
+    _check_target(name, instance, keys)
+    return method(*checked)
 
 
 CLASS_METHODS = frozenset({"from_bytes", "fromkeys", "maketrans"})

@@ -26,7 +26,19 @@ import operator
 from collections.abc import Callable, Sized
 from typing import Any
 
-from .containers import COMPARE_BUDGET, FLAT, check_collisions, hash_cost, hashed, hashed_pairs, nested_cost, sized
+from .containers import (
+    COMPARE_BUDGET,
+    FLAT,
+    PROBE_BUDGET,
+    check_collisions,
+    check_probes,
+    hash_cost,
+    hashed,
+    hashed_pairs,
+    nested_cost,
+    pair_keys,
+    sized,
+)
 
 __all__ = [
     "COMPARISONS",
@@ -124,22 +136,34 @@ def check_member(item: Any, container: Any) -> None:
 _VIEWS: tuple[type, ...] = (type({}.keys()), type({}.items()))
 
 
-def _check_operands(a: Any, b: Any) -> tuple[Any, Any]:
+def _check_operands(a: Any, b: Any, op: int, in_place: bool = False) -> tuple[Any, Any]:
     """The operands of `a | b` (and `&`, `^`, `-`, in place too), checked before the native call.
 
-    Two sets (or dicts, dict views) look the items of one side up in the other: both sides'
-    collisions are checked (one filled key by key was never checked as a whole). A dict view
-    combined with any iterable, and a dict updated with `|=` from pairs, hash every item of the
-    other side in one call: that side is checked like `set(x)` or `dict(x)` (`containers`)."""
+    Two sets (or dicts, dict views) look the keys of one side up in the other
+    (`containers.check_probes`: counted only when the sizes do not bound it). The operators that
+    copy a side check its own collisions too (one filled key by key was never checked as a whole);
+    `a |= b` only inserts `b`'s keys and `a & b` keeps a part of the smaller side, so `acc |= {i}` in
+    a loop costs what `acc.add(i)` does. A dict view combined with any iterable, and a dict updated
+    with `|=` from pairs, hash every item of the other side in one call: that side is checked like
+    `set(x)` or `dict(x)` (`containers`), then its lookups in the view's dict."""
     a_hashed, b_hashed = isinstance(a, _HASHED), isinstance(b, _HASHED)
     if a_hashed and b_hashed:
-        check_collisions(a)
-        check_collisions(b)
+        bounded_probes = len(a) * len(b) <= PROBE_BUDGET
+        if not (in_place and isinstance(a, set) or op == _AND and bounded_probes):
+            check_collisions(a)
+        if not (op == _AND and bounded_probes):
+            check_collisions(b)
+        check_probes(a, b)
     elif isinstance(a, _VIEWS) and not b_hashed:
         b = hashed(b)
+        check_probes(a, b)
     elif isinstance(b, _VIEWS) and not a_hashed:
         a = hashed(a)
+        check_probes(b, a)
     return a, b
+
+
+_AND = 1
 
 
 SET_OPERATORS: tuple[Callable[[Any, Any], Any], ...] = (operator.or_, operator.and_, operator.xor, operator.sub)
@@ -148,7 +172,7 @@ SET_OPERATORS: tuple[Callable[[Any, Any], Any], ...] = (operator.or_, operator.a
 
 def guarded_set_operator(a: Any, b: Any, op: int) -> Any:
     """`_setop_`: `a | b`, `a & b`, `a ^ b`, `a - b`, operands checked by `_check_operands`."""
-    a, b = _check_operands(a, b)
+    a, b = _check_operands(a, b, op)
     return SET_OPERATORS[op](a, b)
 
 
@@ -160,8 +184,9 @@ def guarded_in_place(a: Any, b: Any, op: int) -> Any:
     (`d |= pairs` checks the pairs' keys as `dict(pairs)` would)."""
     if isinstance(a, dict) and not isinstance(b, _HASHED) and op == 0:
         b = hashed_pairs(b)
+        check_probes(a, pair_keys(b))
     else:
-        a, b = _check_operands(a, b)
+        a, b = _check_operands(a, b, op, in_place=True)
     return IN_PLACE[op](a, b)
 
 
