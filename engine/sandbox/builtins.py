@@ -36,6 +36,7 @@ from .hints import install_unawaited_hook
 from .intloops import ints_only
 from .iterators import checked_iter, flat_nesting, safe_range
 from .kinds import FACADE_BY_NAME
+from .kwargs import checked_kwargs
 from .numbers import guarded_divmod, guarded_floordiv, guarded_round
 from .operators import (
     SMALL_INT,
@@ -251,6 +252,7 @@ SAFE_BUILTINS.update(
         "_hashed_": hashed,
         "_pairs_": hashed_pairs,
         "_mapping_": mapping_source,
+        "_kwargs_": checked_kwargs,
         "_guard_": check_stop,
         "_compare_": guarded_compare,
         "_contains_": guarded_contains,

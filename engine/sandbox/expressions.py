@@ -112,6 +112,10 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         new = super().visit_Call(node)
         if not isinstance(new, ast.Call):
             return new
+        for keyword in new.keywords:
+            if keyword.arg is None:  # `f(**m)`: CPython merges `m` natively, probing every key
+                keyword.value = call("_kwargs_", keyword.value)
+                locate(keyword.value, keyword)
         func = new.func
         if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass") and len(new.args) == 2:
             new.args[1] = self._real_classes(new.args[1])
@@ -217,7 +221,16 @@ class ExpressionPolicy(RestrictingNodeTransformer):
             return all(self._cheap_key(elt) for elt in node.elts)
         if self._is_int(node):
             return True
-        return surely_flat(node, self._sure[-1] if self._sure else frozenset(), self._bound)
+        return surely_flat(node, self._sure_here(), self._bound)
+
+    def _sure_here(self) -> frozenset[str]:
+        """The names `keys` vouches for where the policy is. In a function's header (decorators,
+        defaults, annotations: evaluated in the enclosing scope) and a lambda's body, the enclosing
+        function's (a lambda's own names are spoiled there anyway: its analysis walks the lambda)."""
+        sure = self._sure
+        if self._scopes[-1] == "header":
+            return sure[-2] if len(sure) >= 2 else frozenset()
+        return sure[-1] if sure else frozenset()
 
     def _key_check(self, node: ast.expr) -> ast.expr:
         """`node` (rewritten) as a key native code hashes: `_key_` bounds its hash, after an inline

@@ -177,6 +177,15 @@ class SandboxPolicy(AssignmentPolicy):
                 return self.visit(node)
             finally:
                 self._known_ints = known
+        if isinstance(node, ast.ClassDef):
+            # A class body reads a name it binds through its own namespace and the globals, never
+            # the enclosing function's local: none of the names it binds is vouched for inside.
+            outer = self._sure[-1] if self._sure else frozenset()
+            self._sure.append(outer - bound_names(node))
+            try:
+                return self._visit_scoped(node)
+            finally:
+                self._sure.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Judged on the source before its body is rewritten; names sure in an enclosing
             # function stay sure inside (see `keys`).
