@@ -13,11 +13,12 @@ a call per operation. Where the program text proves the operand is an int, the t
   as`, an import, a parameter, a definition) is the target of such a loop, and no `global` or
   `nonlocal` statement anywhere in the program names it.
 
-So whenever the function holds `NAME`, it holds what a `range` produced. What the name `range`
-means is checked when the loop starts, not assumed: a code session may keep a `range` an earlier
-program bound, so the loop's iterable goes through `_ints_` (`ints_only`), which passes the
-sandbox's own ranges and makes any other iterable's items prove they are ints. The knowledge is
-used only directly in the loop's body (not its `else`, not nested functions or comprehensions).
+So whenever the function holds `NAME`, it holds what a `range` produced. The policy calls the
+builtin by a hidden name (`_range_`, `keys.is_range_loop`: a code session may keep a `range` an
+earlier program bound), and the loop's iterable still goes through `_ints_` (`ints_only`) when the
+loop starts, which passes the sandbox's own ranges and makes any other iterable's items prove they
+are ints. The knowledge is used only directly in the loop's body (not its `else`, not nested
+functions or comprehensions).
 """
 
 from __future__ import annotations
