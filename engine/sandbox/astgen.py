@@ -14,6 +14,7 @@ import copy
 __all__ = [
     "COMPARE_INDEX",
     "bound_names",
+    "names_bound_by",
     "duplicable",
     "guarded_comparison",
     "is_flat",
@@ -143,27 +144,35 @@ def inline_write(value: ast.expr) -> ast.expr:
     return expr
 
 
+def names_bound_by(node: ast.AST) -> tuple[str, ...]:
+    """The names `node` itself binds: a name stored or deleted, a parameter, a definition's name,
+    an import's alias, `except ... as`, a `global`/`nonlocal` declaration, a match capture (a
+    statement such as `x = 1` binds through its target, the `Name` node)."""
+    if isinstance(node, ast.Name):
+        return () if isinstance(node.ctx, ast.Load) else (node.id,)
+    if isinstance(node, ast.arg):
+        return (node.arg,)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return (node.name,)
+    if isinstance(node, ast.alias):
+        return ((node.asname or node.name).partition(".")[0],)
+    if isinstance(node, ast.ExceptHandler):
+        return (node.name,) if node.name else ()
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return tuple(node.names)
+    if isinstance(node, (ast.MatchAs, ast.MatchStar)):
+        return (node.name,) if node.name else ()
+    if isinstance(node, ast.MatchMapping):
+        return (node.rest,) if node.rest else ()
+    return ()
+
+
 def bound_names(tree: ast.AST) -> set[str]:
-    """Every name `tree` binds anywhere (assignments, arguments, definitions, imports, `except
-    ... as`, `global`): a builtin name in it may not mean the builtin somewhere."""
+    """Every name `tree` binds anywhere (`names_bound_by` of each of its nodes): a builtin name in it
+    may not mean the builtin somewhere."""
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).partition(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
+        names.update(names_bound_by(node))
     return names
 
 

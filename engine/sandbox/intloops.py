@@ -27,6 +27,7 @@ import ast
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .astgen import names_bound_by
 from .iterators import SafeRange
 
 __all__ = ["int_loops", "ints_only"]
@@ -52,23 +53,8 @@ def _counts_on_range(loop: ast.AST) -> bool:
 def _bindings(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
     """Every `(name, site)` that binds a name in `tree`, nested scopes included."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            yield node.id, node
-        elif isinstance(node, ast.arg):
-            yield node.arg, node
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield node.name, node
-        elif isinstance(node, ast.alias):
-            yield (node.asname or node.name).partition(".")[0], node
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            yield node.name, node
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            for name in node.names:
-                yield name, node
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            yield node.name, node
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            yield node.rest, node
+        for name in names_bound_by(node):
+            yield name, node
 
 
 def int_loops(tree: ast.AST) -> set[int]:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ast
 
+from .astgen import names_bound_by
+
 __all__ = ["calls_builtin_str", "is_range_loop", "surely_flat", "sure_names"]
 
 _FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
@@ -135,23 +137,8 @@ def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound:
     for node in ast.walk(func):
         if isinstance(node, _BINDERS):
             _note_binding(node, bound, values, accounted)
-        elif isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load) and id(node) not in accounted:
-                spoiled.add(node.id)
-        elif isinstance(node, ast.arg):
-            spoiled.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            spoiled.add(node.name)
-        elif isinstance(node, ast.alias):
-            spoiled.add((node.asname or node.name).partition(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            spoiled.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            spoiled.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            spoiled.add(node.rest)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            spoiled.update(node.names)
+        elif id(node) not in accounted:  # (a target `_note_binding` follows is seen after its statement)
+            spoiled.update(names_bound_by(node))
     own = set() if isinstance(func, ast.Lambda) else _own_bindings(func.body, accounted)
     names = {name for name in values if name in own and name not in spoiled}
     # Drop the names with a value that is not surely flat; a dropped name drops the names assigned
