@@ -8,7 +8,6 @@ defence touches still work.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +53,6 @@ NUMBER_ATTACKS: dict[str, str] = {
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
-    ex = RestrictedExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
 
 
 async def run_attack(executor: RestrictedExecutor, code: str, tmp_path: Path, **limits: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 
 from engine.executors.restricted import RestrictedExecutor
 
-from .test_hardening import anyio_backend, run_attack, run_ok, shared_executor  # noqa: F401  (fixtures)
+from .test_hardening import anyio_backend, run_attack, run_ok  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.anyio
 

@@ -17,14 +17,12 @@ kept ticking, the next program runs: `test_hardening.run_attack`), on `restricte
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
 
 from engine.executors.base import Executor
-from engine.executors.process import ProcessExecutor
 from engine.executors.restricted import RestrictedExecutor
 
 from .helpers import make_request
@@ -141,25 +139,6 @@ FLOOD_ATTACKS: dict[str, str] = {
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module", params=["restricted", "process"])
-async def any_executor(request: pytest.FixtureRequest) -> AsyncIterator[Executor]:
-    """Each executor that runs programs under the sandbox's policy (the `process` worker does too)."""
-    ex: Executor = RestrictedExecutor() if request.param == "restricted" else ProcessExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
-
-
-@pytest.fixture(scope="module")
-async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
-    ex = RestrictedExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
 
 
 @pytest.mark.parametrize("code", list(KEY_ATTACKS.values()), ids=list(KEY_ATTACKS))

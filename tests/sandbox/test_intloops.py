@@ -6,7 +6,6 @@ session rebound is caught when the loop starts."""
 from __future__ import annotations
 
 import ast
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,6 @@ FORMAT = '"%0999999999d"'
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
-    ex = RestrictedExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
 
 
 def counted(source: str) -> list[str]:

@@ -19,14 +19,11 @@ ticking, the next program runs: `test_hardening.run_attack`), on `restricted` an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from engine.executors.base import Executor
-from engine.executors.process import ProcessExecutor
-from engine.executors.restricted import RestrictedExecutor
 
 from .test_hardening import run_attack, run_ok
 
@@ -93,16 +90,6 @@ ATTACKS: dict[str, str] = {
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module", params=["restricted", "process"])
-async def any_executor(request: pytest.FixtureRequest) -> AsyncIterator[Executor]:
-    """Each executor that runs programs under the sandbox's policy (the `process` worker does too)."""
-    ex: Executor = RestrictedExecutor() if request.param == "restricted" else ProcessExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
 
 
 @pytest.mark.parametrize("code", list(ATTACKS.values()), ids=list(ATTACKS))

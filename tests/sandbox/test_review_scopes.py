@@ -13,14 +13,11 @@ Each attack is refused with the host unharmed (`test_hardening.run_attack`), on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from engine.executors.base import Executor
-from engine.executors.process import ProcessExecutor
-from engine.executors.restricted import RestrictedExecutor
 from engine.sandbox.kwargs import checked_kwargs
 
 from .test_hardening import run_attack, run_ok
@@ -56,15 +53,6 @@ KWARGS = {
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module", params=["restricted", "process"])
-async def any_executor(request: pytest.FixtureRequest) -> AsyncIterator[Executor]:
-    executor: Executor = RestrictedExecutor() if request.param == "restricted" else ProcessExecutor(min_workers=1)
-    try:
-        yield executor
-    finally:
-        await executor.aclose()
 
 
 @pytest.mark.parametrize("code", list(SCOPES.values()), ids=list(SCOPES))

@@ -12,7 +12,6 @@ import asyncio
 import gc
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +78,6 @@ def marker(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-async def shared_executor() -> AsyncIterator[RestrictedExecutor]:
-    ex = RestrictedExecutor()
-    try:
-        yield ex
-    finally:
-        await ex.aclose()
 
 
 async def assert_host_unharmed(executor: RestrictedExecutor, marker: Path, watch: LoopWatch) -> None:
