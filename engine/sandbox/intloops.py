@@ -29,25 +29,14 @@ from typing import Any
 
 from .astgen import names_bound_by
 from .iterators import SafeRange
+from .keys import is_range_loop
 
 __all__ = ["int_loops", "ints_only"]
 
 _REFLECTIVE = frozenset({"globals", "vars", "locals"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def _counts_on_range(loop: ast.AST) -> bool:
-    """A `for NAME in range(...)` loop, by its shape."""
-    if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name)):
-        return False
-    it = loop.iter
-    return (
-        isinstance(it, ast.Call)
-        and isinstance(it.func, ast.Name)
-        and it.func.id == "range"
-        and not it.keywords
-        and not any(isinstance(arg, ast.Starred) for arg in it.args)
-    )
+_NONE_BOUND: set[str] = set()
+"""What `keys.is_range_loop` is told the program binds: by then `int_loops` has made sure it binds no `range`."""
 
 
 def _bindings(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
@@ -72,7 +61,10 @@ def int_loops(tree: ast.AST) -> set[int]:
     for scope in ast.walk(tree):
         if not isinstance(scope, _SCOPES):
             continue
-        loops = [node for stmt in scope.body for node in _own_statements(stmt) if _counts_on_range(node)]
+        loops = [
+            node for stmt in scope.body for node in _own_statements(stmt)
+            if isinstance(node, ast.For) and is_range_loop(node, _NONE_BOUND)
+        ]
         if not loops:
             continue
         targets = {id(loop.target) for loop in loops if isinstance(loop, ast.For)}
