@@ -25,6 +25,7 @@ from ..kernel.report import plain_error
 from ..sandbox.builtins import program_globals
 from ..sandbox.compiler import INLINE_SOURCE_CHARS, compile_program
 from ..sandbox.context import RunState, install_unraisable_filter
+from ..sandbox.handback import QUICK_WAIT, Handback
 from ..sandbox.runner import Outcome, execute, make_send
 from ..sandbox.state import CodeSessions
 from ..sandbox.workers import Watchdog, WorkerPool
@@ -85,12 +86,15 @@ class RestrictedExecutor:
         if request.host is not None:
             run.held = request.host.held
         host_loop = asyncio.get_running_loop()
+        # Alone in flight, the host waits for a quick run blocked, then on its loop (`handback`).
+        handback: Handback[Outcome] = Handback(waits=not self._active)
         channel = request.host.handle if request.host is not None else None
-        send = make_send(channel, host_loop, contextvars.copy_context())
+        send = make_send(channel, host_loop, contextvars.copy_context(), handback.release)
         on_log = request.on_log
         if on_log is not None:
 
             def stream(text: str) -> None:
+                handback.release()
                 host_loop.call_soon_threadsafe(on_log, text, "stdout")
 
             run.output.sink = stream
@@ -101,6 +105,8 @@ class RestrictedExecutor:
                 delivered.set_result(outcome)
 
         def deliver(outcome: Outcome) -> None:
+            if handback.offer(outcome):
+                return
             try:
                 host_loop.call_soon_threadsafe(settle, outcome)
             except RuntimeError:  # the host loop is closed: nobody is waiting any more
@@ -135,8 +141,9 @@ class RestrictedExecutor:
                 message = f"no worker thread is available: {exc}"
                 outcome = Outcome(error=plain_error("RuntimeError", message))
                 return self._envelope(request, run, outcome, started)
-            outcome = await delivered
-        except asyncio.CancelledError:
+            quick = handback.wait(QUICK_WAIT) if handback.waits else None
+            outcome = quick if quick is not None else await delivered
+        except BaseException:  # cancelled, or interrupted (KeyboardInterrupt) in the blocked wait
             run.stop("the execution was cancelled", "CancelledError")
             raise
         finally:

@@ -109,10 +109,15 @@ class _HostCall:
 
 
 def make_send(
-    host_channel: HostChannel | None, host_loop: asyncio.AbstractEventLoop, host_context: contextvars.Context
+    host_channel: HostChannel | None,
+    host_loop: asyncio.AbstractEventLoop,
+    host_context: contextvars.Context,
+    wake: Callable[[], None] | None = None,
 ) -> Send:
     """The program's `send`: each frame goes to `host_channel`, run as a task on `host_loop` in
-    `host_context` (the caller's context variables), and the reply comes back to the program's loop."""
+    `host_context` (the caller's context variables), and the reply comes back to the program's loop.
+    `wake` is called before anything is posted to `host_loop` (`Handback.release`: the host thread
+    may be blocked waiting for the run instead of running its loop)."""
 
     async def send(frame: bytes) -> bytes:
         if host_channel is None:
@@ -120,6 +125,8 @@ def make_send(
         if type(frame) is not bytes:
             raise TypeError("send() takes bytes")
         call = _HostCall(host_channel, frame, asyncio.get_running_loop().create_future())
+        if wake is not None:
+            wake()
         try:
             # The host's context: tool calls see the caller's context variables, not the worker's.
             host_loop.call_soon_threadsafe(call.start, context=host_context)
@@ -129,6 +136,8 @@ def make_send(
             return await call.reply
         except asyncio.CancelledError:
             # Cancelling this await cancels the host-side call.
+            if wake is not None:
+                wake()
             try:
                 host_loop.call_soon_threadsafe(call.cancel, context=host_context)
             except RuntimeError:

@@ -1,0 +1,166 @@
+"""The host's short blocked wait for a run (`engine.sandbox.handback`): nothing is lost or stuck.
+
+`Handback` itself is driven from real threads with barriers. Through the executor, the wait is
+made as long as a test could last (`QUICK_WAIT` raised), so a program that needs the host loop while
+the host is blocked would hang (and fail on the test timeout) unless posting ends the wait."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import anyio
+import pytest
+
+from engine.executors import restricted
+from engine.executors.base import ExecutionRequest
+from engine.executors.restricted import RestrictedExecutor
+from engine.limits import Limits
+from engine.sandbox.handback import Handback
+
+from .helpers import ToolHost, make_request
+
+pytestmark = pytest.mark.anyio
+
+LONG_WAIT = 3600.0
+"""A blocked wait no test outlives: only the worker's hand-over or `release` can end it."""
+
+
+def _in_thread(target: object) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)  # type: ignore[arg-type]
+    thread.start()
+    return thread
+
+
+def test_an_offer_reaches_the_waiting_host_once() -> None:
+    handback: Handback[str] = Handback(waits=True)
+    offered: list[bool] = []
+    worker = _in_thread(lambda: offered.append(handback.offer("outcome")))
+    assert handback.wait(LONG_WAIT) == "outcome"
+    worker.join()
+    assert offered == [True]
+    assert handback.offer("again") is False  # handed over once: a second one goes through the loop
+
+
+def test_release_ends_the_wait_without_an_outcome_and_the_outcome_goes_through_the_loop() -> None:
+    handback: Handback[str] = Handback(waits=True)
+    released = threading.Event()
+    offered: list[bool] = []
+
+    def worker() -> None:
+        handback.release()
+        released.set()
+
+    thread = _in_thread(worker)
+    assert handback.wait(LONG_WAIT) is None
+    thread.join()
+    assert released.is_set()
+    offered.append(handback.offer("outcome"))
+    assert offered == [False]
+
+
+def test_a_wait_that_times_out_leaves_the_outcome_to_the_loop() -> None:
+    handback: Handback[str] = Handback(waits=True)
+    assert handback.wait(0.001) is None
+    assert handback.offer("late") is False
+
+
+def test_an_outcome_offered_before_the_wait_is_still_handed_over() -> None:
+    handback: Handback[str] = Handback(waits=True)
+    assert handback.offer("early") is True
+    assert handback.wait(LONG_WAIT) == "early"
+
+
+def test_a_handback_that_does_not_wait_refuses_every_offer() -> None:
+    handback: Handback[str] = Handback(waits=False)
+    assert handback.offer("outcome") is False
+
+
+@pytest.fixture
+def long_wait(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Handback[object]]]:
+    """The executor's blocked wait made as long as `LONG_WAIT`; every `Handback` made is recorded."""
+    made: list[Handback[object]] = []
+
+    class Recorded(Handback[object]):
+        __slots__ = ()
+
+        def __init__(self, waits: bool) -> None:
+            super().__init__(waits)
+            made.append(self)
+
+    monkeypatch.setattr(restricted, "QUICK_WAIT", LONG_WAIT)
+    monkeypatch.setattr(restricted, "Handback", Recorded)
+    yield made
+
+
+async def test_a_quick_run_alone_is_handed_back_directly(long_wait: list[Handback[object]]) -> None:
+    async with RestrictedExecutor() as executor:
+        out = await executor.run(ExecutionRequest("return 41 + 1"))
+    assert out["error"] is None and out["result"] == 42
+    assert [handback.waits for handback in long_wait] == [True]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "return (await tools.echo(n=1))['n']",  # a tool call needs the host loop
+        "import asyncio\nr = await asyncio.gather(*[tools.echo(n=i) for i in range(5)])\nreturn sum(x['n'] for x in r)",
+    ],
+)
+async def test_a_program_that_calls_a_tool_ends_the_wait(long_wait: list[Handback[object]], code: str) -> None:
+    host = ToolHost()
+    async with RestrictedExecutor() as executor:
+        out = await executor.run(make_request(code, host))
+    assert out["error"] is None, out["error"]
+    assert out["result"] in (1, 10)
+    assert host.calls in (1, 5)
+    assert out["tool_calls"] == [] or len(out["tool_calls"]) == host.calls
+
+
+async def test_streamed_output_ends_the_wait(long_wait: list[Handback[object]]) -> None:
+    streamed: list[str] = []
+    code = "print('first')\nprint('second')\nreturn 1"
+    request = ExecutionRequest(code, on_log=lambda text, _: streamed.append(text))
+    async with RestrictedExecutor() as executor:
+        out = await executor.run(request)
+    assert out["error"] is None and out["result"] == 1
+    assert "".join(streamed) == "first\nsecond\n"
+    assert out["logs"] == ["first", "second"]
+
+
+async def test_a_run_started_beside_another_never_blocks_the_host(long_wait: list[Handback[object]]) -> None:
+    host = ToolHost()
+    async with RestrictedExecutor() as executor:
+        async with anyio.create_task_group() as group:
+            results: dict[str, object] = {}
+
+            async def first() -> None:
+                # Held on the host until the second run has been started: both are in flight.
+                out = await executor.run(make_request("return (await tools.meet(n=2))['met']", host))
+                results["first"] = out["result"]
+
+            async def second() -> None:
+                out = await executor.run(make_request("return (await tools.meet(n=2))['met']", host))
+                results["second"] = out["result"]
+
+            group.start_soon(first)
+            group.start_soon(second)
+    assert results == {"first": True, "second": True}
+    assert len(long_wait) == 2
+    assert long_wait[0].waits is True and long_wait[1].waits is False
+
+
+async def test_a_run_over_the_wait_is_delivered_through_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(restricted, "QUICK_WAIT", 0.0)
+    async with RestrictedExecutor() as executor:
+        out = await executor.run(ExecutionRequest("total = 0\nfor i in range(10000):\n    total += i\nreturn total"))
+    assert out["error"] is None and out["result"] == sum(range(10000))
+
+
+async def test_a_run_stopped_at_its_limit_while_the_host_waits_still_ends(
+    long_wait: list[Handback[object]],
+) -> None:
+    async with RestrictedExecutor() as executor:
+        out = await executor.run(ExecutionRequest("while True:\n    pass", limits=Limits(timeout=0.3)))
+    assert out["status"] == "error"
+    assert out["error_info"] is not None and out["error_info"]["type"] == "TimeoutError"
