@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
@@ -155,7 +154,7 @@ class ResultSafety:
         rewrite = base.rewrite
         if self.tokenizing:
             rewrite = self._restorer(self.vault(scope), rewrite)
-        return dataclasses.replace(base, observe=observe, functions=functions, rewrite=rewrite)
+        return Hooks(observe=observe, rewrite=rewrite, functions=functions)  # every field (a `replace` costs more)
 
     @staticmethod
     def _restorer(

@@ -97,7 +97,10 @@ def _compile(source: str) -> CompiledProgram:
 
 
 _CACHE_SIZE = 256
-_cache: OrderedDict[str, CompiledProgram | ProgramSyntaxError] = OrderedDict()
+_KEY_CHARS = 4096
+"""Programs up to this long are cached under their own text (at most 1 MiB of keys in all);
+longer ones under their SHA-256 digest (bytes, so never equal to a text key)."""
+_cache: OrderedDict[str | bytes, CompiledProgram | ProgramSyntaxError] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -112,11 +115,14 @@ should be compiled off the event loop (`RestrictedExecutor` does)."""
 
 
 def compile_program(source: str) -> CompiledProgram:
-    """Compile `source` (cached by its hash), or raise `ProgramSyntaxError`."""
+    """Compile `source` (cached), or raise `ProgramSyntaxError`."""
     if len(source) > MAX_SOURCE_CHARS:
         message = f"the program is {len(source)} characters long, over the limit of {MAX_SOURCE_CHARS}"
         raise ProgramSyntaxError((message,), None, message)
-    key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    # A short program is its own key (a dict lookup, no digest); a long one is keyed by its hash.
+    key: str | bytes = source
+    if len(source) > _KEY_CHARS:
+        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:

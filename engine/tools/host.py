@@ -194,8 +194,10 @@ class ToolHost:
         A program on a healthy server thus never waits for one that hangs. See `servers_named_in`.
         A named server whose tools changed is listed again, and waited for the same way.
         """
-        self.start_loading()
         servers = self._source.usable_servers()
+        if not self._loading and all(server in self._tools and not self._stale(server) for server in servers):
+            return 0.0  # the usual case: every usable server loaded and current, nothing to start or wait for
+        self.start_loading(servers)
         if code is not None:
             servers = servers_named_in(code, servers)
         # The notices seen when the program arrives: it waits for a listing at least that new (a
