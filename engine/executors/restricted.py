@@ -33,6 +33,10 @@ from .base import ExecutionRequest
 
 __all__ = ["RestrictedExecutor"]
 
+YIELD_EVERY = 0.001
+"""Seconds of runs handed back directly (`handback`) after which the host loop gets a turn."""
+
+
 class RestrictedExecutor:
     """Runs agent programs in-process, each on a pooled worker thread with its own event loop."""
 
@@ -42,6 +46,7 @@ class RestrictedExecutor:
         self._sessions = CodeSessions()
         self._active: set[RunState] = set()
         self._closed = False
+        self._turned = 0.0
         install_unraisable_filter()
 
     async def run(self, request: ExecutionRequest) -> Envelope:
@@ -131,6 +136,7 @@ class RestrictedExecutor:
             deliver(Outcome(error=plain_error(run.stop_type, message)))
 
         run.on_abandon = abandon
+        quick: Outcome | None = None
         self._active.add(run)
         self._watchdog.watch(run)
         try:
@@ -148,7 +154,21 @@ class RestrictedExecutor:
             raise
         finally:
             self._active.discard(run)
-        return self._envelope(request, run, outcome, started)
+        envelope = self._envelope(request, run, outcome, started)
+        if quick is not None:
+            await self._turn()
+        return envelope
+
+    async def _turn(self) -> None:
+        """Give the host loop a turn if quick runs have not for `YIELD_EVERY` seconds.
+
+        A run handed back directly never suspends: a caller running quick programs back to back
+        would otherwise keep every other task on the loop (session readers, timers) waiting, and
+        could not be cancelled between them."""
+        now = time.monotonic()
+        if now - self._turned >= YIELD_EVERY:
+            self._turned = now
+            await asyncio.sleep(0)
 
     @staticmethod
     def _envelope(request: ExecutionRequest, run: RunState, outcome: Outcome, started: float) -> Envelope:

@@ -98,9 +98,10 @@ def _compile(source: str) -> CompiledProgram:
 
 _CACHE_SIZE = 256
 _KEY_CHARS = 4096
-"""Programs up to this long are cached under their own text (at most 1 MiB of keys in all);
-longer ones under their SHA-256 digest (bytes, so never equal to a text key)."""
-_cache: OrderedDict[str | bytes, CompiledProgram | ProgramSyntaxError] = OrderedDict()
+"""Programs up to this long are cached under their own text (at most 1 Mi characters of keys in
+all); longer ones under a tuple of their SHA-256 digest, which never compares with a text key (no
+`BytesWarning` under `python -b` either, whatever its hash)."""
+_cache: OrderedDict[str | tuple[str, bytes], CompiledProgram | ProgramSyntaxError] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -120,9 +121,9 @@ def compile_program(source: str) -> CompiledProgram:
         message = f"the program is {len(source)} characters long, over the limit of {MAX_SOURCE_CHARS}"
         raise ProgramSyntaxError((message,), None, message)
     # A short program is its own key (a dict lookup, no digest); a long one is keyed by its hash.
-    key: str | bytes = source
+    key: str | tuple[str, bytes] = source
     if len(source) > _KEY_CHARS:
-        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
+        key = ("sha256", hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest())
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:

@@ -9,7 +9,8 @@ most `QUICK_WAIT`; the worker then hands its outcome over directly.
 
 The wait is short and ends early whenever the program needs the host loop: anything the worker
 posts to it (a tool call, streamed output) calls `release` first, which ends the wait.
-After the wait, everything goes through the loop as before. Whatever the timing, the outcome is
+After the wait, everything goes through the loop as before. A run handed back directly never
+suspends its caller, so the executor gives the host loop a turn of its own now and then. Whatever the timing, the outcome is
 handed over exactly once: either to the waiting host (`offer` returns True) or through the loop.
 """
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import gc
+import subprocess
+import sys
 from typing import Any
 
 import anyio
@@ -31,6 +33,33 @@ def test_compiled_programs_are_cached_by_source() -> None:
     source = "return 40 + 2  # cache test"
     assert compile_program(source) is compile_program(source)
     assert compile_program(source + " ") is not compile_program(source)
+
+
+def test_a_long_program_is_cached_too_and_distinct_programs_never_share_an_entry() -> None:
+    long_source = "x = 0\n" + "x += 1\n" * 1200 + "return x"
+    assert len(long_source) > 4096
+    assert compile_program(long_source) is compile_program(long_source)
+    other = long_source.replace("return x", "return x + 1")
+    assert compile_program(other) is not compile_program(long_source)
+
+
+def test_a_short_program_spelt_as_a_long_ones_digest_is_its_own_entry_even_under_bytes_warnings() -> None:
+    # The digest as latin-1 text hashes like the digest itself: under `python -bb` a text key
+    # compared with a bytes key would raise BytesWarning out of the compiler.
+    script = """
+import hashlib
+from engine.sandbox import ProgramSyntaxError, compile_program
+long_source = "x = 0\\n" + "x += 1\\n" * 1200 + "return x"
+compile_program(long_source)
+digest = hashlib.sha256(long_source.encode()).digest()
+try:
+    compile_program(digest.decode("latin-1"))
+except ProgramSyntaxError:
+    print("refused as its own program")
+"""
+    done = subprocess.run([sys.executable, "-bb", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refused as its own program"
 
 
 def test_yield_at_top_level_is_refused() -> None:

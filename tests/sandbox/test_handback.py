@@ -164,3 +164,27 @@ async def test_a_run_stopped_at_its_limit_while_the_host_waits_still_ends(
         out = await executor.run(ExecutionRequest("while True:\n    pass", limits=Limits(timeout=0.3)))
     assert out["status"] == "error"
     assert out["error_info"] is not None and out["error_info"]["type"] == "TimeoutError"
+
+
+async def test_quick_runs_back_to_back_still_give_the_host_loop_turns(long_wait: list[Handback[object]]) -> None:
+    # Every run here is handed back directly (the wait outlasts it), so none suspends on its own:
+    # without the executor's turns, the other task would not run once until all of them ended.
+    turns = 0
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await anyio.sleep(0)
+
+    async with RestrictedExecutor() as executor, anyio.create_task_group() as group:
+        group.start_soon(other_task)
+        await anyio.sleep(0)
+        before = turns
+        for _ in range(50):
+            out = await executor.run(ExecutionRequest("return 1"))
+            assert out["result"] == 1
+        during = turns - before
+        group.cancel_scope.cancel()
+    assert all(handback.waits for handback in long_wait)
+    assert during >= 1
