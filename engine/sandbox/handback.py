@@ -8,11 +8,11 @@ wait for such a run blocked on a lock instead (the GIL released, the worker at f
 most `QUICK_WAIT`; the worker then hands its outcome over directly.
 
 The wait is short and ends early whenever the program needs the host loop: anything the worker
-posts to it (a tool call, streamed output) calls `release` first, which ends the wait.
-After the wait, everything goes through the loop as before. A run handed back directly never
-suspends its caller, so the executor gives the host loop a turn of its own now and then. Whatever the timing, the outcome is
-handed over exactly once: either to the waiting host (`offer` returns True) or through the loop.
-"""
+posts to it (a tool call, streamed output) calls `release` first, which ends the wait. After the
+wait, everything goes through the loop as before. Whatever the timing, the outcome is handed over
+exactly once: either to the waiting host (`offer` returns True) or through the loop. A run handed
+back directly never suspends its caller, so the executor gives the host loop a turn of its own
+now and then."""
 
 from __future__ import annotations
 

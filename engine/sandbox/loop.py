@@ -44,6 +44,8 @@ class _QueueSelector(selectors.BaseSelector):
                 wakeups.get()
             elif timeout > 0:
                 wakeups.get(timeout=timeout)
+            elif wakeups.empty():  # the usual poll between two callbacks: no exception raised
+                return []
             else:
                 wakeups.get_nowait()
         except queue.Empty:

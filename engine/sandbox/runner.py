@@ -340,7 +340,16 @@ def _execute(
     if run.stopped:
         cancel_all()
     try:
-        loop.run_until_complete(main_task)
+        # One turn of the loop first (`stop` before `run_forever` runs exactly one): a program
+        # that never waits ends in it, without the turn `run_until_complete` spends stopping.
+        loop.stop()
+        loop.run_forever()
+        if not main_task.done():
+            loop.run_until_complete(main_task)
+        elif len(run.tasks) > 1:
+            # Tasks it started get the turn `run_until_complete` would have given them.
+            loop.stop()
+            loop.run_forever()
     except BaseException:  # noqa: S110 - the task's outcome is read below
         pass
     # The program is over: any of its code that still runs (leftover tasks, async generator

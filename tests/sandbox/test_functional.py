@@ -82,6 +82,29 @@ return [[r["i"], r["met"]] for r in results]
     assert tool_host.max_in_flight == 20
 
 
+@pytest.mark.parametrize("waits_first", [False, True])
+async def test_a_task_the_program_never_awaits_still_runs_until_the_program_ends(
+    executor: RestrictedExecutor, waits_first: bool
+) -> None:
+    # As under `asyncio.run`: a task started just before `return` gets its first step, whether
+    # the program ends in its first turn of the loop or after waiting.
+    code = f"""
+import asyncio
+async def side():
+    print("started")
+    await asyncio.sleep(0)
+    print("second step")
+if {waits_first}:
+    await asyncio.sleep(0)
+asyncio.create_task(side())
+return 1
+"""
+    out = await run(executor, code)
+    assert out["error"] is None, out["error"]
+    assert out["result"] == 1
+    assert out["logs"][:1] == ["started"]
+
+
 async def test_create_task_and_wait_for(executor: RestrictedExecutor, tool_host: ToolHost) -> None:
     code = '''
 import asyncio
