@@ -34,7 +34,8 @@ from .base import ExecutionRequest
 __all__ = ["RestrictedExecutor"]
 
 YIELD_EVERY = 0.001
-"""Seconds of runs handed back directly (`handback`) after which the host loop gets a turn."""
+"""Seconds without a turn of the host loop after which a run handed back directly (`handback`)
+gives it one."""
 
 
 class RestrictedExecutor:
@@ -47,6 +48,9 @@ class RestrictedExecutor:
         self._active: set[RunState] = set()
         self._closed = False
         self._turned = 0.0
+        """`time.monotonic()` when the host loop last ran a callback queued by `_turn`."""
+        self._marker: asyncio.AbstractEventLoop | None = None
+        """The loop a `_turn` callback is queued on (None: none is)."""
         install_unraisable_filter()
 
     async def run(self, request: ExecutionRequest) -> Envelope:
@@ -160,15 +164,23 @@ class RestrictedExecutor:
         return envelope
 
     async def _turn(self) -> None:
-        """Give the host loop a turn if quick runs have not for `YIELD_EVERY` seconds.
+        """Give the host loop a turn if it has had none for `YIELD_EVERY` seconds.
 
         A run handed back directly never suspends: a caller running quick programs back to back
         would otherwise keep every other task on the loop (session readers, timers) waiting, and
-        could not be cancelled between them."""
-        now = time.monotonic()
-        if now - self._turned >= YIELD_EVERY:
-            self._turned = now
+        could not be cancelled between them. Whether the loop turned is seen by a callback
+        queued on it, so a caller that awaits something else between runs pays nothing."""
+        loop = asyncio.get_running_loop()
+        if self._marker is not loop:
+            self._marker = loop
+            loop.call_soon(self._loop_turned, loop)
+        if time.monotonic() - self._turned >= YIELD_EVERY:
             await asyncio.sleep(0)
+
+    def _loop_turned(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._marker is loop:
+            self._marker = None  # the next quick run queues another
+        self._turned = time.monotonic()
 
     @staticmethod
     def _envelope(request: ExecutionRequest, run: RunState, outcome: Outcome, started: float) -> Envelope:
