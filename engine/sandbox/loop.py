@@ -8,17 +8,41 @@ program cost about 200 µs. `WorkerLoop` waits on a `queue.SimpleQueue` instead,
 `call_soon_threadsafe` fills: the same hand-off costs a few microseconds.
 
 `WorkerLoop` refuses file descriptors outright, so nothing can register one and wait forever.
+
+`report_quietly` is every program loop's exception handler (`WorkerLoop` or not): what asyncio
+would log on the host's stderr with the program's traceback (a task's exception never retrieved)
+is dropped when it is the stop working, and otherwise one line on the engine's logger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import selectors
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["WorkerLoop"]
+from .context import Interrupt, StopExecution
+
+__all__ = ["WorkerLoop", "report_quietly"]
+
+logger = logging.getLogger("engine.sandbox")
+
+_STOPS = (StopExecution, Interrupt, asyncio.CancelledError)
+
+
+def report_quietly(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A program loop's exception handler. asyncio's default logs the context whole: the program's
+    traceback, the reprs of its tasks and values, engine paths. None of that belongs in the host's
+    log; an exception that is a stop (an async generator closed after the run ended, say) is not
+    even an error."""
+    exc = context.get("exception")
+    if isinstance(exc, _STOPS):
+        return
+    # asyncio's own message (fixed text), and the exception's type name only.
+    message = str(context.get("message") or "unknown")[:200]
+    logger.warning("a program's event loop reported: %s (%s)", message, type(exc).__name__ if exc else "no exception")
 
 
 class _QueueSelector(selectors.BaseSelector):

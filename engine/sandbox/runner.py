@@ -30,7 +30,7 @@ from ..kernel.report import ErrorInfo, error_info, plain_error, to_plain
 from .context import DISCARDED, Interrupt, RunState, StopExecution, current, set_current
 from .guards import deny_value_type
 from .hints import add_hint
-from .loop import WorkerLoop
+from .loop import WorkerLoop, report_quietly
 from .numbers import decimal_context
 from .policy import READABLE_DUNDER_GLOBALS
 from .shown import neutral, text_size
@@ -213,6 +213,7 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     loop: asyncio.AbstractEventLoop | None = getattr(_thread, "loop", None)
     if loop is None or loop.is_closed():
         loop = getattr(_thread, "factory", WorkerLoop)()
+        loop.set_exception_handler(report_quietly)
         deny_value_type(type(loop))
         _thread.loop = loop
     return loop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -473,3 +474,34 @@ async def test_a_call_cancelled_on_the_host_fails_in_the_program_instead_of_hang
     assert out["error"] is None, out["error"]
     # The program caught the failed call: it did not wait for its timeout (that is a TimeoutError).
     assert out["result"] == "the host cancelled the call"
+
+
+async def test_a_program_generator_closed_after_the_run_leaves_nothing_in_the_host_log(
+    executor: RestrictedExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The run ends while a task is inside `async for` over the program's generator: closing the
+    # generator then stops (the run is over), in a task nobody awaits. asyncio would log that
+    # task's exception on the host, with the program's traceback and the engine's paths.
+    code = """
+import asyncio
+async def numbers():
+    try:
+        yield 1
+        yield 2
+    finally:
+        print("closed")
+async def use():
+    async for n in numbers():
+        print("got", n)
+        await asyncio.sleep(0)
+asyncio.create_task(use())
+return 3
+"""
+    with caplog.at_level("DEBUG"):
+        out = await run(executor, code)
+        after = await run(executor, "import asyncio\nawait asyncio.sleep(0.01)\nreturn 'next'")
+    assert out["result"] == 3 and out["error"] is None
+    assert after["result"] == "next" and after["logs"] == []
+    reported = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in reported if r.name == "asyncio"] == []
+    assert not any("Traceback" in r.getMessage() or r.exc_info for r in reported)
