@@ -100,21 +100,30 @@ async def test_a_quick_run_alone_is_handed_back_directly(long_wait: list[Handbac
     assert [handback.waits for handback in long_wait] == [True]
 
 
+GATHERED = """
+import asyncio
+replies = await asyncio.gather(*[tools.echo(n=i) for i in range(5)])
+return sum(reply["n"] for reply in replies)
+"""
+
+
 @pytest.mark.parametrize(
-    "code",
+    ("code", "result", "calls"),
     [
-        "return (await tools.echo(n=1))['n']",  # a tool call needs the host loop
-        "import asyncio\nr = await asyncio.gather(*[tools.echo(n=i) for i in range(5)])\nreturn sum(x['n'] for x in r)",
+        ("return (await tools.echo(n=1))['n']", 1, 1),  # a tool call needs the host loop
+        (GATHERED, 10, 5),
     ],
 )
-async def test_a_program_that_calls_a_tool_ends_the_wait(long_wait: list[Handback[object]], code: str) -> None:
+async def test_a_program_that_calls_a_tool_ends_the_wait(
+    long_wait: list[Handback[object]], code: str, result: int, calls: int
+) -> None:
     host = ToolHost()
     async with RestrictedExecutor() as executor:
         out = await executor.run(make_request(code, host))
     assert out["error"] is None, out["error"]
-    assert out["result"] in (1, 10)
-    assert host.calls in (1, 5)
-    assert out["tool_calls"] == [] or len(out["tool_calls"]) == host.calls
+    assert out["result"] == result
+    assert host.calls == calls
+    assert [handback.waits for handback in long_wait] == [True]  # it did start with the blocked wait
 
 
 async def test_streamed_output_ends_the_wait(long_wait: list[Handback[object]]) -> None:
@@ -151,10 +160,23 @@ async def test_a_run_started_beside_another_never_blocks_the_host(long_wait: lis
 
 
 async def test_a_run_over_the_wait_is_delivered_through_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    waited: list[object] = []
+
+    class Recorded(Handback[object]):
+        __slots__ = ()
+
+        def wait(self, timeout: float) -> object:
+            outcome = super().wait(timeout)
+            waited.append(outcome)
+            return outcome
+
     monkeypatch.setattr(restricted, "QUICK_WAIT", 0.0)
+    monkeypatch.setattr(restricted, "Handback", Recorded)
+    code = "import asyncio\nawait asyncio.sleep(0.05)\ntotal = 0\nfor i in range(1000):\n    total += i\nreturn total"
     async with RestrictedExecutor() as executor:
-        out = await executor.run(ExecutionRequest("total = 0\nfor i in range(10000):\n    total += i\nreturn total"))
-    assert out["error"] is None and out["result"] == sum(range(10000))
+        out = await executor.run(ExecutionRequest(code))
+    assert waited == [None]  # the wait ended with the program still asleep: the loop delivered it
+    assert out["error"] is None and out["result"] == sum(range(1000))
 
 
 async def test_a_run_stopped_at_its_limit_while_the_host_waits_still_ends(
