@@ -308,6 +308,12 @@ async def _cleanup(loop: asyncio.AbstractEventLoop, leftovers: list[asyncio.Task
     await loop.shutdown_asyncgens()
 
 
+def _one_turn(loop: asyncio.AbstractEventLoop) -> None:
+    """Run exactly one turn of `loop` (asyncio's documented meaning of `stop` before `run_forever`)."""
+    loop.stop()
+    loop.run_forever()
+
+
 def _execute(
     run: RunState,
     program: CompiledProgram,
@@ -341,16 +347,13 @@ def _execute(
     if run.stopped:
         cancel_all()
     try:
-        # One turn of the loop first (`stop` before `run_forever` runs exactly one): a program
-        # that never waits ends in it, without the turn `run_until_complete` spends stopping.
-        loop.stop()
-        loop.run_forever()
+        # One turn first: a program that never waits ends in it, without the turn
+        # `run_until_complete` spends stopping.
+        _one_turn(loop)
         if not main_task.done():
             loop.run_until_complete(main_task)
         elif len(run.tasks) > 1:
-            # Tasks it started get the turn `run_until_complete` would have given them.
-            loop.stop()
-            loop.run_forever()
+            _one_turn(loop)  # tasks it started get the turn `run_until_complete` would have given them
     except BaseException:  # noqa: S110 - the task's outcome is read below
         pass
     # The program is over: any of its code that still runs (leftover tasks, async generator

@@ -195,8 +195,9 @@ class ToolHost:
         A named server whose tools changed is listed again, and waited for the same way.
         """
         servers = self._source.usable_servers()
-        if not self._loading and all(server in self._tools and not self._stale(server) for server in servers):
-            return 0.0  # the usual case: every usable server loaded and current, nothing to start or wait for
+        now = time.monotonic()
+        if not self._loading and not any(self._due(server, now, refresh=True) for server in servers):
+            return 0.0  # the usual case: nothing loading and nothing to start, so nothing to wait for
         self.start_loading(servers)
         if code is not None:
             servers = servers_named_in(code, servers)
