@@ -10,6 +10,7 @@ in a process confined by the very function the workers call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -379,6 +380,16 @@ async def test_a_workers_own_limits_stop_programs_as_in_process(process: Process
     assert (after["result"], after["logs"]) == ("after", ["still here"]), after["error"]
 
 
+def _stopped_or_gone(pid: int) -> bool:
+    """Whether every thread of `pid` is stopped (`T` in its /proc stat), or the process has ended."""
+    states = []
+    with contextlib.suppress(FileNotFoundError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+    return all(state in "TtZX" for state in states)
+
+
 class Freezer:
     """A tool backend whose `freeze` stops the worker that called it (SIGSTOP) and answers."""
 
@@ -386,14 +397,20 @@ class Freezer:
         self.process = process
         self.frozen: list[int] = []
 
-    def freeze_busy_worker(self) -> None:
+    async def freeze_busy_worker(self) -> None:
         (busy,) = [w for w in self.process._workers if w.busy]  # noqa: SLF001
         assert busy.transport.pid is not None
         os.kill(busy.transport.pid, signal.SIGSTOP)
         self.frozen.append(busy.transport.pid)
+        # A stop signal wakes one thread; the others stop only once that one has run (a niced
+        # worker on a loaded machine can wait milliseconds for a CPU, while its other thread
+        # goes on). Answer only when the whole worker is stopped.
+        with anyio.fail_after(10):
+            while not _stopped_or_gone(busy.transport.pid):
+                await anyio.sleep(0.001)
 
     async def call_tool(self, server: str, tool: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        self.freeze_busy_worker()
+        await self.freeze_busy_worker()
         return types.CallToolResult(content=[], structured_content={"ok": True})
 
     async def search_tools(self, query: str, detail_level: str, limit: int | None) -> dict[str, Any]:
@@ -422,7 +439,7 @@ async def test_a_frozen_worker_is_killed_at_the_deadline_and_its_run_times_out(
             if not calls:
                 while not any(w.busy for w in process._workers):  # noqa: SLF001
                     await anyio.sleep(0.005)
-                freezer.freeze_busy_worker()
+                await freezer.freeze_busy_worker()
     assert envelope["error_info"] is not None and envelope["error_info"]["type"] == "TimeoutError", envelope
     assert "was killed" in envelope["error_info"]["message"]
     assert [r["tool"] for r in envelope["tool_calls"]] == (["gate.hold"] if calls else [])
