@@ -36,6 +36,10 @@ LOOP_PROGRAM = f"for _ in range({CALLS}):\n    await toy.add(a=1, b=2)\nreturn 1
 EMPTY_PROGRAM = "return 1"
 READY_PROGRAM = "return await toy.add(a=0, b=1)"
 
+WORKLOAD_TARGET = 1.5
+"""The workload's target, sandbox over plain CPython: issue 3 set 1.6×, issue 13 (the sandbox's
+hardening) asked that it stay within 1.5×."""
+
 # A pure-Python workload every contender can run: loops, arithmetic, dicts, lists, strings, sorting.
 # Written as a function so it is the same source everywhere; a few milliseconds on CPython.
 WORKLOAD = """\
@@ -406,11 +410,12 @@ async def _workload(section: Section, quick: bool) -> Section:
     section.data["sandbox_ratio"] = sandbox_ratio
     section.data["sandbox_cpu_ratio"] = cpu_ratio
     section.notes.append(
-        f"Target: ≤ 1.6× plain CPython. Whole `execute_code` call: {sandbox_ratio:.2f}× "
-        f"({'met' if sandbox_ratio <= 1.6 else 'NOT met'}). CPU time of the program alone (the envelope's "
+        f"Target: ≤ {WORKLOAD_TARGET}× plain CPython. Whole `execute_code` call: {sandbox_ratio:.2f}× "
+        f"({'met' if sandbox_ratio <= WORKLOAD_TARGET else 'NOT met'}). CPU time of the program alone (the envelope's "
         f"`usage.cpu_time`, without compile cache, thread hand-off and envelope) vs CPU time of plain `exec`: "
-        f"{cpu_ratio:.2f}× ({'met' if cpu_ratio <= 1.6 else 'NOT met'}). CPU times are less disturbed by other "
-        "load on the machine; the gap between the sandbox's wall and CPU time is time its worker thread waited."
+        f"{cpu_ratio:.2f}× ({'met' if cpu_ratio <= WORKLOAD_TARGET else 'NOT met'}). "
+        "CPU times are less disturbed by other load on the machine; the gap between the sandbox's wall "
+        "and CPU time is time its worker thread waited."
     )
     if quick:
         section.notes.append("Quick mode: smolagents (which runs in its own virtualenv) was not run.")
