@@ -45,7 +45,7 @@ class TypedResults:
         self.check = check_mode(check)
         """The default of `execute(check=...)`."""
         self.checker = TypeChecker()
-        self._declared: tuple[ToolSet, frozenset[tuple[str, str]]] | None = None
+        self._hooks: tuple[ToolSet, Hooks] | None = None
         self._stubs: tuple[ToolSet, int, str] | None = None
         self._names: tuple[str, StubNames] | None = None
         self._checked: tuple[ToolSet, int, str] | None = None
@@ -55,13 +55,20 @@ class TypedResults:
         return self.shapes.enabled
 
     def hooks(self, toolset: ToolSet) -> Hooks | None:
-        """The hooks that feed the registry for one execution (None when learning is off)."""
+        """The hooks that feed the registry for one execution (None when learning is off).
+
+        They hold no state of the execution, so the same ones serve every execution on the same
+        tool set (made again when the tool lists change)."""
         if not self.shapes.enabled:
             return None
-        return Hooks(observe=self._observer(toolset))
+        if self._hooks is None or self._hooks[0] is not toolset:
+            self._hooks = (toolset, Hooks(observe=self._observer(toolset)))
+        return self._hooks[1]
 
     def _observer(self, toolset: ToolSet) -> Callable[[str, str, Any], None]:
-        declared = self._declared_of(toolset)
+        declared = frozenset(
+            (spec.server, spec.name) for specs in toolset.specs.values() for spec in specs if spec.output_schema
+        )
         observe = self.shapes.observe
 
         def observed(server: str, tool: str, value: Any) -> None:
@@ -69,14 +76,6 @@ class TypedResults:
                 observe(server, tool, value)
 
         return observed
-
-    def _declared_of(self, toolset: ToolSet) -> frozenset[tuple[str, str]]:
-        if self._declared is None or self._declared[0] is not toolset:
-            declared = frozenset(
-                (spec.server, spec.name) for specs in toolset.specs.values() for spec in specs if spec.output_schema
-            )
-            self._declared = (toolset, declared)
-        return self._declared[1]
 
     @staticmethod
     def undeclared(toolset: ToolSet) -> list[tuple[str, str]]:
