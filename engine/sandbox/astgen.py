@@ -128,20 +128,43 @@ def inline_product(node: ast.BinOp, known_ints: frozenset[str] = frozenset()) ->
     return expr
 
 
-def inline_write(value: ast.expr) -> ast.expr:
+def inline_write(value: ast.expr, containers: frozenset[str] = frozenset()) -> ast.expr:
     """`_write_(x)` for a plain name `x` becomes `(x if _type_(x) in _writable_ else _write_(x))`:
-    the common containers skip the Python call."""
+    the common containers skip the Python call. A name in `containers` (surely a plain dict or
+    list: `keys.sure_containers`) becomes just `x`."""
     if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "_write_"):
         return value
     target = value.args[0]
     if not isinstance(target, ast.Name):
         return value
+    if target.id in containers:
+        return ast.copy_location(ast.Name(id=target.id, ctx=ast.Load()), value)
     test = ast.Compare(
         left=call("_type_", ast.Name(id=target.id, ctx=ast.Load())), ops=[ast.In()], comparators=[load("_writable_")]
     )
     expr = ast.IfExp(test=test, body=ast.Name(id=target.id, ctx=ast.Load()), orelse=value)
     locate(expr, value)
     return expr
+
+
+def header_of(node: ast.AST) -> list[ast.AST]:
+    """The parts of a function, lambda or class definition that run in the enclosing scope when
+    it is defined: decorators, defaults, annotations, bases and class keywords."""
+    parts: list[ast.AST | None] = []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        parts += node.decorator_list
+    if isinstance(node, ast.ClassDef):
+        parts += node.bases
+        parts += [keyword.value for keyword in node.keywords]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        args = node.args
+        parts += args.defaults
+        parts += args.kw_defaults
+        if not isinstance(node, ast.Lambda):
+            parts.append(node.returns)
+            every = [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]
+            parts += [arg.annotation for arg in every if arg is not None]
+    return [part for part in parts if part is not None]
 
 
 def names_bound_by(node: ast.AST) -> tuple[str, ...]:

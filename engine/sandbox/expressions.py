@@ -94,6 +94,12 @@ class ExpressionPolicy(RestrictingNodeTransformer):
     # Local names that surely hold a string or a number where the policy is (`keys`), innermost last.
     _sure: list[frozenset[str]]
 
+    # Local names that surely hold a plain dict or list (`keys.sure_containers`), innermost last.
+    _lists: list[frozenset[str]]
+
+    # The header parts of the functions and classes being visited (`astgen.header_of`), by id.
+    _headers: dict[int, ast.AST]
+
     # Names known to hold an int here: the counters of `intloops.int_loops` loops, in their body.
     _known_ints: frozenset[str]
 
@@ -224,13 +230,16 @@ class ExpressionPolicy(RestrictingNodeTransformer):
         return surely_flat(node, self._sure_here(), self._bound)
 
     def _sure_here(self) -> frozenset[str]:
-        """The names `keys` vouches for where the policy is. In a function's header (decorators,
-        defaults, annotations: evaluated in the enclosing scope) and a lambda's body, the enclosing
-        function's (a lambda's own names are spoiled there anyway: its analysis walks the lambda)."""
-        sure = self._sure
-        if self._scopes[-1] == "header":
-            return sure[-2] if len(sure) >= 2 else frozenset()
-        return sure[-1] if sure else frozenset()
+        """The names `keys` vouches for where the policy is: those of the innermost function or
+        class whose body this is. (The policy visits a header, whose decorators, defaults and
+        annotations run in the enclosing scope, with the enclosing scope's names; a lambda's body
+        has its enclosing function's, whose analysis walked the lambda and spoiled its names.)"""
+        return self._sure[-1] if self._sure else frozenset()
+
+    def _lists_here(self) -> frozenset[str]:
+        """The local names `keys` vouches hold a plain `dict` or `list`, where the policy is (as
+        `_sure_here`)."""
+        return self._lists[-1] if self._lists else frozenset()
 
     def _key_check(self, node: ast.expr) -> ast.expr:
         """`node` (rewritten) as a key native code hashes: `_key_` bounds its hash, after an inline

@@ -16,6 +16,10 @@ decided on the source: constants, f-strings, calls of `str` (which the policy re
 class), and operators between such values. A program's classes cannot define operator methods
 (the policy refuses those dunders), so `"k" + str(i)` is a string whatever `i` is. Anything else
 takes the check. Functions nested more than two deep inherit what their enclosing ones found.
+
+The same walk finds the local names that surely hold a plain `dict` or `list` (`sure_containers`:
+every binding is a display or a comprehension of one): `counts[key] = v` on such a name needs no
+`_write_` test, the other hot spot of ordinary loops.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import ast
 
 from .astgen import names_bound_by
 
-__all__ = ["calls_builtin_str", "is_range_loop", "surely_flat", "sure_names"]
+__all__ = ["calls_builtin_str", "is_range_loop", "sure_containers", "sure_names", "surely_flat"]
 
 _FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
 
@@ -94,7 +98,7 @@ def _own_bindings(body: list[ast.stmt], accounted: set[int]) -> set[str]:
     class: those bind elsewhere) bind in this scope. Only statements bind them, so only
     statements are visited."""
     own: set[str] = set()
-    todo: list[ast.AST] = list(body)
+    todo: list[ast.AST] = [stmt for stmt in body if not isinstance(stmt, _NESTED)]
     while todo:
         stmt = todo.pop()
         if isinstance(stmt, _BINDERS):
@@ -129,9 +133,13 @@ def _note_binding(node: ast.AST, bound: set[str], values: dict[str, list[ast.exp
         accounted.add(id(target))
 
 
-def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound: set[str]) -> frozenset[str]:
-    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
-    values: dict[str, list[ast.expr | None]] = {}  # None: bound by `for name in range(...)`
+_Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+
+def _followed(func: _Function, bound: set[str]) -> dict[str, list[ast.expr | None]]:
+    """The local names of `func` whose every binding anywhere inside it is one `_note_binding`
+    follows, each with the values it is bound to (None: a `for name in range(...)` counter)."""
+    values: dict[str, list[ast.expr | None]] = {}
     accounted: set[int] = set()
     spoiled: set[str] = set()
     for node in ast.walk(func):
@@ -140,7 +148,24 @@ def sure_names(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, bound:
         elif id(node) not in accounted:  # (a target `_note_binding` follows is seen after its statement)
             spoiled.update(names_bound_by(node))
     own = set() if isinstance(func, ast.Lambda) else _own_bindings(func.body, accounted)
-    names = {name for name in values if name in own and name not in spoiled}
+    return {name: found for name, found in values.items() if name in own and name not in spoiled}
+
+
+_DISPLAYS = (ast.Dict, ast.List, ast.DictComp, ast.ListComp)
+
+
+def sure_containers(func: _Function, bound: set[str]) -> frozenset[str]:
+    """The local names of `func` that surely hold a plain `dict` or `list`: every binding of the
+    name anywhere inside `func` is `name = <a dict or list display or comprehension>`, which
+    always makes a new object of exactly that class (writing an item of it needs no `_write_`)."""
+    values = _followed(func, bound)
+    return frozenset(name for name, found in values.items() if all(isinstance(v, _DISPLAYS) for v in found))
+
+
+def sure_names(func: _Function, bound: set[str]) -> frozenset[str]:
+    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
+    values = _followed(func, bound)
+    names = set(values)
     # Drop the names with a value that is not surely flat; a dropped name drops the names assigned
     # from it in turn (each name is looked at again only when a name its values read is dropped).
     readers: dict[str, set[str]] = {}

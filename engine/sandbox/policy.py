@@ -33,6 +33,7 @@ from .astgen import (
     bound_names,
     call,
     handler_checks,
+    header_of,
     inline_write,
     load,
     locate,
@@ -43,7 +44,7 @@ from .expressions import MATERIALISERS
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .intloops import int_loops
-from .keys import is_range_loop, sure_names
+from .keys import is_range_loop, sure_containers, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -158,7 +159,7 @@ class SandboxPolicy(AssignmentPolicy):
             native = ast.Subscript(value=new.args[0], slice=key, ctx=ast.Load())
             return ast.copy_location(native, node)
         if isinstance(new, ast.Subscript):
-            new.value = inline_write(new.value)
+            new.value = inline_write(new.value, self._lists_here())
             if not cheap:
                 new.slice = self._key_check(new.slice)
         return new
@@ -170,6 +171,19 @@ class SandboxPolicy(AssignmentPolicy):
             self._int_loops = int_loops(node)
             self._known_ints = frozenset()
             self._sure = []
+            self._lists = []
+            self._headers = {}
+        if self._headers.get(id(node)) is node:
+            # A decorator, default, annotation or base: evaluated in the enclosing scope, before
+            # the function or class exists. Nothing vouched for inside it holds here (a lambda or
+            # comprehension in a default reads the enclosing scope's names, not the function's).
+            del self._headers[id(node)]
+            sure, lists = self._sure.pop(), self._lists.pop()
+            try:
+                return self.visit(node)
+            finally:
+                self._sure.append(sure)
+                self._lists.append(lists)
         if type(node) in _SCOPE_KINDS and self._known_ints:
             # A nested function, class or comprehension: what is known holds in the loop body only.
             known, self._known_ints = self._known_ints, frozenset()
@@ -180,26 +194,33 @@ class SandboxPolicy(AssignmentPolicy):
         if isinstance(node, ast.ClassDef):
             # A class body reads a name it binds through its own namespace and the globals, never
             # the enclosing function's local: none of the names it binds is vouched for inside.
-            outer = self._sure[-1] if self._sure else frozenset()
-            self._sure.append(outer - bound_names(node))
-            try:
-                return self._visit_scoped(node)
-            finally:
-                self._sure.pop()
+            own = bound_names(node)
+            outer, lists = self._sure_here(), self._lists_here()
+            return self._visit_vouched(node, outer - own, lists - own)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             # Judged on the source before its body is rewritten; names sure in an enclosing
             # function stay sure inside (see `keys`).
             # Each analysis walks the function's whole body: done for the outer two levels of
             # functions only, so the compile stays linear in the program (deeper ones inherit).
-            outer = self._sure[-1] if self._sure else frozenset()
+            outer, lists = self._sure_here(), self._lists_here()
             if len(self._sure) < _SURE_DEPTH:
                 outer = outer | sure_names(node, self._bound)
-            self._sure.append(outer)
-            try:
-                return self._visit_scoped(node)
-            finally:
-                self._sure.pop()
+                lists = lists | sure_containers(node, self._bound)
+            return self._visit_vouched(node, outer, lists)
         return self._visit_scoped(node)
+
+    def _visit_vouched(self, node: ast.AST, sure: frozenset[str], lists: frozenset[str]) -> Any:
+        """Visit a function or class with the names `keys` vouches for inside it (its header
+        with those of the enclosing scope)."""
+        for part in header_of(node):
+            self._headers[id(part)] = part
+        self._sure.append(sure)
+        self._lists.append(lists)
+        try:
+            return self._visit_scoped(node)
+        finally:
+            self._sure.pop()
+            self._lists.pop()
 
     def _visit_scoped(self, node: ast.AST) -> Any:
         kind = _SCOPE_KINDS.get(type(node))

@@ -37,6 +37,16 @@ SCOPES = {
     "a class body": "def f():\n    k = 1\n    class C:\n        x = d[k]\n        k = 2\n    return k\nf()\n",
     "a class body in a method": "def f():\n    k = 'a'\n    class C:\n        y = d.get(k)\n        k = 3\n"
                                 "    return 1\nf()\n",
+    # A lambda or comprehension in a header reads the enclosing scope's names as well (a later read).
+    "a lambda in a default": "def g(cb=lambda: d[k]):\n    k = 'x'\n    return cb()\ng()\n",
+    "a lambda in a decorator": "@(lambda fn: d.get(k, fn))\ndef g():\n    k = 'x'\n    return k\n",
+    "a comprehension in a default": "def g(x=[d.get(k) for _ in (1,)]):\n    k = 'x'\n    return x\n",
+    "a comprehension in a decorator": "@[d.get(k) for _ in (1,)][0] or print\ndef g():\n    k = 'x'\n    return 1\n",
+    "a lambda in an annotation": "def g(x: (lambda: d.get(k))() = 1):\n    k = 'x'\n    return x\n",
+    # A name a nested function or class binds is not the enclosing function's local (a later read).
+    "a name bound only in a nested function": "def f():\n    def g():\n        k = 'x'\n        return k\n"
+                                              "    return d.get(k)\nf()\n",
+    "a name bound only in a nested class": "def f():\n    class C:\n        k = 'x'\n    return d[k]\nf()\n",
 }
 
 FLOOD = "M = 2**61 - 1\nm = {}\nfor i in range(1, 3001):\n    m[i * M] = 1\n"
