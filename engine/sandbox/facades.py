@@ -34,6 +34,7 @@ from .numbers import SafeDecimal, SafeFraction, safe_gcd, safe_isqrt, statistics
 from .operators import guarded_mul
 from .ordering import bounded_keys
 from .regex import re_names
+from .sequences import deque
 from .shown import check_shown, sized_hook, text_size
 from .sizes import max_sequence, require_size
 
@@ -312,7 +313,7 @@ def _build() -> dict[str, ModuleFacade]:
         "datetime": _pick(datetime, ("date", "time", "datetime", "timedelta", "timezone", "MINYEAR",
                                      "MAXYEAR", "UTC")),
         "itertools": _itertools(),
-        "collections": {"deque": collections.deque, "ChainMap": ChainMap, "OrderedDict": OrderedDict,
+        "collections": {"deque": deque, "ChainMap": ChainMap, "OrderedDict": OrderedDict,
                         "defaultdict": defaultdict, "Counter": Counter, "namedtuple": _namedtuple},
         "statistics": statistics_names(),
         "base64": _pick(base64, ("b64encode", "b64decode", "standard_b64encode", "standard_b64decode",

@@ -114,6 +114,14 @@ MATERIALISE_ATTACKS: dict[str, str] = {
 }
 MATERIALISE_ATTACKS["Counter"] = "import collections\n" + HUGE + "c = collections.Counter(r)"
 MATERIALISE_ATTACKS["OrderedDict.fromkeys"] = "import collections\n" + HUGE + "c = collections.OrderedDict.fromkeys(r)"
+MATERIALISE_ATTACKS.update({  # the deque's own loops never ask their source's size (a later read)
+    name: "import collections\n" + HUGE + code
+    for name, code in {
+        "deque": "d = collections.deque(r)", "deque.extend": "collections.deque().extend(r)",
+        "deque.extendleft": "collections.deque([1]).extendleft(r)", "deque +=": "d = collections.deque()\nd += r",
+        "a deque subclass": "class D(collections.deque):\n    pass\nd = D(r)",
+    }.items()
+})
 
 
 @pytest.mark.parametrize("code", list(MATERIALISE_ATTACKS.values()), ids=list(MATERIALISE_ATTACKS))
@@ -124,6 +132,21 @@ async def test_huge_sized_iterables_are_refused_before_the_loop_starts(
     # Refused up front: a MemoryError from the size check, never the watchdog's stop at a limit.
     assert out["error_info"]["type"] == "MemoryError", out["error"]
     assert "over the limit" in out["error"] and "materialising" in out["error"], out["error"]
+
+
+async def test_a_deque_keeps_its_semantics(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import collections\n"
+        "d = collections.deque([1, 2])\nd += (3,)\nd.extendleft([0])\ne = d.copy()\ne.append(4)\n"
+        "last = collections.deque(range(10), maxlen=2)\n"
+        "last.extend(range(20))\n"
+        "return [list(d), list(e), list(last), last.maxlen, repr(d), str(type(d)), type(d) is collections.deque,\n"
+        "        isinstance(d, collections.deque), d == collections.deque([0, 1, 2, 3])]"
+    ))
+    assert result == [
+        [0, 1, 2, 3], [0, 1, 2, 3, 4], [18, 19], 2, "deque([0, 1, 2, 3])", "<class 'collections.deque'>", True, True,
+        True,
+    ]
 
 
 async def test_building_containers_keeps_its_semantics(shared_executor: RestrictedExecutor) -> None:
