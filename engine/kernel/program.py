@@ -82,6 +82,8 @@ class _TopLevelNames(ast.NodeVisitor):
         for deco in node.decorator_list:
             self.visit(deco)
         self.visit(node.args)  # defaults are evaluated here: a walrus in one binds at top level
+        if node.returns is not None:
+            self.visit(node.returns)  # and so is the return annotation
 
     visit_FunctionDef = visit_AsyncFunctionDef = _function
 

@@ -155,6 +155,21 @@ async def test_a_code_session_keeps_its_globals_across_runs(executor: Executor) 
     assert fresh["error_info"] is not None and fresh["error_info"]["type"] == "NameError"
 
 
+async def test_names_a_header_binds_at_top_level_are_session_globals(executor: Executor) -> None:
+    # A walrus in a decorator, a default, an annotation or a return annotation runs at the top
+    # level, so its name is a global of the run, kept by a code session like any other.
+    code = (
+        "def f(x: (a := 1) = (b := 2)) -> (c := 3):\n    return x\n"
+        "@(d := (lambda fn: fn))\ndef g():\n    pass\n"
+        "def h():\n    return [a, b, c, d is not None]\n"
+        "return h()"
+    )
+    first = await run_program(executor, code, session_id="walrus")
+    assert first["result"] == [1, 2, 3, True], first["error"]
+    again = await run_program(executor, "return [a, b, c]", session_id="walrus")
+    assert again["result"] == [1, 2, 3], again["error"]
+
+
 async def test_top_level_await_works_inside_expressions_and_loops(executor: Executor) -> None:
     code = (
         "total = 0\n"
