@@ -36,6 +36,15 @@ _LEAVES = frozenset({list, tuple, str, bytes, bytearray, dict, set, frozenset, r
 iterator, and a generator runs its own (recursion-checked) Python frame."""
 
 
+_SIZED = frozenset({list, tuple, str, bytes, bytearray, dict, set, frozenset, range})
+"""Leaf arguments whose `len()` is cheap and counts the items a native iterator steps over."""
+
+NATIVE_ITEMS = 10_000_000
+"""Items the containers handed to one native iterator may hold in all before it iterates in
+Python instead (about a third of a second of native work: one such call stays well inside the
+half second a stop may take)."""
+
+
 def _frame(iterator: Iterator[Any]) -> Iterator[Any]:
     yield from iterator
 
@@ -48,15 +57,22 @@ def flat_nesting(native: Callable[..., Iterator[Any]]) -> Callable[..., Iterator
     hundred thousand levels overflow the C stack and crash the process. When an argument is itself
     an iterator (other than a generator), the result is handed out through a one-line generator,
     whose frame the interpreter's recursion limit counts, so deep chains end in `RecursionError`.
-    Arguments that are containers keep the native object (the common case costs nothing)."""
+    Arguments that are containers keep the native object (the common case costs nothing), unless
+    together they hold more than `NATIVE_ITEMS` items: the same list passed a thousand times
+    (`zip(*[big] * 1000)`, `itertools.chain(*[big] * 1000)`) is a thousand times the work of one,
+    which a C consumer (`all`, `sum`, a `deque(..., maxlen=0)`) would do in one call. Such a result
+    iterates through `checked_iter`, where a stop is seen."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
         result = native(*args, **kwargs)
+        items = 0
         for arg in (*args, *kwargs.values()):
             kind = type(arg)
-            if kind not in _LEAVES and hasattr(kind, "__next__"):
+            if kind in _SIZED:
+                items += len(arg)
+            elif kind not in _LEAVES and hasattr(kind, "__next__"):
                 return _frame(result)
-        return result
+        return checked_iter(result) if items > NATIVE_ITEMS else result
 
     wrapper.__name__ = wrapper.__qualname__ = getattr(native, "__name__", "iterator")
     wrapper.__doc__ = native.__doc__

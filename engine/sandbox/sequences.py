@@ -4,8 +4,9 @@
 iterable in one C loop, which never asks the source for its size: `deque(range(10**9))` would
 grow until the memory limit stopped it, seconds later. Like `list()` and the other builders
 (`containers.sized`), the facade refuses a source whose known size is over the sequence limit
-before the loop starts. A deque with a `maxlen` never holds more than that many items, so its
-source is iterated as it is (a `range` is iterated in Python, item by item, and can be stopped).
+before the loop starts. A deque with a `maxlen` within that limit never holds more than that many
+items, so its source is iterated as it is (a long `range`, or a `zip`/`chain` over many items,
+iterates in Python, item by item, and can be stopped: `iterators.flat_nesting`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from .containers import sized
+from .sizes import max_sequence
 
 __all__ = ["deque"]
 
 
 def _source(iterable: Iterable[Any], maxlen: int | None) -> Iterable[Any]:
-    return sized(iterable) if maxlen is None else iterable
+    # A `maxlen` over the sequence limit bounds nothing (`maxlen=2**62` is no maxlen at all).
+    return sized(iterable) if maxlen is None or maxlen > max_sequence() else iterable
 
 
 class deque(collections.deque):  # type: ignore[type-arg]  # noqa: N801 - the real name

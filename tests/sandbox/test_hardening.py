@@ -120,6 +120,9 @@ MATERIALISE_ATTACKS.update({  # the deque's own loops never ask their source's s
         "deque": "d = collections.deque(r)", "deque.extend": "collections.deque().extend(r)",
         "deque.extendleft": "collections.deque([1]).extendleft(r)", "deque +=": "d = collections.deque()\nd += r",
         "a deque subclass": "class D(collections.deque):\n    pass\nd = D(r)",
+        "a deque with a maxlen over the limit": "d = collections.deque(r, 2 ** 62)",
+        "a deque doubled with a maxlen over the limit": "d = collections.deque([0] * 10 ** 7, 2 ** 62)\n"
+                                                        "d.extend(d)\nd.extend(d)",
     }.items()
 })
 
@@ -256,6 +259,39 @@ async def test_text_is_sized_before_it_is_built(shared_executor: RestrictedExecu
     # Refused by a size check, or (an error's message) shown as too big: never a stop at a limit.
     assert error["type"] in {"MemoryError", "ValueError", "KeyError"}, out["error"]
     assert "over" in error["message"] or "too big to show" in error["message"], out["error"]
+
+
+ALIASED = "import collections, itertools\nL = [0] * 10 ** 6\n"
+"""A list of a million items, to be handed to one native iterator many times over."""
+
+NATIVE_LOOP_ATTACKS = {  # a later read: each was one native call of 5-10 s, past a 3 s limit
+    "all(zip(...))": "all(zip(*([L] * 1000)))",
+    "sum(chain(...))": "sum(itertools.chain(*([L] * 1000)))",
+    "sum(map(...))": "sum(map(max, *([L] * 100)))",
+    "a deque with maxlen=0 consuming a zip": "collections.deque(zip(*([L] * 1000)), maxlen=0)",
+    "all(enumerate(...)) of a chain": "all(enumerate(itertools.chain(*([L] * 1000))))",
+}
+
+
+@pytest.mark.parametrize("code", list(NATIVE_LOOP_ATTACKS.values()), ids=list(NATIVE_LOOP_ATTACKS))
+async def test_a_native_iterator_over_many_items_can_be_stopped(
+    shared_executor: RestrictedExecutor, tmp_path: Path, code: str
+) -> None:
+    # Over the native budget the iterator runs in Python: the run stops at its limit, and the host
+    # loop kept turning meanwhile (`run_attack` watches it).
+    out = await run_attack(shared_executor, ALIASED + code + "\nreturn 1", tmp_path, timeout=1)
+    assert out["error_info"]["type"] == "TimeoutError", out["error"]
+    assert "wall-clock limit of 1 s" in out["error_info"]["message"]
+
+
+async def test_native_iterators_keep_their_meaning(shared_executor: RestrictedExecutor) -> None:
+    result = await run_ok(shared_executor, (
+        "import itertools\n"
+        "big = [2] * 3 * 10 ** 6\n"  # four of them hold more items than one native iterator may
+        "return [sum(itertools.chain(big, big, big, big)), sum(map(len, zip(big, big, big, big))),\n"
+        "        sum(map(min, big, big, big, big)), list(enumerate('ab')), list(itertools.chain('ab', [1]))]"
+    ))
+    assert result == [24 * 10 ** 6, 12 * 10 ** 6, 6 * 10 ** 6, [[0, "a"], [1, "b"]], ["a", "b", 1]]
 
 
 async def test_ordinary_text_is_unchanged(shared_executor: RestrictedExecutor) -> None:
