@@ -28,7 +28,7 @@ import ast
 
 from .astgen import names_bound_by
 
-__all__ = ["calls_builtin_str", "is_range_loop", "sure_containers", "sure_names", "surely_flat"]
+__all__ = ["Followed", "calls_builtin_str", "followed", "is_range_loop", "sure_containers", "sure_names", "surely_flat"]
 
 _FLAT_CONSTANTS = (str, bytes, int, float, complex, bool, type(None))
 
@@ -136,9 +136,14 @@ def _note_binding(node: ast.AST, bound: set[str], values: dict[str, list[ast.exp
 _Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
-def _followed(func: _Function, bound: set[str]) -> dict[str, list[ast.expr | None]]:
+Followed = dict[str, list[ast.expr | None]]
+"""Local names of a function with the values every binding of each gives it (`followed`)."""
+
+
+def followed(func: _Function, bound: set[str]) -> Followed:
     """The local names of `func` whose every binding anywhere inside it is one `_note_binding`
-    follows, each with the values it is bound to (None: a `for name in range(...)` counter)."""
+    follows, each with the values it is bound to (None: a `for name in range(...)` counter). One
+    walk of `func` serves both `sure_names` and `sure_containers`."""
     values: dict[str, list[ast.expr | None]] = {}
     accounted: set[int] = set()
     spoiled: set[str] = set()
@@ -154,17 +159,17 @@ def _followed(func: _Function, bound: set[str]) -> dict[str, list[ast.expr | Non
 _DISPLAYS = (ast.Dict, ast.List, ast.DictComp, ast.ListComp)
 
 
-def sure_containers(func: _Function, bound: set[str]) -> frozenset[str]:
-    """The local names of `func` that surely hold a plain `dict` or `list`: every binding of the
-    name anywhere inside `func` is `name = <a dict or list display or comprehension>`, which
-    always makes a new object of exactly that class (writing an item of it needs no `_write_`)."""
-    values = _followed(func, bound)
+def sure_containers(values: Followed) -> frozenset[str]:
+    """The local names (of the function `values` came from: `followed`) that surely hold a plain
+    `dict` or `list`: every binding of the name anywhere inside the function is `name = <a dict or
+    list display or comprehension>`, which always makes a new object of exactly that class
+    (writing an item of it needs no `_write_`)."""
     return frozenset(name for name, found in values.items() if all(isinstance(v, _DISPLAYS) for v in found))
 
 
-def sure_names(func: _Function, bound: set[str]) -> frozenset[str]:
-    """The local names of `func` that surely hold a string or a number (see the module docstring)."""
-    values = _followed(func, bound)
+def sure_names(values: Followed, bound: set[str]) -> frozenset[str]:
+    """The local names (of the function `values` came from: `followed`) that surely hold a string
+    or a number (see the module docstring)."""
     names = set(values)
     # Drop the names with a value that is not surely flat; a dropped name drops the names assigned
     # from it in turn (each name is looked at again only when a name its values read is dropped).

@@ -44,7 +44,7 @@ from .expressions import MATERIALISERS
 from .guards import BLOCKED_NAMES, VALUE_OVERRIDES
 from .hints import NAME_ATTRIBUTES, attribute_hint, variable_hint
 from .intloops import int_loops
-from .keys import is_range_loop, sure_containers, sure_names
+from .keys import followed, is_range_loop, sure_containers, sure_names
 from .methods import OVERRIDE_NAMES
 
 __all__ = ["MATERIALISERS", "READABLE_DUNDER_GLOBALS", "SandboxPolicy"]
@@ -204,8 +204,9 @@ class SandboxPolicy(AssignmentPolicy):
             # functions only, so the compile stays linear in the program (deeper ones inherit).
             outer, lists = self._sure_here(), self._lists_here()
             if len(self._sure) < _SURE_DEPTH:
-                outer = outer | sure_names(node, self._bound)
-                lists = lists | sure_containers(node, self._bound)
+                values = followed(node, self._bound)
+                outer = outer | sure_names(values, self._bound)
+                lists = lists | sure_containers(values)
             return self._visit_vouched(node, outer, lists)
         return self._visit_scoped(node)
 
